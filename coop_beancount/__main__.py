@@ -1,0 +1,5 @@
+"""`python -m coop_beancount` is the `coop` command."""
+
+from coop_beancount.cli import main
+
+main()

@@ -1,0 +1,88 @@
+"""The co-op's chart of accounts for members.
+
+One member's money is always found under one key::
+
+    Assets:Members:<key>:Receivable        what the member owes: shared costs, other charges
+    Assets:Members:<key>:Dues              dues charged and not yet paid (arrears)
+    Liabilities:Members:<key>:Payable      what the co-op owes the member
+    Equity:Members:<key>:Shares:<Class>    paid-in share capital, per share class
+
+The root names follow the ledger's `name_assets`, `name_liabilities` and
+`name_equity` options, so a ledger in another language works too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from beancount.core import account as account_lib
+
+MEMBERS = "Members"
+
+
+@dataclass(frozen=True)
+class MemberChart:
+    """Account names for members, under the ledger's root account names."""
+
+    assets: str = "Assets"
+    liabilities: str = "Liabilities"
+    equity: str = "Equity"
+    income: str = "Income"
+
+    @classmethod
+    def from_options(cls, options_map: dict[str, Any]) -> MemberChart:
+        return cls(
+            assets=options_map.get("name_assets", "Assets"),
+            liabilities=options_map.get("name_liabilities", "Liabilities"),
+            equity=options_map.get("name_equity", "Equity"),
+            income=options_map.get("name_income", "Income"),
+        )
+
+    def receivable(self, key: str) -> str:
+        return f"{self.assets}:{MEMBERS}:{key}:Receivable"
+
+    def dues(self, key: str) -> str:
+        return f"{self.assets}:{MEMBERS}:{key}:Dues"
+
+    def payable(self, key: str) -> str:
+        return f"{self.liabilities}:{MEMBERS}:{key}:Payable"
+
+    def shares(self, key: str, share_class: str) -> str:
+        return f"{self.equity}:{MEMBERS}:{key}:Shares:{share_class}"
+
+    def shares_root(self, key: str) -> str:
+        return f"{self.equity}:{MEMBERS}:{key}:Shares"
+
+    def equity_root(self, key: str) -> str:
+        return f"{self.equity}:{MEMBERS}:{key}"
+
+    def opened_on_joining(self, key: str) -> tuple[str, ...]:
+        return (self.receivable(key), self.dues(key), self.payable(key))
+
+    def member_key(self, account: str) -> str | None:
+        """The member key of a member account, or None for any other account."""
+        parts = account.split(":", 3)
+        if len(parts) >= 3 and parts[1] == MEMBERS and parts[0] in (
+            self.assets,
+            self.liabilities,
+            self.equity,
+        ):
+            return parts[2]
+        return None
+
+    def kind(self, account: str) -> str:
+        """What a member account is for, in words: "Dues", "Shares:Member", "Payable"."""
+        parts = account.split(":", 3)
+        return parts[3] if len(parts) == 4 else account
+
+
+def is_valid_key(key: str) -> bool:
+    """Whether `key` can be one component of an account name (A-Z or digit first)."""
+    return (
+        isinstance(key, str) and ":" not in key and account_lib.is_valid(f"Assets:{MEMBERS}:{key}")
+    )
+
+
+def is_valid_share_class(name: str) -> bool:
+    return isinstance(name, str) and ":" not in name and account_lib.is_valid(f"Equity:{name}")

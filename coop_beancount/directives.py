@@ -1,0 +1,279 @@
+"""Reading the co-op's `custom "coop-..."` directives into plain records.
+
+The syntax, one directive per line (docs/syntax.md has the full reference)::
+
+    2025-01-01 custom "coop-share-class" "Member" 20.00 USD
+    2025-01-05 custom "coop-member" "Alice" "Alice Smith"
+    2025-01-05 custom "coop-subscription" "Alice" "Member" 1
+    2025-01-01 custom "coop-dues" "Monthly dues" 5.00 USD "monthly"
+      until: 2025-12-31
+    2025-03-02 custom "coop-hours" "Alice" 3.5 "Sunday production shift"
+    2025-07-15 custom "coop-leave" "Alice"
+
+A directive with missing or wrong-typed values becomes an error that quotes the
+expected syntax; it is never silently skipped.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any
+
+from beancount.core import account as account_lib
+from beancount.core import data
+from beancount.core.amount import Amount
+
+from coop_beancount.accounts import is_valid_key, is_valid_share_class
+from coop_beancount.errors import CoopError
+from coop_beancount.model import (
+    FREQUENCIES,
+    CoopRecords,
+    DuesSchedule,
+    Member,
+    ShareClass,
+    Subscription,
+    WorkRecord,
+)
+
+PREFIX = "coop-"
+
+USAGE = {
+    "coop-member": '2025-01-05 custom "coop-member" "Alice" "Alice Smith"',
+    "coop-leave": '2025-07-15 custom "coop-leave" "Alice"',
+    "coop-share-class": '2025-01-01 custom "coop-share-class" "Member" 20.00 USD',
+    "coop-subscription": '2025-01-05 custom "coop-subscription" "Alice" "Member" 1',
+    "coop-dues": '2025-01-01 custom "coop-dues" "Monthly dues" 5.00 USD "monthly"',
+    "coop-hours": '2025-03-02 custom "coop-hours" "Alice" 3.5 "production shift"',
+}
+
+
+class DirectiveError(Exception):
+    """A directive that cannot be read; carries the message for the user."""
+
+
+_KIND_NAMES: dict[Any, str] = {
+    str: "a string in double quotes",
+    Decimal: "a number",
+    Amount: "an amount such as 20.00 USD",
+    datetime.date: "a date such as 2025-01-01",
+    bool: "TRUE or FALSE",
+}
+
+
+def _value(entry: data.Custom, index: int, kind: Any, what: str, default: Any = ...) -> Any:
+    values = entry.values or []
+    if index >= len(values):
+        if default is not ...:
+            return default
+        raise DirectiveError(
+            f"{entry.type} is missing value {index + 1}, {what}; write it as: {USAGE[entry.type]}"
+        )
+    value = values[index].value
+    if isinstance(value, kind):
+        return value
+    raise DirectiveError(
+        f"{entry.type} value {index + 1} ({what}) must be {_KIND_NAMES[kind]}, "
+        f"not {value!r}; write it as: {USAGE[entry.type]}"
+    )
+
+
+def _no_extra_values(entry: data.Custom, count: int) -> None:
+    if entry.values and len(entry.values) > count:
+        extra = ", ".join(repr(v.value) for v in entry.values[count:])
+        raise DirectiveError(
+            f"{entry.type} takes at most {count} values, got extra {extra}; "
+            f"write it as: {USAGE[entry.type]}"
+        )
+
+
+def _meta(entry: data.Custom, key: str, kind: Any, what: str, default: Any = None) -> Any:
+    value = entry.meta.get(key, default)
+    if value is default or isinstance(value, kind):
+        return value
+    raise DirectiveError(
+        f"{entry.type} metadata '{key}' ({what}) must be {_KIND_NAMES.get(kind, kind)}, "
+        f"not {value!r}"
+    )
+
+
+def _member_key(entry: data.Custom) -> str:
+    key = _value(entry, 0, str, "the member key")
+    if not is_valid_key(key):
+        raise DirectiveError(
+            f"member key {key!r} cannot be part of an account name: use letters, digits "
+            "and '-', starting with a capital letter or a digit (for example \"Alice\" or "
+            "\"M042\")"
+        )
+    return key
+
+
+def read_member(entry: data.Custom) -> Member:
+    key = _member_key(entry)
+    name = _value(entry, 1, str, "the member's display name")
+    _no_extra_values(entry, 2)
+    if not name.strip():
+        raise DirectiveError(f"member {key!r} has an empty display name")
+    return Member(key=key, name=name, joined=entry.date, source=entry.meta)
+
+
+def read_leave(entry: data.Custom) -> tuple[str, bool]:
+    key = _member_key(entry)
+    _no_extra_values(entry, 1)
+    redeem = _meta(entry, "redeem-shares", bool, "whether shares are paid back", True)
+    return key, redeem
+
+
+def read_share_class(entry: data.Custom) -> ShareClass:
+    name = _value(entry, 0, str, "the share class name")
+    par = _value(entry, 1, Amount, "the par value")
+    _no_extra_values(entry, 2)
+    if not is_valid_share_class(name):
+        raise DirectiveError(
+            f"share class name {name!r} cannot be part of an account name: use letters, digits "
+            f"and '-', starting with a capital letter (for example \"Member\" or \"Preferred\")"
+        )
+    if par.number is None or par.number <= 0:
+        raise DirectiveError(
+            f"share class {name!r} has par value {par}: a par value must be more than zero"
+        )
+    return ShareClass(name=name, par=par.number, currency=par.currency, date=entry.date,
+                      source=entry.meta)
+
+
+def read_subscription(entry: data.Custom) -> Subscription:
+    key = _member_key(entry)
+    share_class = _value(entry, 1, str, "the share class")
+    count = _value(entry, 2, Decimal, "the number of shares", Decimal(1))
+    _no_extra_values(entry, 3)
+    if count <= 0 or count != count.to_integral_value():
+        raise DirectiveError(
+            f"a subscription is for a whole number of shares, one or more; got {count}"
+        )
+    return Subscription(date=entry.date, member=key, share_class=share_class, count=count,
+                        source=entry.meta)
+
+
+def read_dues(entry: data.Custom) -> DuesSchedule:
+    name = _value(entry, 0, str, "the schedule's name")
+    amount = _value(entry, 1, Amount, "the amount per period")
+    frequency = _value(entry, 2, str, "the frequency")
+    _no_extra_values(entry, 3)
+    if frequency not in FREQUENCIES:
+        raise DirectiveError(
+            f"dues schedule {name!r} has unknown frequency {frequency!r}; "
+            f"use one of: {', '.join(FREQUENCIES)}"
+        )
+    if amount.number is None or amount.number <= 0:
+        raise DirectiveError(
+            f"dues schedule {name!r} has amount {amount}: dues must be more than zero"
+        )
+    until = _meta(entry, "until", datetime.date, "the last day of the schedule")
+    if until is not None and until < entry.date:
+        raise DirectiveError(
+            f"dues schedule {name!r} ends on {until}, before it starts on {entry.date}"
+        )
+    members_text = _meta(entry, "members", str, 'member keys separated by spaces, or "all"')
+    members = None
+    if members_text is not None and members_text.strip().lower() != "all":
+        members = tuple(members_text.split())
+        if not members:
+            raise DirectiveError(f"dues schedule {name!r} has an empty 'members' list")
+    share_class = _meta(entry, "share-class", str, "a share class name")
+    prorate = _meta(entry, "prorate", bool, "whether part periods are charged pro rata", False)
+    income = _meta(entry, "account", str, "the income account", "Income:Members:Dues")
+    if not account_lib.is_valid(income):
+        raise DirectiveError(f"dues schedule {name!r} has an invalid account {income!r}")
+    return DuesSchedule(
+        name=name, start=entry.date, amount=amount.number, currency=amount.currency,
+        frequency=frequency, source=entry.meta, until=until, members=members,
+        share_class=share_class, prorate=prorate, income_account=income,
+    )
+
+
+def read_hours(entry: data.Custom) -> WorkRecord:
+    key = _member_key(entry)
+    hours = _value(entry, 1, Decimal, "the hours worked")
+    description = _value(entry, 2, str, "a description", "")
+    _no_extra_values(entry, 3)
+    if hours <= 0:
+        raise DirectiveError(f"hours worked must be more than zero, got {hours}")
+    return WorkRecord(date=entry.date, member=key, hours=hours, description=description,
+                      source=entry.meta)
+
+
+def is_coop_directive(entry: Any) -> bool:
+    return isinstance(entry, data.Custom) and entry.type.startswith(PREFIX)
+
+
+def read_records(entries: Iterable[data.Custom]) -> tuple[CoopRecords, list[CoopError]]:
+    """Read every `coop-*` directive (already in date order) into CoopRecords.
+
+    Checks what one directive alone can tell: types, keys, duplicates, leave
+    before join. Checks that need the transactions live in the plugin.
+    """
+    records = CoopRecords()
+    errors: list[CoopError] = []
+    leaves: list[tuple[data.Custom, str, bool]] = []
+
+    def add_member(entry: data.Custom) -> None:
+        member = read_member(entry)
+        if member.key in records.members:
+            first = records.members[member.key].source
+            raise DirectiveError(
+                f"member {member.key!r} is declared twice (first at {first.get('filename')}:"
+                f"{first.get('lineno')}); a member key must be unique"
+            )
+        records.members[member.key] = member
+
+    def add_share_class(entry: data.Custom) -> None:
+        share_class = read_share_class(entry)
+        if share_class.name in records.share_classes:
+            raise DirectiveError(f"share class {share_class.name!r} is declared twice")
+        records.share_classes[share_class.name] = share_class
+
+    def add_leave(entry: data.Custom) -> None:
+        key, redeem = read_leave(entry)
+        leaves.append((entry, key, redeem))
+
+    readers: dict[str, Callable[[data.Custom], None]] = {
+        "coop-member": add_member,
+        "coop-leave": add_leave,
+        "coop-share-class": add_share_class,
+        "coop-subscription": lambda e: records.subscriptions.append(read_subscription(e)),
+        "coop-dues": lambda e: records.dues_schedules.append(read_dues(e)),
+        "coop-hours": lambda e: records.work.append(read_hours(e)),
+    }
+    for entry in entries:
+        reader = readers.get(entry.type)
+        try:
+            if reader is None:
+                raise DirectiveError(
+                    f"unknown co-op directive {entry.type!r}; the co-op directives are: "
+                    f"{', '.join(sorted(readers))}"
+                )
+            reader(entry)
+        except DirectiveError as exc:
+            errors.append(CoopError(entry.meta, str(exc), entry))
+
+    for entry, key, redeem in leaves:
+        member = records.members.get(key)
+        if member is None:
+            errors.append(CoopError(entry.meta, f"coop-leave names unknown member {key!r}", entry))
+        elif member.left is not None:
+            errors.append(CoopError(entry.meta, f"member {key!r} has left already, on "
+                                    f"{member.left}", entry))
+        elif entry.date < member.joined:
+            errors.append(CoopError(
+                entry.meta, f"member {key!r} leaves on {entry.date}, before joining on "
+                f"{member.joined}; fix one of the two dates", entry))
+        else:
+            records.members[key] = _with_leave(member, entry, redeem)
+    return records, errors
+
+
+def _with_leave(member: Member, entry: data.Custom, redeem: bool) -> Member:
+    return replace(member, left=entry.date, left_source=entry.meta,
+                   redeem_shares_on_leaving=redeem)

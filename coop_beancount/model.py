@@ -1,0 +1,114 @@
+"""The co-op's own records, as plain data.
+
+Everything the plugin and the reports know about the co-op comes from
+`custom "coop-..."` directives in the ledger (see docs/syntax.md). They are read
+into these dataclasses once; the money rules in the other modules take and
+return these, never Beancount entries, so they can be tested without a ledger.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+#: Where a record came from: a Beancount meta dict with `filename` and `lineno`.
+Source = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Member:
+    """A member: joined on `joined`, a member through `left` inclusive."""
+
+    key: str
+    name: str
+    joined: datetime.date
+    source: Source
+    left: datetime.date | None = None
+    left_source: Source | None = None
+    redeem_shares_on_leaving: bool = True
+
+    def is_active(self, date: datetime.date) -> bool:
+        return self.joined <= date and (self.left is None or date <= self.left)
+
+
+@dataclass(frozen=True)
+class ShareClass:
+    """A class of member shares with a fixed par value (shares never appreciate)."""
+
+    name: str
+    par: Decimal
+    currency: str
+    date: datetime.date
+    source: Source
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A member's promise to buy `count` shares of a class, paid in one go or in instalments."""
+
+    date: datetime.date
+    member: str
+    share_class: str
+    count: Decimal
+    source: Source
+
+
+FREQUENCIES = ("weekly", "monthly", "quarterly", "yearly")
+
+
+@dataclass(frozen=True)
+class DuesSchedule:
+    """Recurring dues: `amount` per period from `start` until `until` (inclusive)."""
+
+    name: str
+    start: datetime.date
+    amount: Decimal
+    currency: str
+    frequency: str
+    source: Source
+    until: datetime.date | None = None
+    #: Member keys the schedule applies to; None means every member.
+    members: tuple[str, ...] | None = None
+    #: Only members who subscribed to this share class; None means no such filter.
+    share_class: str | None = None
+    prorate: bool = False
+    income_account: str = "Income:Members:Dues"
+
+
+@dataclass(frozen=True)
+class DuesCharge:
+    """One member's dues for one period, as the plugin books it."""
+
+    date: datetime.date
+    member: str
+    amount: Decimal
+    currency: str
+    schedule: str
+    period_start: datetime.date
+    period_end: datetime.date
+    income_account: str
+    source: Source
+
+
+@dataclass(frozen=True)
+class WorkRecord:
+    """Hours of work a member gave the co-op on a date (not money)."""
+
+    date: datetime.date
+    member: str
+    hours: Decimal
+    description: str
+    source: Source
+
+
+@dataclass
+class CoopRecords:
+    """Everything the `coop-*` directives of one ledger declare."""
+
+    members: dict[str, Member] = field(default_factory=dict)
+    share_classes: dict[str, ShareClass] = field(default_factory=dict)
+    subscriptions: list[Subscription] = field(default_factory=list)
+    dues_schedules: list[DuesSchedule] = field(default_factory=list)
+    work: list[WorkRecord] = field(default_factory=list)

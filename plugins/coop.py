@@ -1,0 +1,244 @@
+"""The co-op plugin: members, shares, dues and hours in one pass over the books.
+
+    plugin "coop_beancount.plugins.coop" "{'as_of': '2025-12-31'}"
+
+    2025-01-01 custom "coop-share-class" "Member" 20.00 USD
+    2025-01-01 custom "coop-dues" "Monthly dues" 5.00 USD "monthly"
+    2025-01-05 custom "coop-member" "Alice" "Alice Smith"
+    2025-01-05 custom "coop-subscription" "Alice" "Member" 1
+    2025-03-02 custom "coop-hours" "Alice" 3.5 "production shift"
+    2025-07-15 custom "coop-leave" "Alice"
+
+From these it derives, deterministically:
+
+* `open` directives for each member's accounts on joining (and for a share
+  class's account on subscribing);
+* each member's dues charge per period, up to the `as_of` date;
+* the redemption of a leaver's paid-in shares into their payable.
+
+And it reports, as Beancount errors at the offending line: postings to unknown
+members or outside membership, shares paid beyond the subscription, balances
+left behind by a leaver, and any malformed co-op directive.
+
+It is one plugin rather than several so that the books are walked (and
+re-sorted by the loader) once, whatever the number of rules.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from beancount.core import data
+from beancount.core.amount import Amount
+
+from coop_beancount.accounts import MemberChart
+from coop_beancount.config import ConfigError, parse_config
+from coop_beancount.directives import read_records
+from coop_beancount.dues import dues_charges, schedule_problems
+from coop_beancount.errors import CoopError
+from coop_beancount.membership import leaving_problems, posting_problem
+from coop_beancount.model import CoopRecords, DuesCharge, Member
+from coop_beancount.shares import SharePayment, track_shares
+
+__plugins__ = ("coop",)
+
+PLUGIN_NAME = "coop_beancount.plugins.coop"
+GENERATED = "coop-generated"
+
+_NOT_CACHED = object()
+
+
+def coop(
+    entries: list[data.Directive], options_map: dict[str, Any], config_str: str | None = None
+) -> tuple[list[data.Directive], list[CoopError]]:
+    try:
+        config = parse_config(config_str)
+    except ConfigError as exc:
+        return entries, [CoopError(_plugin_source(options_map), str(exc), None)]
+
+    chart = MemberChart.from_options(options_map)
+    directives, member_postings, opened = _scan(entries, chart)
+    records, errors = read_records(directives)
+    members = records.members
+
+    new_entries: list[data.Directive] = []
+    new_entries.extend(_member_opens(chart, records, opened))
+    errors.extend(_check_work(records))
+
+    charges = _dues(records, config.as_of, errors)
+    new_entries.extend(_charge_entry(chart, members[c.member], c) for c in charges)
+
+    payments: list[SharePayment] = []
+    leaving = {key: m for key, m in members.items() if m.left is not None}
+    at_leave: dict[str, dict[str, dict[str, Decimal]]] = {
+        key: defaultdict(lambda: defaultdict(Decimal)) for key in leaving
+    }
+    shares_prefix = {key: chart.shares_root(key) + ":" for key in members}
+    for entry, posting, key in member_postings:
+        problem = posting_problem(chart, members, key, posting.account, entry.date)
+        if problem is not None:
+            errors.append(CoopError(entry.meta, problem, entry))
+            continue
+        units = posting.units
+        if key in leaving and entry.date <= leaving[key].left:
+            at_leave[key][posting.account][units.currency] += units.number
+        prefix = shares_prefix[key]
+        if posting.account.startswith(prefix):
+            payments.append(SharePayment(
+                entry.date, key, posting.account[len(prefix):], -units.number, units.currency,
+                entry.meta))
+    for charge in charges:
+        if charge.member in at_leave:
+            at_leave[charge.member][chart.dues(charge.member)][charge.currency] += charge.amount
+
+    shares = track_shares(records.share_classes, members, records.subscriptions, payments)
+    errors.extend(CoopError(source, message, None) for source, message in shares.problems)
+
+    for key, member in leaving.items():
+        balances = at_leave[key]
+        if member.redeem_shares_on_leaving:
+            for redemption in _redemptions(chart, member, balances):
+                new_entries.append(redemption)
+        for problem in leaving_problems(chart, member, balances):
+            errors.append(CoopError(member.left_source, problem, None))
+    return entries + new_entries, errors
+
+
+def _scan(
+    entries: list[data.Directive], chart: MemberChart
+) -> tuple[list[data.Custom], list[tuple[data.Transaction, data.Posting, str]], set[str]]:
+    """The one pass over every entry: co-op directives, member postings, opened accounts."""
+    directives = []
+    member_postings = []
+    opened = set()
+    owner: dict[str, Any] = {}
+    for entry in entries:
+        kind = type(entry)
+        if kind is data.Transaction:
+            for posting in entry.postings:
+                account = posting.account
+                key = owner.get(account, _NOT_CACHED)
+                if key is _NOT_CACHED:
+                    key = owner[account] = chart.member_key(account)
+                if key is not None:
+                    member_postings.append((entry, posting, key))
+        elif kind is data.Custom:
+            if entry.type.startswith("coop-"):
+                directives.append(entry)
+        elif kind is data.Open:
+            opened.add(entry.account)
+    return directives, member_postings, opened
+
+
+def _generated_meta(source: dict[str, Any] | None, kind: str, **extra: Any) -> dict[str, Any]:
+    source = source or {}
+    meta = data.new_metadata(source.get("filename", "<coop>"), source.get("lineno", 0))
+    meta[GENERATED] = kind
+    meta.update(extra)
+    return meta
+
+
+def _member_opens(chart: MemberChart, records: CoopRecords, opened: set[str]) -> list[data.Open]:
+    wanted: dict[str, tuple[datetime.date, dict[str, Any]]] = {}
+    for member in records.members.values():
+        for account in chart.opened_on_joining(member.key):
+            wanted[account] = (member.joined, member.source)
+    for sub in records.subscriptions:
+        member = records.members.get(sub.member)
+        if member is None or sub.share_class not in records.share_classes:
+            continue  # reported by the share rules
+        account = chart.shares(sub.member, sub.share_class)
+        date = max(sub.date, member.joined)
+        if account not in wanted or date < wanted[account][0]:
+            wanted[account] = (date, sub.source)
+    return [
+        data.Open(_generated_meta(source, "open"), date, account, None, None)
+        for account, (date, source) in sorted(wanted.items())
+        if account not in opened
+    ]
+
+
+def _check_work(records: CoopRecords) -> list[CoopError]:
+    errors = []
+    for record in records.work:
+        member = records.members.get(record.member)
+        if member is None:
+            errors.append(CoopError(record.source, (
+                f"hours recorded for unknown member {record.member!r}"), None))
+        elif not member.is_active(record.date):
+            errors.append(CoopError(record.source, (
+                f"hours recorded for {record.member!r} on {record.date}, when they were not a "
+                f"member (joined {member.joined}"
+                f"{', left ' + str(member.left) if member.left else ''})"), None))
+    return errors
+
+
+def _dues(records: CoopRecords, as_of: datetime.date, errors: list[CoopError]) -> list[DuesCharge]:
+    subscribed_since: dict[tuple[str, str], datetime.date] = {}
+    for sub in records.subscriptions:
+        subscribed_since.setdefault((sub.member, sub.share_class), sub.date)
+    charges: list[DuesCharge] = []
+    for schedule in records.dues_schedules:
+        problems = schedule_problems(schedule, records.members, records.share_classes)
+        if problems:
+            errors.extend(CoopError(schedule.source, p, None) for p in problems)
+            continue
+        charges.extend(
+            dues_charges(schedule, records.members.values(), subscribed_since, as_of))
+    return charges
+
+
+def _charge_entry(chart: MemberChart, member: Member, charge: DuesCharge) -> data.Transaction:
+    amount = Amount(charge.amount, charge.currency)
+    meta = _generated_meta(charge.source, "dues", **{
+        "coop-schedule": charge.schedule,
+        "coop-period": f"{charge.period_start}/{charge.period_end}",
+    })
+    return data.Transaction(
+        meta, charge.date, "*", member.name, f"{charge.schedule} {charge.period_start}",
+        data.EMPTY_SET, data.EMPTY_SET, [
+            data.Posting(chart.dues(member.key), amount, None, None, None, None),
+            data.Posting(charge.income_account, -amount, None, None, None, None),
+        ])
+
+
+def _redemptions(chart: MemberChart, member: Member,
+                 balances: dict[str, dict[str, Decimal]]) -> list[data.Transaction]:
+    """Move a leaver's paid-in shares to their payable, at par, on the leave date."""
+    prefix = chart.shares_root(member.key) + ":"
+    entries = []
+    for account in sorted(balances):
+        if not account.startswith(prefix):
+            continue
+        for currency, number in sorted(balances[account].items()):
+            if number == 0:
+                continue
+            capital = Amount(-number, currency)  # equity is a credit: the balance is negative
+            meta = _generated_meta(member.left_source, "redemption")
+            entries.append(data.Transaction(
+                meta, member.left, "*", member.name,
+                f"Redemption of {account[len(prefix):]} shares on leaving the co-op",
+                data.EMPTY_SET, data.EMPTY_SET, [
+                    data.Posting(account, capital, None, None, None, None),
+                    data.Posting(chart.payable(member.key), -capital, None, None, None, None),
+                ]))
+            balances[account][currency] = Decimal(0)
+    return entries
+
+
+def _plugin_source(options_map: dict[str, Any]) -> dict[str, Any]:
+    """Where the plugin line is, for errors about its config."""
+    filename = options_map.get("filename") or "<coop>"
+    lineno = 0
+    try:
+        for number, line in enumerate(Path(filename).read_text().splitlines(), 1):
+            if line.startswith("plugin") and PLUGIN_NAME in line:
+                lineno = number
+                break
+    except OSError:
+        pass
+    return data.new_metadata(filename, lineno)
