@@ -1,0 +1,81 @@
+"""Rows out: a readable table for people, CSV and JSON for scripts.
+
+Money (currency -> number) prints as "20.00 USD" in tables and CSV, and as
+{"USD": "20.00"} in JSON, with numbers as strings so no float ever touches them.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import json
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+FORMATS = ("table", "csv", "json")
+
+
+def money_text(money: dict[str, Decimal]) -> str:
+    if not money:
+        return "0"
+    return ", ".join(f"{number:,} {currency}" for currency, number in sorted(money.items()))
+
+
+def _text(value: Any, plain: bool) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        if plain:
+            return "; ".join(f"{n} {c}" for c, n in sorted(value.items())) if value else "0"
+        return money_text(value)
+    if isinstance(value, Decimal):
+        return str(value) if plain else f"{value:,}"
+    return str(value)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_value(v) for v in value]
+    if isinstance(value, Decimal | datetime.date):
+        return str(value)
+    return value
+
+
+def render(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]], fmt: str) -> str:
+    """`columns` is (key, heading) pairs; `rows` are dicts with those keys."""
+    if fmt == "json":
+        return json.dumps([{k: _json_value(row.get(k)) for k, _ in columns} for row in rows],
+                          indent=2) + "\n"
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow([key for key, _ in columns])
+        for row in rows:
+            writer.writerow([_text(row.get(key), plain=True) for key, _ in columns])
+        return out.getvalue()
+    return table(rows, columns)
+
+
+def table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]]) -> str:
+    cells = [[_text(row.get(key), plain=False) for key, _ in columns] for row in rows]
+    headings = [heading for _, heading in columns]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headings)]
+    numeric = [all(_looks_numeric(r[i]) for r in cells) and cells for i in range(len(columns))]
+
+    def line(values: Sequence[str]) -> str:
+        parts = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric,
+                                                                           strict=True)]
+        return "  ".join(parts).rstrip()
+
+    out = [line(headings), "  ".join("-" * w for w in widths)]
+    out.extend(line(r) for r in cells)
+    return "\n".join(out) + "\n"
+
+
+def _looks_numeric(text: str) -> bool:
+    head = text.split(" ", 1)[0].replace(",", "").replace(".", "").lstrip("-")
+    return text == "" or head.isdigit()

@@ -1,0 +1,236 @@
+"""What the books say about members: the figures behind `coop members`,
+`coop statement` and `coop hours` (and, later, the Fava pages).
+
+Input is the entries the loader produced, after the coop plugin ran (so
+dues charges and redemptions are there); output is plain rows. The share rules
+and account names come from the same modules the plugin uses.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from beancount.core import data
+
+from coop_beancount.accounts import MemberChart
+from coop_beancount.directives import is_coop_directive, read_records
+from coop_beancount.model import CoopRecords, Member
+from coop_beancount.periods import calendar_period
+from coop_beancount.shares import ShareLedger, SharePayment, track_shares
+
+#: An amount that may hold several currencies: currency -> number.
+Money = dict[str, Decimal]
+
+
+def add(money: Money, currency: str, number: Decimal) -> None:
+    money[currency] = money.get(currency, Decimal(0)) + number
+
+
+def cleaned(money: Money) -> Money:
+    return {c: n for c, n in sorted(money.items()) if n != 0}
+
+
+@dataclass(frozen=True)
+class MemberPosting:
+    entry: data.Transaction
+    account: str
+    number: Decimal
+    currency: str
+
+
+@dataclass
+class CoopBooks:
+    """The co-op's view of loaded books."""
+
+    entries: list[Any]
+    options: dict[str, Any]
+    chart: MemberChart
+    records: CoopRecords
+    shares: ShareLedger
+    postings: dict[str, list[MemberPosting]] = field(default_factory=dict)
+
+    @classmethod
+    def from_entries(cls, entries: list[Any], options: dict[str, Any]) -> CoopBooks:
+        chart = MemberChart.from_options(options)
+        records, _ = read_records(e for e in entries if is_coop_directive(e))
+        postings: dict[str, list[MemberPosting]] = defaultdict(list)
+        payments = []
+        for entry in entries:
+            if not isinstance(entry, data.Transaction):
+                continue
+            for posting in entry.postings:
+                key = chart.member_key(posting.account)
+                if key is None or key not in records.members:
+                    continue
+                units = posting.units
+                postings[key].append(MemberPosting(entry, posting.account, units.number,
+                                                   units.currency))
+                prefix = chart.shares_root(key) + ":"
+                if posting.account.startswith(prefix):
+                    payments.append(SharePayment(entry.date, key, posting.account[len(prefix):],
+                                                 -units.number, units.currency, entry.meta))
+        shares = track_shares(records.share_classes, records.members, records.subscriptions,
+                              payments)
+        return cls(entries, options, chart, records, shares, dict(postings))
+
+    def member(self, key: str) -> Member | None:
+        return self.records.members.get(key)
+
+    def balances(self, key: str, until: datetime.date | None = None) -> dict[str, Money]:
+        """Each of the member's accounts and its balance (through `until`, inclusive)."""
+        result: dict[str, Money] = defaultdict(dict)
+        for posting in self.postings.get(key, ()):
+            if until is None or posting.entry.date <= until:
+                add(result[posting.account], posting.currency, posting.number)
+        return result
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    key: str
+    name: str
+    joined: datetime.date
+    left: datetime.date | None
+    shares_subscribed: Money
+    shares_paid: Money
+    dues_owed: Money
+    other_owed: Money
+    payable: Money
+    capital: Money
+    hours: Decimal
+
+
+def member_rows(books: CoopBooks) -> list[MemberRow]:
+    """One row per member, in key order: status, shares, what they owe and own."""
+    hours: dict[str, Decimal] = defaultdict(Decimal)
+    for record in books.records.work:
+        hours[record.member] += record.hours
+    subscribed: dict[str, Money] = defaultdict(dict)
+    for holding in books.shares.holdings.values():
+        add(subscribed[holding.member], holding.currency, holding.subscribed)
+    chart = books.chart
+    rows = []
+    for key, member in sorted(books.records.members.items()):
+        balances = books.balances(key)
+        capital: Money = {}
+        paid: Money = {}
+        shares_prefix = chart.shares_root(key) + ":"
+        equity_prefix = chart.equity_root(key) + ":"
+        for account, money in balances.items():
+            for currency, number in money.items():
+                if account.startswith(equity_prefix):
+                    add(capital, currency, -number)
+                if account.startswith(shares_prefix):
+                    add(paid, currency, -number)
+        rows.append(MemberRow(
+            key=key, name=member.name, joined=member.joined, left=member.left,
+            shares_subscribed=cleaned(subscribed.get(key, {})), shares_paid=cleaned(paid),
+            dues_owed=cleaned(balances.get(chart.dues(key), {})),
+            other_owed=cleaned(balances.get(chart.receivable(key), {})),
+            payable=cleaned({c: -n for c, n in balances.get(chart.payable(key), {}).items()}),
+            capital=cleaned(capital), hours=hours.get(key, Decimal(0)),
+        ))
+    return rows
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    """One posting on a member's statement, with the running totals after it.
+
+    `owes` is what the member owes the co-op (their receivables less what the
+    co-op owes them: negative means the co-op owes the member); `capital` is
+    the member's equity in the co-op.
+    """
+
+    date: datetime.date
+    description: str
+    account: str
+    amount: Decimal
+    currency: str
+    owes: Money
+    capital: Money
+    source: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Statement:
+    member: Member
+    start: datetime.date | None
+    end: datetime.date | None
+    opening_owes: Money
+    opening_capital: Money
+    lines: list[StatementLine]
+
+    @property
+    def closing_owes(self) -> Money:
+        return self.lines[-1].owes if self.lines else self.opening_owes
+
+    @property
+    def closing_capital(self) -> Money:
+        return self.lines[-1].capital if self.lines else self.opening_capital
+
+
+def statement(
+    books: CoopBooks, key: str, start: datetime.date | None = None,
+    end: datetime.date | None = None,
+) -> Statement:
+    """Every posting to the member's accounts in [start, end], with running balances."""
+    member = books.records.members[key]
+    equity_prefix = books.chart.equity_root(key) + ":"
+    owes: Money = {}
+    capital: Money = {}
+    opening_owes: Money = {}
+    opening_capital: Money = {}
+    lines = []
+    for posting in books.postings.get(key, ()):
+        date = posting.entry.date
+        if end is not None and date > end:
+            break
+        if posting.account.startswith(equity_prefix):
+            add(capital, posting.currency, -posting.number)
+        else:
+            add(owes, posting.currency, posting.number)
+        if start is not None and date < start:
+            opening_owes, opening_capital = dict(owes), dict(capital)
+            continue
+        entry = posting.entry
+        description = " - ".join(part for part in (entry.payee, entry.narration) if part)
+        lines.append(StatementLine(
+            date=date, description=description, account=books.chart.kind(posting.account),
+            amount=posting.number, currency=posting.currency, owes=cleaned(owes),
+            capital=cleaned(capital), source=entry.meta,
+        ))
+    return Statement(member, start, end, cleaned(opening_owes), cleaned(opening_capital), lines)
+
+
+@dataclass(frozen=True)
+class HoursRow:
+    member: str
+    period: str
+    hours: Decimal
+    shifts: int
+
+
+def hours_by_period(
+    records: CoopRecords, frequency: str = "monthly", start: datetime.date | None = None,
+    end: datetime.date | None = None, members: Iterable[str] | None = None,
+) -> list[HoursRow]:
+    """Hours each member gave per calendar period, in member then period order."""
+    wanted = set(members) if members is not None else None
+    totals: dict[tuple[str, str], list] = {}
+    for record in records.work:
+        if start is not None and record.date < start or end is not None and record.date > end:
+            continue
+        if wanted is not None and record.member not in wanted:
+            continue
+        key = (record.member, calendar_period(record.date, frequency))
+        total = totals.setdefault(key, [Decimal(0), 0])
+        total[0] += record.hours
+        total[1] += 1
+    return [HoursRow(member, period, hours, shifts)
+            for (member, period), (hours, shifts) in sorted(totals.items())]

@@ -1,0 +1,102 @@
+"""`coop init`: new books from the starter set, in a git repository that
+refuses a commit whose books do not check clean.
+
+The books are assembled in a temporary folder beside the target and renamed
+into place, so an interrupted init leaves nothing half-made.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+MAIN_FILE = "main.beancount"
+
+HOOK = """#!/bin/sh
+# coop-beancount: refuse a commit whose books do not check clean.
+# It checks the books as they will be committed (the index), not the working
+# tree. Bypass once with `git commit --no-verify` if you really must.
+books={main}
+coop_python={python}
+staged=$(mktemp -d) || exit 1
+trap 'rm -rf "$staged"' EXIT
+git checkout-index --all --prefix="$staged/" || exit 1
+[ -f "$staged/$books" ] || exit 0
+if [ -x "$coop_python" ]; then
+    set -- "$coop_python" -m coop_beancount
+elif command -v coop >/dev/null 2>&1; then
+    set -- coop
+else
+    echo "coop pre-commit hook: cannot find the coop command (was {python})" >&2
+    exit 1
+fi
+output=$("$@" check "$staged/$books" 2>&1)
+status=$?
+if [ "$status" -ne 0 ]; then
+    printf '%s\n' "$output" | sed "s|$staged/||g" >&2
+    echo "coop: commit refused: the books do not check clean. Fix the errors above," >&2
+    echo "stage the fix (git add), then commit again." >&2
+    exit 1
+fi
+"""
+
+
+class InitError(Exception):
+    pass
+
+
+def starter_files() -> list[tuple[str, bytes]]:
+    """(name, content) of every file of the starter books."""
+    root = resources.files("coop_beancount.ledgers")
+    files = []
+    for item in sorted(root.iterdir(), key=lambda i: i.name):
+        if item.is_file() and item.name.endswith(".beancount"):
+            files.append((item.name, item.read_bytes()))
+    if not any(name == MAIN_FILE for name, _ in files):
+        raise InitError(f"the starter books are incomplete: no {MAIN_FILE} (reinstall coop-beancount)")
+    return files
+
+
+def hook_text(python: str = sys.executable) -> str:
+    return HOOK.format(main=shlex.quote(MAIN_FILE), python=shlex.quote(python))
+
+
+def init_books(target: Path, git: bool = True) -> Path:
+    """Create new books in `target` (which must not exist, or be empty); returns the main file."""
+    target = Path(target)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise InitError(f"{target} already exists and is not empty; choose a new folder")
+    if git and shutil.which("git") is None:
+        raise InitError("git is not installed; install it, or pass --no-git")
+    parent = target.resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))
+    try:
+        for name, content in starter_files():
+            (staging / name).write_bytes(content)
+        if git:
+            _make_repository(staging)
+        if target.exists():
+            target.rmdir()
+        os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target / MAIN_FILE
+
+
+def _make_repository(folder: Path) -> None:
+    result = subprocess.run(["git", "init", "--quiet", str(folder)], capture_output=True,
+                            text=True, check=False)
+    if result.returncode != 0:
+        raise InitError(f"git init failed: {result.stderr.strip()}")
+    hook = folder / ".git" / "hooks" / "pre-commit"
+    hook.write_text(hook_text())
+    hook.chmod(hook.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
