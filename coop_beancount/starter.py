@@ -16,6 +16,7 @@ import sys
 import tempfile
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 MAIN_FILE = "main.beancount"
 
@@ -54,14 +55,23 @@ class InitError(Exception):
 
 def starter_files() -> list[tuple[str, bytes]]:
     """(name, content) of every file of the starter books."""
-    root = resources.files("coop_beancount.ledgers")
     files = []
+    root = _starter_folder()
     for item in sorted(root.iterdir(), key=lambda i: i.name):
         if item.is_file() and item.name.endswith(".beancount"):
             files.append((item.name, item.read_bytes()))
     if not any(name == MAIN_FILE for name, _ in files):
         raise InitError(f"the starter books are incomplete: no {MAIN_FILE} (reinstall coop-beancount)")
     return files
+
+
+def _starter_folder() -> Any:
+    # An installed wheel ships the starter books as coop_beancount/ledgers/;
+    # a source checkout (and an editable install) has them in ledgers/ at the top.
+    installed = resources.files("coop_beancount").joinpath("ledgers")
+    if installed.is_dir():
+        return installed
+    return Path(__file__).resolve().parent.parent / "ledgers"
 
 
 def hook_text(python: str = sys.executable) -> str:
@@ -85,6 +95,10 @@ def init_books(target: Path, git: bool = True) -> Path:
             _make_repository(staging)
         if target.exists():
             target.rmdir()
+        # mkdtemp makes a private folder; books are shared like any other folder.
+        umask = os.umask(0)
+        os.umask(umask)
+        staging.chmod(0o777 & ~umask)
         os.replace(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
