@@ -224,7 +224,7 @@ def hours_by_period(
     wanted = set(members) if members is not None else None
     totals: dict[tuple[str, str], list] = {}
     for record in records.work:
-        if start is not None and record.date < start or end is not None and record.date > end:
+        if (start is not None and record.date < start) or (end is not None and record.date > end):
             continue
         if wanted is not None and record.member not in wanted:
             continue

@@ -61,7 +61,8 @@ def starter_files() -> list[tuple[str, bytes]]:
         if item.is_file() and item.name.endswith(".beancount"):
             files.append((item.name, item.read_bytes()))
     if not any(name == MAIN_FILE for name, _ in files):
-        raise InitError(f"the starter books are incomplete: no {MAIN_FILE} (reinstall coop-beancount)")
+        raise InitError(
+            f"the starter books are incomplete: no {MAIN_FILE} (reinstall coop-beancount)")
     return files
 
 

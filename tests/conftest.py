@@ -22,7 +22,7 @@ HEADER = PLUGIN + """
 
 @pytest.fixture
 def load():
-    """Load ledger text (dedented) with the coop plugin header; returns (entries, errors, options)."""
+    """Load dedented ledger text after the plugin header: (entries, errors, options)."""
 
     def _load(text, header=HEADER):
         return loader.load_string(header + textwrap.dedent(text))

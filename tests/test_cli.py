@@ -71,7 +71,8 @@ def test_check_reports_each_problem_at_file_and_line(tmp_path):
     line = text.splitlines().index('2025-04-01 * "Payment from a stranger"') + 1
     result = run("check", path)
     assert result.exit_code == 1
-    assert f"{path}:{line}: Assets:Members:Zed:Dues belongs to unknown member 'Zed'" in result.output
+    expected = f"{path}:{line}: Assets:Members:Zed:Dues belongs to unknown member 'Zed'"
+    assert expected in result.output
     assert "Traceback" not in result.output
 
 
