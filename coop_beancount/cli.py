@@ -206,21 +206,22 @@ def hours(books: Path, frequency: str, member_keys: tuple[str, ...], start: date
 
 
 @main.command()
-@BOOKS
+@click.argument("books", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-p", "--port", type=int, default=5000, show_default=True, help="Port to listen on.")
 @click.option("-H", "--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--read-only", is_flag=True, help="Disallow changes to the books through Fava.")
-def serve(books: Path, port: int, host: str, read_only: bool) -> None:
-    """Browse BOOKS in Fava (on http://HOST:PORT/).
+def serve(books: tuple[Path, ...], port: int, host: str, read_only: bool) -> None:
+    """Browse BOOKS (one or more ledgers) in Fava on http://HOST:PORT/.
 
     Fava shows every problem `coop check` finds on its Errors page.
     """
     from fava.cli import main as fava_main
 
-    args = [str(books), "--port", str(port), "--host", host]
+    args = [*map(str, books), "--port", str(port), "--host", host]
     if read_only:
         args.append("--read-only")
-    click.echo(f"Serving {books} on http://{host}:{port}/ (Ctrl-C stops)", err=True)
+    click.echo(f"Serving {len(books)} ledger(s) on http://{host}:{port}/ (Ctrl-C stops)", err=True)
     fava_main.main(args=args, prog_name="coop serve", standalone_mode=True)
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the bundled example books: install what is needed, check
 # every example co-op, then serve them in Fava. Usage:
-#   bash scripts/demo.sh [--port 5000] [--host 127.0.0.1]
+#   bash scripts/demo.sh [--port 5000] [--host 127.0.0.1] [--read-only]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
@@ -13,4 +13,4 @@ for main in examples/*/main.beancount; do
     books+=("$main")
 done
 echo "== serving ${books[*]} in Fava" >&2
-exec .venv/bin/fava --host 127.0.0.1 --port 5000 "$@" "${books[@]}"
+exec .venv/bin/coop serve "${books[@]}" "$@"
