@@ -116,7 +116,7 @@ def _scan(
     member_postings = []
     opened = set()
     owner: dict[str, Any] = {}
-    for entry in entries:
+    for index, entry in enumerate(entries):
         kind = type(entry)
         if kind is data.Transaction:
             for posting in entry.postings:
@@ -128,6 +128,10 @@ def _scan(
                     member_postings.append((entry, posting, key))
         elif kind is data.Custom:
             if entry.type.startswith("coop-"):
+                if entry.values is None:
+                    # A custom line with no values crashes Beancount's pad plugin;
+                    # ours reports it, so give it an empty list and keep it.
+                    entry = entries[index] = entry._replace(values=[])
                 directives.append(entry)
         elif kind is data.Open:
             opened.add(entry.account)
