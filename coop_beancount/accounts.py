@@ -57,6 +57,9 @@ class MemberChart:
     def equity_root(self, key: str) -> str:
         return f"{self.equity}:{MEMBERS}:{key}"
 
+    def dues_income(self) -> str:
+        return f"{self.income}:{MEMBERS}:Dues"
+
     def opened_on_joining(self, key: str) -> tuple[str, ...]:
         return (self.receivable(key), self.dues(key), self.payable(key))
 

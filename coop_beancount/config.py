@@ -6,6 +6,9 @@ A Python dict literal, like the configs of Beancount's own plugins. Keys:
 
 * `as_of`: no entry is generated after this date (default: today), so
   Fava's charts never show dues that are not due yet.
+* `recovery_account`: where the members' parts of shared costs are credited
+  (default `Income:Members:SharedCosts`), so the co-op's own expense accounts
+  keep showing what it really spent.
 """
 
 from __future__ import annotations
@@ -14,13 +17,16 @@ import ast
 import datetime
 from dataclasses import dataclass
 
+from beancount.core import account as account_lib
+
 
 @dataclass(frozen=True)
 class PluginConfig:
     as_of: datetime.date
+    recovery_account: str = "Income:Members:SharedCosts"
 
 
-KNOWN_KEYS = ("as_of",)
+KNOWN_KEYS = ("as_of", "recovery_account")
 
 EXAMPLE = "plugin \"coop_beancount.plugins.coop\" \"{'as_of': '2025-12-31'}\""
 
@@ -60,4 +66,9 @@ def parse_config(text: str | None, today: datetime.date | None = None) -> Plugin
             raise ConfigError(
                 f"the coop plugin's 'as_of' must be a date written YYYY-MM-DD, not {raw!r}"
             ) from None
-    return PluginConfig(as_of=as_of)
+    recovery = value.get("recovery_account", PluginConfig.recovery_account)
+    if not isinstance(recovery, str) or not account_lib.is_valid(recovery):
+        raise ConfigError(
+            f"the coop plugin's 'recovery_account' must be an account name such as "
+            f"'Income:Members:SharedCosts', not {recovery!r}")
+    return PluginConfig(as_of=as_of, recovery_account=recovery)

@@ -9,6 +9,7 @@ The syntax, one directive per line (docs/syntax.md has the full reference)::
       until: 2025-12-31
     2025-03-02 custom "coop-hours" "Alice" 3.5 "Sunday production shift"
     2025-07-15 custom "coop-leave" "Alice"
+    2025-01-01 custom "coop-split-key" "health-plan" "weights: Alice 1, Bob 2"
 
 A directive with missing or wrong-typed values becomes an error that quotes the
 expected syntax; it is never silently skipped.
@@ -37,6 +38,7 @@ from coop_beancount.model import (
     Subscription,
     WorkRecord,
 )
+from coop_beancount.splits import KINDS, KeyVersion, SplitError, parse_rule
 
 PREFIX = "coop-"
 
@@ -47,6 +49,7 @@ USAGE = {
     "coop-subscription": '2025-01-05 custom "coop-subscription" "Alice" "Member" 1',
     "coop-dues": '2025-01-01 custom "coop-dues" "Monthly dues" 5.00 USD "monthly"',
     "coop-hours": '2025-03-02 custom "coop-hours" "Alice" 3.5 "production shift"',
+    "coop-split-key": '2025-01-01 custom "coop-split-key" "health-plan" "weights: Alice 1, Bob 2"',
 }
 
 
@@ -133,7 +136,8 @@ def read_share_class(entry: data.Custom) -> ShareClass:
     if not is_valid_share_class(name):
         raise DirectiveError(
             f"share class name {name!r} cannot be part of an account name: use letters, digits "
-            f"and '-', starting with a capital letter (for example \"Member\" or \"Preferred\")"
+            f"and '-', starting with a capital letter or a digit (for example \"Member\" or "
+            "\"Preferred\")"
         )
     if par.number is None or par.number <= 0:
         raise DirectiveError(
@@ -183,8 +187,8 @@ def read_dues(entry: data.Custom) -> DuesSchedule:
             raise DirectiveError(f"dues schedule {name!r} has an empty 'members' list")
     share_class = _meta(entry, "share-class", str, "a share class name")
     prorate = _meta(entry, "prorate", bool, "whether part periods are charged pro rata", False)
-    income = _meta(entry, "account", str, "the income account", "Income:Members:Dues")
-    if not account_lib.is_valid(income):
+    income = _meta(entry, "account", str, "the income account")
+    if income is not None and not account_lib.is_valid(income):
         raise DirectiveError(f"dues schedule {name!r} has an invalid account {income!r}")
     return DuesSchedule(
         name=name, start=entry.date, amount=amount.number, currency=amount.currency,
@@ -202,6 +206,25 @@ def read_hours(entry: data.Custom) -> WorkRecord:
         raise DirectiveError(f"hours worked must be more than zero, got {hours}")
     return WorkRecord(date=entry.date, member=key, hours=hours, description=description,
                       source=entry.meta)
+
+
+def read_split_key(entry: data.Custom) -> KeyVersion:
+    name = _value(entry, 0, str, "the key's name")
+    text = _value(entry, 1, str, "the rule")
+    _no_extra_values(entry, 2)
+    if not name or ":" in name or len(name.split()) != 1 or name.lower() in KINDS:
+        raise DirectiveError(
+            f"split key name {name!r} must be one word, not a rule name ({', '.join(KINDS)}), "
+            "for example \"health-plan\"")
+    try:
+        rule = parse_rule(text)
+    except SplitError as exc:
+        raise DirectiveError(str(exc)) from None
+    if isinstance(rule, str):
+        raise DirectiveError(
+            f"split key {name!r} must be a rule ({', '.join(KINDS)}), not another key's name "
+            f"{rule!r}")
+    return KeyVersion(name=name, date=entry.date, rule=rule, source=entry.meta)
 
 
 def is_coop_directive(entry: Any) -> bool:
@@ -238,6 +261,12 @@ def read_records(entries: Iterable[data.Custom]) -> tuple[CoopRecords, list[Coop
         key, redeem = read_leave(entry)
         leaves.append((entry, key, redeem))
 
+    def add_split_key(entry: data.Custom) -> None:
+        try:
+            records.split_keys.add(read_split_key(entry))
+        except SplitError as exc:
+            raise DirectiveError(str(exc)) from None
+
     readers: dict[str, Callable[[data.Custom], None]] = {
         "coop-member": add_member,
         "coop-leave": add_leave,
@@ -245,6 +274,7 @@ def read_records(entries: Iterable[data.Custom]) -> tuple[CoopRecords, list[Coop
         "coop-subscription": lambda e: records.subscriptions.append(read_subscription(e)),
         "coop-dues": lambda e: records.dues_schedules.append(read_dues(e)),
         "coop-hours": lambda e: records.work.append(read_hours(e)),
+        "coop-split-key": add_split_key,
     }
     for entry in entries:
         reader = readers.get(entry.type)

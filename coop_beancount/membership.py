@@ -49,11 +49,19 @@ def posting_problem(
 def leaving_problems(chart: MemberChart, member: Member, balances: Balances) -> list[str]:
     """What is left on a leaving member's accounts at the end of their leave date."""
     problems = []
+    shares = chart.shares_root(member.key) + ":"
     for account, positions in sorted(balances.items()):
         if account == chart.payable(member.key):
             continue
         for currency, number in sorted(positions.items()):
-            if number != 0:
+            if number != 0 and account.startswith(shares):
+                problems.append(
+                    f"member {member.key!r} left on {member.left} with {-number} {currency} of "
+                    f"shares still on {account} and redeem-shares: FALSE; book the shares out "
+                    "(a transfer to another member, or a forfeit to the co-op) on or before the "
+                    "leave date, or drop redeem-shares: FALSE to pay them back at par"
+                )
+            elif number != 0:
                 problems.append(
                     f"member {member.key!r} left on {member.left} with {number} {currency} "
                     f"still on {account}; clear it on or before the leave date (a payment, or "

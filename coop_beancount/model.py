@@ -11,7 +11,10 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from coop_beancount.splits import SplitKeys
 
 #: Where a record came from: a Beancount meta dict with `filename` and `lineno`.
 Source = dict[str, Any]
@@ -74,7 +77,8 @@ class DuesSchedule:
     #: Only members who subscribed to this share class; None means no such filter.
     share_class: str | None = None
     prorate: bool = False
-    income_account: str = "Income:Members:Dues"
+    #: None: `<name_income>:Members:Dues`, under the ledger's own income root.
+    income_account: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,7 @@ class DuesCharge:
     schedule: str
     period_start: datetime.date
     period_end: datetime.date
-    income_account: str
+    income_account: str | None
     source: Source
 
 
@@ -112,3 +116,10 @@ class CoopRecords:
     subscriptions: list[Subscription] = field(default_factory=list)
     dues_schedules: list[DuesSchedule] = field(default_factory=list)
     work: list[WorkRecord] = field(default_factory=list)
+    split_keys: SplitKeys = field(default_factory=lambda: _split_keys())
+
+
+def _split_keys() -> SplitKeys:
+    from coop_beancount.splits import SplitKeys
+
+    return SplitKeys()

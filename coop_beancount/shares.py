@@ -99,6 +99,11 @@ def _subscribe(result: ShareLedger, share_classes: Mapping[str, ShareClass],
     if member is None:
         result.problems.append((sub.source, f"subscription names unknown member {sub.member!r}"))
         return
+    if sub.date < share_class.date:
+        result.problems.append((sub.source, (
+            f"subscription on {sub.date} to share class {share_class.name!r}, which is declared "
+            f"from {share_class.date}; date the share class earlier")))
+        return
     if not member.is_active(sub.date):
         result.problems.append((sub.source, (
             f"member {sub.member!r} is not a member on {sub.date} (joined {member.joined}"

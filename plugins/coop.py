@@ -30,7 +30,7 @@ import datetime
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from beancount.core import data
 from beancount.core.amount import Amount
@@ -43,13 +43,26 @@ from coop_beancount.errors import CoopError
 from coop_beancount.membership import leaving_problems, posting_problem
 from coop_beancount.model import CoopRecords, DuesCharge, Member
 from coop_beancount.shares import SharePayment, track_shares
+from coop_beancount.splits import SplitError, parse_rule, split_amount
 
 __plugins__ = ("coop",)
 
 PLUGIN_NAME = "coop_beancount.plugins.coop"
 GENERATED = "coop-generated"
 
+SPLIT = "split"
+
 _NOT_CACHED = object()
+
+MemberPosting = tuple[data.Transaction, data.Posting, str]
+
+
+class Scan(NamedTuple):
+    directives: list[data.Custom]
+    member_postings: list[MemberPosting]
+    #: Indexes of the transactions with a `split:` posting.
+    splits: list[int]
+    opened: set[str]
 
 
 def coop(
@@ -61,9 +74,13 @@ def coop(
         return entries, [CoopError(_plugin_source(options_map), str(exc), None)]
 
     chart = MemberChart.from_options(options_map)
-    directives, member_postings, opened = _scan(entries, chart)
-    records, errors = read_records(directives)
+    entries = list(entries)
+    scan = _scan(entries, chart)
+    opened, member_postings = scan.opened, scan.member_postings
+    records, errors = read_records(scan.directives)
     members = records.members
+    member_postings.extend(
+        _split_costs(entries, scan.splits, records, chart, config.recovery_account, errors))
 
     new_entries: list[data.Directive] = []
     new_entries.extend(_member_opens(chart, records, opened))
@@ -73,7 +90,9 @@ def coop(
     new_entries.extend(_charge_entry(chart, members[c.member], c) for c in charges)
 
     payments: list[SharePayment] = []
-    leaving = {key: m for key, m in members.items() if m.left is not None}
+    # A leave dated after as_of has not happened yet: nothing is derived from it.
+    leaving = {key: m for key, m in members.items()
+               if m.left is not None and m.left <= config.as_of}
     at_leave: dict[str, dict[str, dict[str, Decimal]]] = {
         key: defaultdict(lambda: defaultdict(Decimal)) for key in leaving
     }
@@ -87,7 +106,11 @@ def coop(
         if key in leaving and entry.date <= leaving[key].left:
             at_leave[key][posting.account][units.currency] += units.number
         prefix = shares_prefix[key]
-        if posting.account.startswith(prefix):
+        if posting.account == prefix[:-1]:
+            errors.append(CoopError(entry.meta, (
+                f"post share payments to {prefix}<Class> (a share class account), not to "
+                f"{posting.account}"), entry))
+        elif posting.account.startswith(prefix):
             payments.append(SharePayment(
                 entry.date, key, posting.account[len(prefix):], -units.number, units.currency,
                 entry.meta))
@@ -108,24 +131,28 @@ def coop(
     return entries + new_entries, errors
 
 
-def _scan(
-    entries: list[data.Directive], chart: MemberChart
-) -> tuple[list[data.Custom], list[tuple[data.Transaction, data.Posting, str]], set[str]]:
-    """The one pass over every entry: co-op directives, member postings, opened accounts."""
+def _scan(entries: list[data.Directive], chart: MemberChart) -> Scan:
+    """The one pass over every entry: co-op directives, member postings, splits, opened accounts."""
     directives = []
     member_postings = []
+    splits = []
     opened = set()
     owner: dict[str, Any] = {}
     for index, entry in enumerate(entries):
         kind = type(entry)
         if kind is data.Transaction:
+            split = False
             for posting in entry.postings:
+                if posting.meta and SPLIT in posting.meta:
+                    split = True
                 account = posting.account
                 key = owner.get(account, _NOT_CACHED)
                 if key is _NOT_CACHED:
                     key = owner[account] = chart.member_key(account)
                 if key is not None:
                     member_postings.append((entry, posting, key))
+            if split:
+                splits.append(index)
         elif kind is data.Custom:
             if entry.type.startswith("coop-"):
                 if entry.values is None:
@@ -135,7 +162,80 @@ def _scan(
                 directives.append(entry)
         elif kind is data.Open:
             opened.add(entry.account)
-    return directives, member_postings, opened
+    return Scan(directives, member_postings, splits, opened)
+
+
+def _split_costs(
+    entries: list[data.Directive], indexes: list[int], records: CoopRecords,
+    chart: MemberChart, recovery_account: str, errors: list[CoopError],
+) -> list[MemberPosting]:
+    """Add each member's part of every `split:` posting to its transaction.
+
+    A transaction whose split cannot be made is reported and left as written:
+    never half-split.
+    """
+    occurrences: dict[str, int] = {}
+    generated: list[MemberPosting] = []
+    for index in indexes:
+        entry = entries[index]
+        try:
+            added = _split_postings(entry, records, chart, recovery_account, occurrences)
+        except _PostingError as exc:
+            errors.append(CoopError(exc.source, f"cannot split this cost: {exc}", entry))
+            continue
+        entry = entries[index] = entry._replace(postings=entry.postings + added)
+        generated.extend((entry, p, chart.member_key(p.account)) for p in added
+                         if p.account != recovery_account)
+    return generated
+
+
+class _PostingError(SplitError):
+    def __init__(self, source: dict[str, Any], message: str) -> None:
+        super().__init__(message)
+        self.source = source
+
+
+def _split_postings(
+    entry: data.Transaction, records: CoopRecords, chart: MemberChart, recovery_account: str,
+    occurrences: dict[str, int],
+) -> list[data.Posting]:
+    # A member whose payable this transaction credits paid out of pocket: their
+    # own part is set off against what the co-op owes them.
+    payers = set()
+    for posting in entry.postings:
+        key = chart.member_key(posting.account)
+        if key is not None and posting.account == chart.payable(key) and posting.units.number < 0:
+            payers.add(key)
+    added = []
+    for posting in entry.postings:
+        meta = posting.meta
+        if not meta or SPLIT not in meta:
+            continue
+        source = meta if "lineno" in meta else entry.meta
+        try:
+            if "__automatic__" in meta:
+                raise SplitError(
+                    f"the posting to {posting.account} has no amount of its own; write the "
+                    "amount on the posting that carries split:")
+            units = posting.units
+            seed = f"{entry.date}|{entry.payee}|{entry.narration}|{posting.account}|{units}"
+            occurrences[seed] = occurrences.get(seed, 0) + 1
+            parts, label = split_amount(
+                parse_rule(meta[SPLIT]), units.number, units.currency, entry.date,
+                records.members, records.split_keys, f"{seed}|{occurrences[seed]}")
+        except SplitError as exc:
+            raise _PostingError(source, str(exc)) from None
+        for part in parts:
+            if part.amount == 0:
+                continue
+            account = (chart.payable(part.member) if part.member in payers
+                       else chart.receivable(part.member))
+            added.append(data.Posting(
+                account, Amount(part.amount, units.currency), None, None, None,
+                {"coop-split": label, "coop-basis": part.basis}))
+        added.append(data.Posting(recovery_account, -units, None, None, None,
+                                  {"coop-split": label}))
+    return added
 
 
 def _generated_meta(source: dict[str, Any] | None, kind: str, **extra: Any) -> dict[str, Any]:
@@ -206,7 +306,8 @@ def _charge_entry(chart: MemberChart, member: Member, charge: DuesCharge) -> dat
         meta, charge.date, "*", member.name, f"{charge.schedule} {charge.period_start}",
         data.EMPTY_SET, data.EMPTY_SET, [
             data.Posting(chart.dues(member.key), amount, None, None, None, None),
-            data.Posting(charge.income_account, -amount, None, None, None, None),
+            data.Posting(charge.income_account or chart.dues_income(), -amount, None, None, None,
+                         None),
         ])
 
 

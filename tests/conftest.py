@@ -1,6 +1,14 @@
+import atexit
 import os
+import shutil
+import tempfile
 
 os.environ["BEANCOUNT_DISABLE_LOAD_CACHE"] = "1"
+# Hypothesis writes a .hypothesis/ folder even without an example database;
+# keep it in a temporary folder so a test run leaves no files behind.
+_hypothesis_dir = tempfile.mkdtemp(prefix="coop-hypothesis-")
+os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = _hypothesis_dir
+atexit.register(shutil.rmtree, _hypothesis_dir, True)
 
 import textwrap
 
