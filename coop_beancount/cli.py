@@ -4,6 +4,9 @@
     coop members BOOKS                  every member: status, shares, dues owed, capital
     coop statement BOOKS MEMBER         a member's statement with running balances
     coop hours BOOKS                    hours of work given, per member and period
+    coop balances BOOKS                 what each member owes or is owed (shared costs)
+    coop settle BOOKS [--write FILE]    the fewest payments that bring everyone to zero
+    coop costs BOOKS --unit quarts      cost per unit of usage-split costs, and savings
     coop serve BOOKS                    browse the books in Fava
     coop init DIR                       new books in a git repository that checks every commit
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import datetime
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +25,18 @@ import click
 
 from coop_beancount import __version__
 from coop_beancount.books import Loaded, format_error, load_books
+from coop_beancount.files import atomic_append, atomic_write
 from coop_beancount.output import FORMATS, money_text, render
-from coop_beancount.reports import CoopBooks, hours_by_period, member_rows, statement
+from coop_beancount.reports import (
+    CoopBooks,
+    currencies,
+    hours_by_period,
+    member_rows,
+    positions,
+    statement,
+    usage_costs,
+)
+from coop_beancount.settle import COOP, Payment, SetOff, set_offs, settle_up
 from coop_beancount.starter import MAIN_FILE, InitError, init_books
 
 BOOKS = click.argument(
@@ -203,6 +217,191 @@ def hours(books: Path, frequency: str, member_keys: tuple[str, ...], start: date
         raise click.ClickException(f"no member {', '.join(map(repr, unknown))} in {books}")
     rows = hours_by_period(coop.records, frequency, start, end, member_keys or None)
     click.echo(render([vars(row) for row in rows], HOURS_COLUMNS, fmt), nl=False)
+
+
+def _currency(coop: CoopBooks, currency: str | None) -> str:
+    found = currencies(coop)
+    if currency is None:
+        if len(found) > 1:
+            raise click.ClickException(
+                f"members' balances are in several currencies ({', '.join(found)}); "
+                "choose one with --currency")
+        return found[0] if found else (coop.options.get("operating_currency") or ["USD"])[0]
+    return currency
+
+
+BALANCE_COLUMNS = [("member", "Member"), ("name", "Name"), ("receivable", "Owes co-op"),
+                   ("payable", "Co-op owes"), ("net", "Net")]
+
+
+@main.command()
+@BOOKS
+@click.option("--currency", help="Currency to show (needed when members' balances use several).")
+@click.option("--all", "show_all", is_flag=True, help="Also list members whose balance is zero.")
+@FORMAT
+@IGNORE_ERRORS
+def balances(books: Path, currency: str | None, show_all: bool, fmt: str,
+             ignore_errors: bool) -> None:
+    """What each member owes the co-op (receivable) and is owed (payable).
+
+    Net is positive when the member owes, negative when the member is owed.
+    Dues are listed by `coop members`: they are settled with the co-op alone.
+    """
+    loaded = _load(books, ignore_errors)
+    coop = CoopBooks.from_entries(loaded.entries, loaded.options)
+    currency = _currency(coop, currency)
+    rows = []
+    for key, position in positions(coop, currency).items():
+        if not show_all and not position.receivable and not position.payable:
+            continue
+        rows.append({"member": key, "name": coop.records.members[key].name,
+                     "receivable": {currency: position.receivable},
+                     "payable": {currency: position.payable}, "net": {currency: position.net}})
+    if not rows and fmt == "table":
+        click.echo(f"Nobody owes or is owed anything in {currency}.")
+        return
+    click.echo(render(rows, BALANCE_COLUMNS, fmt), nl=False)
+
+
+SETTLE_COLUMNS = [("kind", "Kind"), ("payer", "From"), ("payee", "To"), ("amount", "Amount")]
+
+
+@main.command()
+@BOOKS
+@click.option("--currency", help="Currency to settle (needed when members' balances use several).")
+@click.option("--bank", default="Assets:Bank:Checking", show_default=True,
+              help="The co-op's account for payments to and from it.")
+@click.option("--date", "date", type=DATE, help="Date of the settle-up entries [default: today].")
+@click.option("--write", "write_to", type=click.Path(dir_okay=False, path_type=Path),
+              help="Append the proposal as transactions (flag '!') to this file of the books.")
+@FORMAT
+def settle(books: Path, currency: str | None, bank: str, date: datetime.date | None,
+           write_to: Path | None, fmt: str) -> None:
+    """Propose the fewest payments that bring every member to zero.
+
+    Members who are both owed and owing are set off first; then the largest
+    debtor pays the largest creditor, member to member or with the co-op,
+    until everyone is clear. With --write FILE the proposal is appended to
+    FILE (which must be one of the books' files) as '!' transactions, in one
+    atomic write, and only when the books check clean before and after.
+    """
+    loaded = _load(books, ignore_errors=write_to is None)
+    coop = CoopBooks.from_entries(loaded.entries, loaded.options)
+    currency = _currency(coop, currency)
+    current = positions(coop, currency)
+    offsets = set_offs(current)
+    payments = settle_up(current)
+    names = {key: m.name for key, m in coop.records.members.items()}
+    rows = [{"kind": "set-off", "payer": names[o.member], "payee": "(own payable)",
+             "amount": {currency: o.amount}} for o in offsets]
+    rows += [{"kind": "payment", "payer": names.get(p.payer, "the co-op"),
+              "payee": names.get(p.payee, "the co-op"), "amount": {currency: p.amount}}
+             for p in payments]
+    if write_to is None:
+        if not rows and fmt == "table":
+            click.echo("Everyone is settled: nothing to pay.")
+            return
+        click.echo(render(rows, SETTLE_COLUMNS, fmt), nl=False)
+        return
+    if not rows:
+        click.echo("Everyone is settled: nothing written.")
+        return
+    _write_settlement(loaded, coop, write_to, date or datetime.date.today(), currency, bank,
+                      offsets, payments)
+    click.echo(render(rows, SETTLE_COLUMNS, fmt), nl=False)
+    click.echo(f"Appended {len(rows)} transaction(s) to {write_to}; books check clean.", err=True)
+
+
+def _write_settlement(loaded: Loaded, coop: CoopBooks, target: Path, date: datetime.date,
+                      currency: str, bank: str, offsets: list[SetOff],
+                      payments: list[Payment]) -> None:
+    included = {Path(f).resolve() for f in loaded.options.get("include", [])}
+    if target.resolve() not in included:
+        raise click.ClickException(
+            f"{target} is not one of the files of {loaded.path}; write to a file the books "
+            "include (for example this year's file)")
+    opened = {e.account for e in loaded.entries if type(e).__name__ == "Open"}
+    if any(COOP in (p.payer, p.payee) for p in payments) and bank not in opened:
+        raise click.ClickException(f"the bank account {bank} is not open in {loaded.path}; "
+                                   "pass the co-op's bank account with --bank")
+    text = _settlement_text(coop, date, currency, bank, offsets, payments)
+    old = atomic_append(target, text)
+    after = load_books(loaded.path)
+    if after.errors:
+        atomic_write(target, old)
+        for error in after.errors[:5]:
+            click.echo(format_error(error), err=True)
+        raise click.ClickException(f"the settle-up would not check clean, so {target} was left "
+                                   "as it was")
+
+
+def _settlement_text(coop: CoopBooks, date: datetime.date, currency: str, bank: str,
+                     offsets: list[SetOff], payments: list[Payment]) -> str:
+    chart = coop.chart
+    names = {key: m.name for key, m in coop.records.members.items()}
+
+    def txn(narration: str, debit: str, credit: str, amount: Decimal, kind: str) -> str:
+        return (f'{date} ! "{narration}"\n  coop-settle: "{kind}"\n'
+                f"  {debit}  {amount} {currency}\n  {credit}  {-amount} {currency}\n")
+
+    out = []
+    for o in offsets:
+        out.append(txn(f"Settle-up: set off {names[o.member]}'s payable against receivable",
+                       chart.payable(o.member), chart.receivable(o.member), o.amount, "set-off"))
+    for p in payments:
+        debit = bank if p.payee == COOP else chart.payable(p.payee)
+        credit = bank if p.payer == COOP else chart.receivable(p.payer)
+        narration = (f"Settle-up: {names.get(p.payer, 'the co-op')} pays "
+                     f"{names.get(p.payee, 'the co-op')}")
+        out.append(txn(narration.replace('"', "'"), debit, credit, p.amount, "payment"))
+    return "\n".join(out)
+
+
+USAGE_COLUMNS = [("label", "Period"), ("units", "Units"), ("cost", "Cost"),
+                 ("cost_per_unit", "Per unit"), ("retail", "At retail"), ("saved", "Saved")]
+
+
+@main.command()
+@BOOKS
+@click.option("--unit", required=True, help="The unit of the usage splits, as in "
+              "'usage quarts: ...' (for example: quarts).")
+@click.option("--by", "frequency", type=click.Choice(["weekly", "monthly", "quarterly", "yearly"]),
+              default="monthly", show_default=True, help="Length of each period.")
+@click.option("--per", type=click.Choice(["period", "member"]), default=None,
+              help="Only one of the two tables (csv and json need one; default: period).")
+@FORMAT
+@IGNORE_ERRORS
+def costs(books: Path, unit: str, frequency: str, per: str | None, fmt: str,
+          ignore_errors: bool) -> None:
+    """What usage-split costs came to per unit, per period and per member,
+    and what members saved against the retail price (coop-retail-price).
+    """
+    loaded = _load(books, ignore_errors)
+    coop = CoopBooks.from_entries(loaded.entries, loaded.options)
+    by_period, by_member = usage_costs(coop, unit, frequency)
+    if not by_period:
+        raise click.ClickException(f"no costs split by usage in {unit!r} in {books}")
+
+    def rows(items: list) -> list[dict]:
+        return [{"label": r.label, "units": r.units, "cost": r.cost,
+                 "cost_per_unit": r.cost_per_unit, "retail": r.retail, "saved": r.saved}
+                for r in items]
+
+    if fmt != "table" or per is not None:
+        chosen = by_member if per == "member" else by_period
+        columns = USAGE_COLUMNS if per != "member" else [("label", "Member"), *USAGE_COLUMNS[1:]]
+        click.echo(render(rows(chosen), columns, fmt), nl=False)
+        return
+    total = by_period[0].__class__("Total")
+    for row in by_period:
+        total.units += row.units
+        for c, n in row.cost.items():
+            total.cost[c] = total.cost.get(c, Decimal(0)) + n
+        for c, n in row.retail.items():
+            total.retail[c] = total.retail.get(c, Decimal(0)) + n
+    click.echo(render(rows([*by_period, total]), USAGE_COLUMNS, fmt), nl=False)
+    click.echo()
+    click.echo(render(rows(by_member), [("label", "Member"), *USAGE_COLUMNS[1:]], fmt), nl=False)
 
 
 @main.command()

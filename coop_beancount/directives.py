@@ -34,6 +34,7 @@ from coop_beancount.model import (
     CoopRecords,
     DuesSchedule,
     Member,
+    RetailPrice,
     ShareClass,
     Subscription,
     WorkRecord,
@@ -49,6 +50,7 @@ USAGE = {
     "coop-subscription": '2025-01-05 custom "coop-subscription" "Alice" "Member" 1',
     "coop-dues": '2025-01-01 custom "coop-dues" "Monthly dues" 5.00 USD "monthly"',
     "coop-hours": '2025-03-02 custom "coop-hours" "Alice" 3.5 "production shift"',
+    "coop-retail-price": '2025-01-01 custom "coop-retail-price" "quarts" 5.49 USD',
     "coop-split-key": '2025-01-01 custom "coop-split-key" "health-plan" "weights: Alice 1, Bob 2"',
 }
 
@@ -208,6 +210,18 @@ def read_hours(entry: data.Custom) -> WorkRecord:
                       source=entry.meta)
 
 
+def read_retail_price(entry: data.Custom) -> RetailPrice:
+    unit = _value(entry, 0, str, "the unit, as in usage splits")
+    price = _value(entry, 1, Amount, "the retail price of one unit")
+    _no_extra_values(entry, 2)
+    if not unit.strip() or len(unit.split()) != 1:
+        raise DirectiveError(f"retail price unit {unit!r} must be one word, like \"quarts\"")
+    if price.number is None or price.number <= 0:
+        raise DirectiveError(f"retail price {price} must be more than zero")
+    return RetailPrice(unit=unit, date=entry.date, price=price.number, currency=price.currency,
+                       source=entry.meta)
+
+
 def read_split_key(entry: data.Custom) -> KeyVersion:
     name = _value(entry, 0, str, "the key's name")
     text = _value(entry, 1, str, "the rule")
@@ -275,6 +289,7 @@ def read_records(entries: Iterable[data.Custom]) -> tuple[CoopRecords, list[Coop
         "coop-dues": lambda e: records.dues_schedules.append(read_dues(e)),
         "coop-hours": lambda e: records.work.append(read_hours(e)),
         "coop-split-key": add_split_key,
+        "coop-retail-price": lambda e: records.retail_prices.append(read_retail_price(e)),
     }
     for entry in entries:
         reader = readers.get(entry.type)

@@ -107,6 +107,17 @@ class WorkRecord:
     source: Source
 
 
+@dataclass(frozen=True)
+class RetailPrice:
+    """What one unit (a quart) costs in a shop, from `date` on: the yardstick for savings."""
+
+    unit: str
+    date: datetime.date
+    price: Decimal
+    currency: str
+    source: Source
+
+
 @dataclass
 class CoopRecords:
     """Everything the `coop-*` directives of one ledger declare."""
@@ -116,6 +127,7 @@ class CoopRecords:
     subscriptions: list[Subscription] = field(default_factory=list)
     dues_schedules: list[DuesSchedule] = field(default_factory=list)
     work: list[WorkRecord] = field(default_factory=list)
+    retail_prices: list[RetailPrice] = field(default_factory=list)
     split_keys: SplitKeys = field(default_factory=lambda: _split_keys())
 
 

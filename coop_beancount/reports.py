@@ -21,6 +21,7 @@ from coop_beancount.accounts import MemberChart
 from coop_beancount.directives import is_coop_directive, read_records
 from coop_beancount.model import CoopRecords, Member
 from coop_beancount.periods import calendar_period
+from coop_beancount.settle import Position
 from coop_beancount.shares import ShareLedger, SharePayment, track_shares
 
 #: An amount that may hold several currencies: currency -> number.
@@ -41,6 +42,7 @@ class MemberPosting:
     account: str
     number: Decimal
     currency: str
+    meta: dict[str, Any] | None = None
 
 
 @dataclass
@@ -69,7 +71,7 @@ class CoopBooks:
                     continue
                 units = posting.units
                 postings[key].append(MemberPosting(entry, posting.account, units.number,
-                                                   units.currency))
+                                                   units.currency, posting.meta))
                 prefix = chart.shares_root(key) + ":"
                 if posting.account.startswith(prefix):
                     payments.append(SharePayment(entry.date, key, posting.account[len(prefix):],
@@ -234,3 +236,86 @@ def hours_by_period(
         total[1] += 1
     return [HoursRow(member, period, hours, shifts)
             for (member, period), (hours, shifts) in sorted(totals.items())]
+
+
+def currencies(books: CoopBooks) -> list[str]:
+    """Currencies that appear on members' receivables and payables."""
+    found = set()
+    for key, postings in books.postings.items():
+        for posting in postings:
+            if posting.account in (books.chart.receivable(key), books.chart.payable(key)):
+                found.add(posting.currency)
+    return sorted(found)
+
+
+def positions(books: CoopBooks, currency: str) -> dict[str, Position]:
+    """Every member's receivable and payable in `currency`."""
+    result = {}
+    chart = books.chart
+    for key in sorted(books.records.members):
+        balances = books.balances(key)
+        receivable = balances.get(chart.receivable(key), {}).get(currency, Decimal(0))
+        payable = -balances.get(chart.payable(key), {}).get(currency, Decimal(0))
+        result[key] = Position(key, receivable, payable)
+    return result
+
+
+@dataclass
+class UsageRow:
+    """Shared costs split by usage in one unit, for a period or a member."""
+
+    label: str
+    units: Decimal = Decimal(0)
+    cost: Money = field(default_factory=dict)
+    retail: Money = field(default_factory=dict)
+
+    @property
+    def cost_per_unit(self) -> Money:
+        if not self.units:
+            return {}
+        return {c: (n / self.units).quantize(Decimal("0.01")) for c, n in self.cost.items()}
+
+    @property
+    def saved(self) -> Money:
+        return cleaned({c: self.retail.get(c, Decimal(0)) - self.cost.get(c, Decimal(0))
+                        for c in set(self.retail) | set(self.cost)})
+
+
+def usage_costs(
+    books: CoopBooks, unit: str, frequency: str = "monthly",
+) -> tuple[list[UsageRow], list[UsageRow]]:
+    """Cost of what members took, in `unit`, per period and per member, against retail.
+
+    The member parts of `usage <unit>:` splits carry what each member took;
+    the retail value is those units at the `coop-retail-price` in force that day.
+    """
+    prices = sorted((p for p in books.records.retail_prices if p.unit == unit),
+                    key=lambda p: p.date)
+    by_period: dict[str, UsageRow] = {}
+    by_member: dict[str, UsageRow] = {}
+    for key, postings in books.postings.items():
+        for posting in postings:
+            meta = posting.meta
+            if not meta or meta.get("coop-unit") != unit:
+                continue
+            date = posting.entry.date
+            units = meta["coop-units"]
+            price = _price_on(prices, date, posting.currency)
+            period = calendar_period(date, frequency)
+            for row in (by_period.setdefault(period, UsageRow(period)),
+                        by_member.setdefault(key, UsageRow(key))):
+                row.units += units
+                add(row.cost, posting.currency, posting.number)
+                if price is not None:
+                    add(row.retail, posting.currency, units * price)
+    return ([by_period[k] for k in sorted(by_period)], [by_member[k] for k in sorted(by_member)])
+
+
+def _price_on(prices: list, date: datetime.date, currency: str) -> Decimal | None:
+    found = None
+    for price in prices:
+        if price.date > date:
+            break
+        if price.currency == currency:
+            found = price.price
+    return found

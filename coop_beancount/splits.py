@@ -199,6 +199,9 @@ class Part:
     amount: Decimal
     #: How this part came about, for the member to trace: "weight 2 of 4".
     basis: str
+    #: For a usage split: what the member took, in `unit` ("quarts").
+    units: Decimal | None = None
+    unit: str | None = None
 
 
 def split_amount(
@@ -219,7 +222,9 @@ def split_amount(
     parts = allocate(amount, weights, seed, quantum)
     noun = _NOUNS[rule.kind]
     unit = f" {rule.unit}" if rule.unit else ""
-    return [Part(key, parts[key], f"{noun} {weights[key]}{unit} of {total}{unit}")
+    usage = rule.kind == "usage"
+    return [Part(key, parts[key], f"{noun} {weights[key]}{unit} of {total}{unit}",
+                 weights[key] if usage else None, rule.unit if usage else None)
             for key in sorted(parts)], label
 
 
@@ -288,7 +293,9 @@ def _split_fixed(
             if part.member in parts:
                 fixed_part = parts[part.member]
                 parts[part.member] = Part(part.member, fixed_part.amount + part.amount,
-                                          f"{fixed_part.basis} + {part.basis} of the rest")
+                                          f"{fixed_part.basis} + {part.basis} of the rest",
+                                          part.units, part.unit)
             else:
-                parts[part.member] = Part(part.member, part.amount, f"{part.basis} of the rest")
+                parts[part.member] = Part(part.member, part.amount, f"{part.basis} of the rest",
+                                          part.units, part.unit)
     return [parts[key] for key in sorted(parts)]

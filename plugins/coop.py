@@ -230,9 +230,12 @@ def _split_postings(
                 continue
             account = (chart.payable(part.member) if part.member in payers
                        else chart.receivable(part.member))
+            part_meta = {"coop-split": label, "coop-basis": part.basis}
+            if part.unit is not None:
+                part_meta["coop-units"] = part.units
+                part_meta["coop-unit"] = part.unit
             added.append(data.Posting(
-                account, Amount(part.amount, units.currency), None, None, None,
-                {"coop-split": label, "coop-basis": part.basis}))
+                account, Amount(part.amount, units.currency), None, None, None, part_meta))
         added.append(data.Posting(recovery_account, -units, None, None, None,
                                   {"coop-split": label}))
     return added
