@@ -113,8 +113,9 @@ def check(books: Path, quiet: bool) -> None:
         sys.exit(1)
     if not quiet:
         coop = CoopBooks.from_entries(loaded.entries, loaded.options)
-        click.echo(f"{books}: clean ({len(loaded.entries)} entries, "
-                   f"{len(coop.records.members)} members)", err=True)
+        count = len(coop.records.members)
+        click.echo(f"{books}: clean ({len(loaded.entries)} entries, {count} "
+                   f"member{'' if count == 1 else 's'})", err=True)
 
 
 MEMBER_COLUMNS = [
