@@ -65,10 +65,13 @@ class SplitKeys:
 
     def __init__(self) -> None:
         self._versions: dict[str, list[KeyVersion]] = {}
+        self._ambiguous: set[str] = set()
 
     def add(self, version: KeyVersion) -> None:
         versions = self._versions.setdefault(version.name, [])
         if any(v.date == version.date for v in versions):
+            # Which one was meant is unknowable: nothing is split by this key.
+            self._ambiguous.add(version.name)
             raise SplitError(f"split key {version.name!r} has two versions dated {version.date}")
         bisect.insort(versions, version, key=lambda v: v.date)
 
@@ -79,6 +82,9 @@ class SplitKeys:
         return name in self._versions
 
     def in_force(self, name: str, date: datetime.date) -> KeyVersion:
+        if name in self._ambiguous:
+            raise SplitError(f"split key {name!r} has two versions on the same date; fix the key "
+                             "first (this cost is left unsplit)")
         versions = self._versions.get(name)
         if not versions:
             known = ", ".join(self.names()) or "none declared"
@@ -122,6 +128,7 @@ def parse_rule(text: str) -> SplitRule | str:
         keys = tuple(k.strip() for k in body.replace(",", " ").split())
         if not keys:
             raise SplitError(f"split {text!r} names no members; write 'equal' for everyone")
+        _no_duplicates(keys, text)
         return SplitRule("equal", tuple((k, Decimal(1)) for k in keys), text=text)
     items = _parse_items(body, text)
     return SplitRule(kind, items, unit=unit, text=text)
@@ -148,11 +155,14 @@ def _parse_items(body: str, text: str) -> tuple[tuple[str, Decimal], ...]:
         items.append((fields[0], _number(fields[1], text)))
     if not items:
         raise SplitError(f"split {text!r} has an empty list")
-    keys = [key for key, _ in items]
+    _no_duplicates([key for key, _ in items], text)
+    return tuple(items)
+
+
+def _no_duplicates(keys: list[str] | tuple[str, ...], text: str) -> None:
     duplicates = sorted({k for k in keys if keys.count(k) > 1})
     if duplicates:
         raise SplitError(f"split {text!r} names {', '.join(duplicates)} twice")
-    return tuple(items)
 
 
 def _number(text: str, rule: str) -> Decimal:
@@ -187,6 +197,7 @@ def _parse_fixed(body: str, text: str) -> SplitRule:
             currencies.add(fields[2])
     if not items:
         raise SplitError(f"split {text!r} names no fixed amounts")
+    _no_duplicates([key for key, _ in items], text)
     if len(currencies) > 1:
         raise SplitError(f"split {text!r} mixes currencies {', '.join(sorted(currencies))}")
     return SplitRule("fixed", tuple(items), rest=rest, currency=next(iter(currencies), None),
@@ -272,8 +283,12 @@ def _split_fixed(
                          f"cost is in {currency}")
     sign = -1 if amount < 0 else 1
     fixed: dict[str, Decimal] = {}
+    quantum = quantum_of(amount)
     for key, number in rule.items:
         _check_member(key, date, members)
+        if number != number.quantize(quantum):
+            raise SplitError(f"split {rule.text!r} gives {key} {number}, finer than the cost's "
+                             f"{quantum} {currency}; round the fixed amount")
         if number < 0:
             raise SplitError(f"split {rule.text!r} gives {key} a negative fixed amount")
         fixed[key] = sign * number

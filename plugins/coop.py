@@ -151,7 +151,7 @@ def _scan(entries: list[data.Directive], chart: MemberChart) -> Scan:
                     key = owner[account] = chart.member_key(account)
                 if key is not None:
                     member_postings.append((entry, posting, key))
-            if split:
+            if split or SPLIT in entry.meta:
                 splits.append(index)
         elif kind is data.Custom:
             if entry.type.startswith("coop-"):
@@ -206,6 +206,10 @@ def _split_postings(
         key = chart.member_key(posting.account)
         if key is not None and posting.account == chart.payable(key) and posting.units.number < 0:
             payers.add(key)
+    if SPLIT in entry.meta:
+        raise _PostingError(entry.meta, (
+            "split: is on the transaction; put it under the posting that carries the cost, "
+            "indented below that posting"))
     added = []
     for posting in entry.postings:
         meta = posting.meta
