@@ -183,7 +183,7 @@ def statement_command(books: Path, member: str, start: datetime.date | None,
     m = result.member
     click.echo(f"Statement for {m.name} ({m.key})")
     click.echo(f"Member since {m.joined}" + (f", left {m.left}" if m.left else ""))
-    period = f"{start or 'the beginning'} to {end or 'today'}"
+    period = f"{start or 'the beginning'} to {end or 'the end of the books'}"
     click.echo(f"Period: {period}")
     if start:
         click.echo(f"Opening: owes {money_text(result.opening_owes)}, "
@@ -232,7 +232,7 @@ def _currency(coop: CoopBooks, currency: str | None) -> str:
 
 
 BALANCE_COLUMNS = [("member", "Member"), ("name", "Name"), ("receivable", "Owes co-op"),
-                   ("payable", "Co-op owes"), ("net", "Net")]
+                   ("payable", "Co-op owes"), ("net", "Net"), ("dues", "Dues owed")]
 
 
 @main.command()
@@ -245,19 +245,22 @@ def balances(books: Path, currency: str | None, show_all: bool, fmt: str,
              ignore_errors: bool) -> None:
     """What each member owes the co-op (receivable) and is owed (payable).
 
-    Net is positive when the member owes, negative when the member is owed.
-    Dues are listed by `coop members`: they are settled with the co-op alone.
+    Net is positive when the member owes, negative when the member is owed;
+    it is what `coop settle` clears. Dues owed are shown beside it but are
+    not part of the settle-up: they are owed to the co-op alone and paid to it.
     """
     loaded = _load(books, ignore_errors)
     coop = CoopBooks.from_entries(loaded.entries, loaded.options)
     currency = _currency(coop, currency)
     rows = []
     for key, position in positions(coop, currency).items():
-        if not show_all and not position.receivable and not position.payable:
+        dues = coop.balances(key).get(coop.chart.dues(key), {}).get(currency, Decimal(0))
+        if not show_all and not position.receivable and not position.payable and not dues:
             continue
         rows.append({"member": key, "name": coop.records.members[key].name,
                      "receivable": {currency: position.receivable},
-                     "payable": {currency: position.payable}, "net": {currency: position.net}})
+                     "payable": {currency: position.payable}, "net": {currency: position.net},
+                     "dues": {currency: dues}})
     if not rows and fmt == "table":
         click.echo(f"Nobody owes or is owed anything in {currency}.")
         return

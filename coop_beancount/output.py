@@ -18,6 +18,7 @@ FORMATS = ("table", "csv", "json")
 
 
 def money_text(money: dict[str, Decimal]) -> str:
+    money = {c: n for c, n in money.items() if n != 0}
     if not money:
         return "0"
     return ", ".join(f"{number:,} {currency}" for currency, number in sorted(money.items()))
@@ -28,7 +29,8 @@ def _text(value: Any, plain: bool) -> str:
         return ""
     if isinstance(value, dict):
         if plain:
-            return "; ".join(f"{n} {c}" for c, n in sorted(value.items())) if value else "0"
+            nonzero = sorted((c, n) for c, n in value.items() if n != 0)
+            return "; ".join(f"{n} {c}" for c, n in nonzero) if nonzero else "0"
         return money_text(value)
     if isinstance(value, Decimal):
         return str(value) if plain else f"{value:,}"

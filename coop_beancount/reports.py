@@ -202,6 +202,8 @@ def statement(
             continue
         entry = posting.entry
         description = " - ".join(part for part in (entry.payee, entry.narration) if part)
+        if posting.meta and "coop-basis" in posting.meta:
+            description += f" ({posting.meta['coop-basis']})"
         lines.append(StatementLine(
             date=date, description=description, account=books.chart.kind(posting.account),
             amount=posting.number, currency=posting.currency, owes=cleaned(owes),
@@ -288,24 +290,34 @@ def usage_costs(
 
     The member parts of `usage <unit>:` splits carry what each member took;
     the retail value is those units at the `coop-retail-price` in force that day.
+    A member's units on one day count once however many costs that day were
+    split by them.
     """
     prices = sorted((p for p in books.records.retail_prices if p.unit == unit),
                     key=lambda p: p.date)
     by_period: dict[str, UsageRow] = {}
     by_member: dict[str, UsageRow] = {}
+    counted: set[tuple[str, datetime.date]] = set()
     for key, postings in books.postings.items():
         for posting in postings:
             meta = posting.meta
             if not meta or meta.get("coop-unit") != unit:
                 continue
             date = posting.entry.date
+            period = calendar_period(date, frequency)
+            rows = (by_period.setdefault(period, UsageRow(period)),
+                    by_member.setdefault(key, UsageRow(key)))
+            for row in rows:
+                add(row.cost, posting.currency, posting.number)
+            # Several costs of one day split by the same usage (milk, culture and
+            # jars for one batch) share the quarts: count a member's units once a day.
+            if (key, date) in counted:
+                continue
+            counted.add((key, date))
             units = meta["coop-units"]
             price = _price_on(prices, date, posting.currency)
-            period = calendar_period(date, frequency)
-            for row in (by_period.setdefault(period, UsageRow(period)),
-                        by_member.setdefault(key, UsageRow(key))):
+            for row in rows:
                 row.units += units
-                add(row.cost, posting.currency, posting.number)
                 if price is not None:
                     add(row.retail, posting.currency, units * price)
     return ([by_period[k] for k in sorted(by_period)], [by_member[k] for k in sorted(by_member)])

@@ -1,6 +1,7 @@
 """The bundled books: every example and the starter set check clean, and the
-yogurt co-op's figures are what its README says."""
+examples' figures are what their READMEs say."""
 
+from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,17 +21,147 @@ def test_books_check_clean(main):
     assert loaded.errors == []
 
 
-def test_yogurt_coop_members():
-    loaded = load_books(ROOT / "examples" / "yogurt-coop" / "main.beancount")
-    rows = {row.key: row for row in member_rows(CoopBooks.from_entries(loaded.entries,
-                                                                       loaded.options))}
+def test_both_shared_expense_examples_are_bundled():
+    assert {p.parent.name for p in EXAMPLES} >= {"yogurt-coop", "dev-coop"}
+
+
+def _books(name):
+    loaded = load_books(ROOT / "examples" / name / "main.beancount")
+    assert loaded.errors == []
+    return CoopBooks.from_entries(loaded.entries, loaded.options)
+
+
+@pytest.fixture(scope="module")
+def yogurt():
+    return _books("yogurt-coop")
+
+
+@pytest.fixture(scope="module")
+def dev():
+    return _books("dev-coop")
+
+
+def _rows(books):
+    return {row.key: row for row in member_rows(books)}
+
+
+def _amounts(money_by_key):
+    """{key: Money} -> {key: "12.34"} in USD, leaving out members with nothing."""
+    return {k: str(m.get("USD")) for k, m in money_by_key.items() if m}
+
+
+def _split_parts(books, by_expense=False):
+    """Each member's parts of the split costs: by split label, or by expense account."""
+    totals = defaultdict(lambda: defaultdict(Decimal))
+    for key, postings in books.postings.items():
+        for posting in postings:
+            if not posting.meta or "coop-basis" not in posting.meta:
+                continue
+            if by_expense:
+                group = posting.entry.postings[0].account.rsplit(":", 1)[-1]
+            else:
+                group = posting.meta["coop-split"].split(" ", 1)[0]
+            totals[key][group] += posting.number
+    return totals
+
+
+def _account_total(books, account):
+    return sum((p.units.number for e in books.entries if hasattr(e, "postings")
+                for p in e.postings if p.account == account), Decimal(0))
+
+
+# --- the Somerville yogurt co-op -----------------------------------------------------------
+
+def test_yogurt_coop_members(yogurt):
+    rows = _rows(yogurt)
     assert len(rows) == 8
     assert [k for k, r in rows.items() if r.left] == ["Dana"]
     assert str(rows["Dana"].left) == "2025-07-31"
     assert rows["Dana"].capital == {} and rows["Dana"].payable == {}
-    owed = {k: str(r.dues_owed.get("USD", 0)) for k, r in rows.items() if r.dues_owed}
-    assert owed == {"Eli": "5.00", "Gus": "10.00"}
+    assert rows["Dana"].other_owed == {} and rows["Dana"].dues_owed == {}
+    assert _amounts({k: r.dues_owed for k, r in rows.items()}) == {"Eli": "5.00", "Gus": "10.00"}
     unpaid = {k: str(r.shares_paid.get("USD")) for k, r in rows.items()
               if r.shares_paid != r.shares_subscribed and not r.left}
     assert unpaid == {"Gus": "15.00", "Hana": "10.00"}
     assert sum(r.hours for r in rows.values()) == Decimal("370.5")
+
+
+def test_yogurt_coop_settle_up_at_year_end(yogurt):
+    rows = _rows(yogurt)
+    # A few members still owe for the last weeks' shared costs ...
+    assert _amounts({k: r.other_owed for k, r in rows.items()}) == {
+        "Ana": "5.54", "Ben": "11.46", "Gus": "24.80"}
+    # ... and the co-op owes Eli for the milk he bought on 2025-12-06.
+    assert _amounts({k: r.payable for k, r in rows.items()}) == {"Eli": "31.07"}
+
+
+def test_yogurt_coop_costs_shared_by_quarts(yogurt):
+    quarts = defaultdict(Decimal)
+    for key, postings in yogurt.postings.items():
+        for posting in postings:
+            meta = posting.meta or {}
+            if meta.get("coop-unit") == "quarts" and posting.entry.narration.startswith(
+                    "Whole milk"):
+                quarts[key] += Decimal(meta["coop-units"])
+    assert {k: int(q) for k, q in quarts.items()} == {
+        "Ana": 136, "Ben": 136, "Chloe": 133, "Dana": 50, "Eli": 108, "Farah": 105,
+        "Gus": 72, "Hana": 29}
+    charged = {k: sum(v.values()) for k, v in _split_parts(yogurt).items()}
+    assert {k: str(v) for k, v in charged.items()} == {
+        "Ana": "302.15", "Ben": "308.73", "Chloe": "282.33", "Dana": "113.13",
+        "Eli": "228.58", "Farah": "225.40", "Gus": "155.68", "Hana": "61.07"}
+    # At cost: members were charged exactly what milk, culture and jars cost.
+    shared = [_account_total(yogurt, f"Expenses:Production:{a}")
+              for a in ("Milk", "Cultures", "Jars")]
+    assert [str(s) for s in shared] == ["1431.24", "119.40", "126.43"]
+    assert sum(charged.values()) == sum(shared) == Decimal("1677.07")
+    assert _account_total(yogurt, "Income:Members:SharedCosts") == Decimal("-1677.07")
+    assert _account_total(yogurt, "Income:Patronage:Yogurt") == 0
+    assert _account_total(yogurt, "Assets:Bank:Checking") == Decimal("334.39")
+
+
+# --- the Bridge City developers' co-op -----------------------------------------------------------
+
+def test_dev_coop_members(dev):
+    rows = _rows(dev)
+    assert sorted(rows) == ["Devon", "Jen", "Keiko", "Marcus", "Priya", "Tomas"]
+    assert not any(r.left for r in rows.values())
+    assert str(rows["Devon"].joined) == "2025-06-01"
+    assert {k: str(r.shares_paid["USD"]) for k, r in rows.items()} == dict.fromkeys(
+        rows, "100.00")
+    assert _amounts({k: r.dues_owed for k, r in rows.items()}) == {}
+    assert _amounts({k: r.payable for k, r in rows.items()}) == {}
+    # Their part of the accountants' year-end invoice, paid in January.
+    assert _amounts({k: r.other_owed for k, r in rows.items()}) == {
+        "Devon": "120.84", "Jen": "120.84", "Priya": "120.83", "Tomas": "120.83"}
+
+
+def test_dev_coop_health_plan_by_key_version(dev):
+    parts = _split_parts(dev, by_expense=True)
+    health = {k: str(v["HealthInsurance"]) for k, v in parts.items()
+              if v["HealthInsurance"]}
+    assert health == {"Priya": "7717.17", "Marcus": "19292.85", "Jen": "10608.53",
+                      "Tomas": "19292.86", "Devon": "3856.59"}
+    assert _account_total(dev, "Expenses:Overhead:HealthInsurance") == Decimal("60768.00")
+    # Devon is on the plan from 2025-07-01 only, Keiko never.
+    firsts = {p.entry.date for p in dev.postings["Devon"]
+              if (p.meta or {}).get("coop-split", "").startswith("health-plan")}
+    assert str(min(firsts)) == "2025-07-01" and len(firsts) == 6
+    assert "Keiko" not in health
+    # Jen's part doubled and a half when she moved to the family tier.
+    jen = {str(p.entry.date): str(p.number) for p in dev.postings["Jen"]
+           if (p.meta or {}).get("coop-split", "").startswith("health-plan")}
+    assert (jen["2025-09-01"], jen["2025-10-01"]) == ("643.00", "1606.32")
+
+
+def test_dev_coop_legal_and_accounting_equally(dev):
+    parts = _split_parts(dev, by_expense=True)
+    fees = {k: (str(v["Legal"]), str(v["Accounting"])) for k, v in parts.items()}
+    assert fees == {
+        "Priya": ("1034.17", "360.83"), "Marcus": ("1034.17", "360.83"),
+        "Jen": ("1034.16", "360.84"), "Tomas": ("1034.17", "360.83"),
+        "Keiko": ("1034.17", "360.83"), "Devon": ("166.66", "270.84")}
+    total = sum(sum(v.values()) for v in parts.values())
+    assert total == Decimal("68180.50")
+    assert _account_total(dev, "Income:Members:SharedCosts") == -total
+    assert _account_total(dev, "Assets:Bank:Checking") == Decimal("1811.44")

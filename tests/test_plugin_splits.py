@@ -373,8 +373,10 @@ def test_the_part_shows_in_the_member_statement(tmp_path):
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
     lines = json.loads(result.output)
-    milk = [line for line in lines if line["description"] == "Milk"]
+    milk = [line for line in lines if line["description"].startswith("Milk")]
     assert [line["amount"] for line in milk] == [{"USD": "50.00"}]
+    # The member sees how their part was worked out.
+    assert [line["description"] for line in milk] == ["Milk (weight 2 of 4)"]
     assert lines[-1]["owes"] == {"USD": "50.00"}
 
 

@@ -177,3 +177,18 @@ def test_settle_up_clears_everyone_in_few_payments(balances):
     parties = sum(1 for k, p in positions.items() if p.net != 0) + 1
     assert len(payments) <= max(parties - 1, 0)
     assert settle_up(positions) == payments
+
+
+def test_costs_count_a_members_units_once_a_day(tmp_path):
+    path = tmp_path / "main.beancount"
+    path.write_text(BOOKS + textwrap.dedent("""\
+        2025-08-01 * "Culture for the same batch"
+          Expenses:Milk  6.00 USD
+            split: "usage quarts: Ben 2, Cy 4"
+          Assets:Bank:Checking
+    """))
+    rows = json.loads(run("costs", path, "--unit", "quarts", "--format", "json").output)
+    august = next(r for r in rows if r["label"] == "2025-08")
+    assert august["units"] == "6"
+    assert august["cost"] == {"USD": "18.00"}
+    assert august["cost_per_unit"] == {"USD": "3.00"}
