@@ -13,6 +13,7 @@ The root names follow the ledger's `name_assets`, `name_liabilities` and
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,11 +81,15 @@ class MemberChart:
         return parts[3] if len(parts) == 4 else account
 
 
+@functools.lru_cache(maxsize=65536)
+def _valid_key(key: str) -> bool:
+    return ":" not in key and account_lib.is_valid(f"Assets:{MEMBERS}:{key}")
+
+
 def is_valid_key(key: str) -> bool:
     """Whether `key` can be one component of an account name (A-Z or digit first)."""
-    return (
-        isinstance(key, str) and ":" not in key and account_lib.is_valid(f"Assets:{MEMBERS}:{key}")
-    )
+    # Cached: every coop-hours line names a member, and the check is a regex.
+    return isinstance(key, str) and _valid_key(key)
 
 
 def is_valid_share_class(name: str) -> bool:

@@ -1,0 +1,862 @@
+"""How much do the co-op plugins cost `bean-check`? A benchmark, not a test.
+
+It writes two books that load to the same entries:
+
+* the *plugin books* (A): what a co-op writes by hand, with
+  `plugin "coop_beancount.plugins.coop"` deriving the member accounts' opens, every
+  dues charge and the redemption of a leaver's shares;
+* the *hand-written books* (B): the same text without the plugin line, with
+  everything the plugin derived in A printed out as ordinary directives.
+
+Then it checks that both load without errors to the same balances, runs `bean-check`
+on A and B alternately (`--repeat` times each, cache off) and reports the plugin's
+overhead, `(A - B) / B` of the wall time. It also times the plugin function alone on
+the entries it receives inside the loader (parsed and booked).
+
+    .venv/bin/python benchmarks/bench_plugins.py --members 1000 --transactions 100000 \\
+        --repeat 3 --seed 1 --max-overhead 5
+
+`--transactions` counts every transaction of the loaded books, the derived ones
+included: A writes fewer (the plugin adds the dues charges and redemptions), B writes
+them all. See benchmarks/README.md.
+
+The books are made by one generator per feature (FEATURES below), each with its own
+random stream, so a feature added later does not change what the others write. The
+last one, ordinary co-op transactions, fills up to `--transactions`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime
+import gc
+import io
+import json
+import os
+import platform
+import pstats
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+# Cache off for this process's own loads too: no pickle files beside the books.
+os.environ["BEANCOUNT_DISABLE_LOAD_CACHE"] = "1"
+
+from beancount import loader
+from beancount.core import data
+from beancount.parser import booking, parser, printer
+from beancount.parser.version import VERSION as BEANCOUNT_VERSION
+
+from coop_beancount.dues import dues_charges
+from coop_beancount.model import DuesSchedule, Member
+from coop_beancount.periods import add_months
+
+PLUGIN_MODULE = "coop_beancount.plugins.coop"
+GENERATED = "coop-generated"  # the metadata key on every entry the plugin derives
+CURRENCY = "USD"
+ZERO = Decimal(0)
+DAY = datetime.timedelta(days=1)
+
+# The mix. Rates are per member or fractions of --transactions.
+FOUNDERS = 0.15  # members who join on the first day of the books
+LEAVE_RATE = 0.25  # members who leave before the end of the books
+KEEP_SHARES_RATE = 0.2  # leavers with `redeem-shares: FALSE` (they are repaid by hand)
+SHARE_CLASS = "Member"
+PAR = Decimal("100.00")
+MONTHLY_DUES = Decimal("15.00")
+BUILDING_FUND = Decimal("40.00")
+DUES_CADENCE = ((1, 0.2), (3, 0.5), (12, 0.3))  # months between a member's dues payments
+MISSED_PAYMENT = 0.03  # a due payment that is skipped (paid with the next one)
+PURCHASES = 0.12  # member purchases on account, as a fraction of --transactions
+REIMBURSEMENTS = 0.02  # expenses a member paid for the co-op, as a fraction
+
+FIRST = ("Ada", "Ben", "Chloe", "Dev", "Elif", "Femi", "Gus", "Hana", "Ivan", "Jo", "Kemal",
+         "Lena", "Mo", "Nia", "Omar", "Pia", "Quinn", "Rosa", "Sami", "Tess", "Uma", "Vik",
+         "Wren", "Xia", "Yusuf", "Zoe")
+LAST = ("Abbott", "Baker", "Chen", "Diallo", "Evans", "Fischer", "Garcia", "Haddad", "Ito",
+        "Jensen", "Kowalski", "Lopez", "Moreau", "Nakamura", "O'Neill", "Petrov", "Quispe",
+        "Rossi", "Singh", "Tanaka", "Urban", "Varga", "Weber", "Xu", "Yilmaz", "Zhou")
+SUPPLIERS = ("Valley Dairy", "Green Acres Farm", "Northside Wholesale", "Bulk Grains Ltd",
+             "City Bakery", "Orchard Cooperative", "Eco Packaging")
+
+COOP_ACCOUNTS = (
+    "Assets:Bank:Checking", "Assets:Cash",
+    "Income:Members:Dues", "Income:Members:Building-Fund",
+    "Income:Sales:Members", "Income:Sales:Public",
+    "Expenses:Stock", "Expenses:Supplies", "Expenses:Rent", "Expenses:Utilities",
+    "Expenses:Wages", "Expenses:Bank-Fees",
+    "Equity:Opening-Balances",
+)
+
+
+class BenchmarkError(Exception):
+    """The benchmark cannot go on (bad arguments, books that do not load the same)."""
+
+
+def progress(message: str) -> None:
+    print(f"[{time.perf_counter() - _STARTED:7.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+_STARTED = time.perf_counter()
+
+
+# --------------------------------------------------------------------------------------
+# Generation
+
+
+@dataclass
+class MemberPlan:
+    key: str
+    name: str
+    joined: datetime.date
+    left: datetime.date | None
+    redeem: bool
+    shares: int
+    last: datetime.date  # last day they can have postings in the books: left or the end
+    paid_shares: Decimal = ZERO
+
+    @property
+    def active_days(self) -> int:
+        return (self.last - self.joined).days + 1
+
+    def receivable(self) -> str:
+        return f"Assets:Members:{self.key}:Receivable"
+
+    def dues(self) -> str:
+        return f"Assets:Members:{self.key}:Dues"
+
+    def payable(self) -> str:
+        return f"Liabilities:Members:{self.key}:Payable"
+
+    def shares_account(self) -> str:
+        return f"Equity:Members:{self.key}:Shares:{SHARE_CLASS}"
+
+
+@dataclass
+class Book:
+    """The plugin books being generated: dated text items and what they count for."""
+
+    members_wanted: int
+    transactions_wanted: int
+    start: datetime.date
+    end: datetime.date  # also the plugin's as_of
+    seed: int
+    members: list[MemberPlan] = field(default_factory=list)
+    items: list[tuple[datetime.date, int, int, str]] = field(default_factory=list)
+    written: Counter = field(default_factory=Counter)  # transactions A writes, per kind
+    derived: Counter = field(default_factory=Counter)  # transactions the plugin will add
+    directives: Counter = field(default_factory=Counter)  # other directives A writes
+
+    @property
+    def transactions(self) -> int:
+        return sum(self.written.values()) + sum(self.derived.values())
+
+    def directive(self, day: datetime.date, kind: str, text: str) -> None:
+        self.items.append((day, 0, len(self.items), f"{day} {text}"))
+        self.directives[kind] += 1
+
+    def transaction(self, day: datetime.date, kind: str, payee: str, narration: str,
+                    postings: Iterable[tuple[str, Decimal | None]]) -> None:
+        lines = [f'{day} * "{payee}" "{narration}"']
+        for account, number in postings:
+            if number is None:  # left for Beancount to interpolate
+                lines.append(f"  {account}")
+            else:
+                lines.append(f"  {account:<44} {number:>10.2f} {CURRENCY}")
+        self.items.append((day, 1, len(self.items), "\n".join(lines)))
+        self.written[kind] += 1
+
+    def text(self) -> str:
+        config = {"as_of": self.end.isoformat()}
+        header = [
+            f"; Benchmark books from benchmarks/bench_plugins.py: seed {self.seed}, "
+            f"{self.members_wanted} members, {self.transactions_wanted} transactions "
+            "(derived ones included).",
+            'option "title" "Benchmark co-op"',
+            f'option "operating_currency" "{CURRENCY}"',
+            f'plugin "{PLUGIN_MODULE}" "{config}"',
+            "",
+        ]
+        body = [text for _, _, _, text in sorted(self.items)]
+        return "\n".join(header) + "\n" + "\n\n".join(body) + "\n"
+
+
+def money(rng: random.Random, low: int, high: int) -> Decimal:
+    """A random amount between low and high (whole units), in cents."""
+    return Decimal(rng.randrange(low * 100, high * 100 + 1)).scaleb(-2)
+
+
+def random_day(rng: random.Random, first: datetime.date, last: datetime.date) -> datetime.date:
+    return first + datetime.timedelta(days=rng.randrange((last - first).days + 1))
+
+
+def gen_coop_accounts(book: Book, rng: random.Random) -> None:
+    """The co-op's own accounts (the plugin opens only member accounts) and opening cash."""
+    for account in COOP_ACCOUNTS:
+        book.directive(book.start, "open", f"open {account} {CURRENCY}")
+    book.transaction(book.start, "opening balance", "Opening balance", "Cash at the bank", [
+        ("Assets:Bank:Checking", Decimal("50000.00")), ("Equity:Opening-Balances", None)])
+
+
+def gen_members(book: Book, rng: random.Random) -> None:
+    """Members joining over the years, their share subscriptions and instalments, leaves.
+
+    A leaver's paid-in shares are redeemed by the plugin into their payable (derived),
+    then paid out by hand some weeks later; one in five leavers keeps
+    `redeem-shares: FALSE` and is repaid by hand on the leave date.
+    """
+    book.directive(book.start, "share class",
+                   f'custom "coop-share-class" "{SHARE_CLASS}" {PAR} {CURRENCY}')
+    count = book.members_wanted
+    founders = min(count, max(1, round(count * FOUNDERS)))
+    latest_join = (book.end - book.start).days - 90
+    joins = [book.start] * founders + [
+        book.start + datetime.timedelta(days=rng.randrange(latest_join))
+        for _ in range(count - founders)]
+    joins.sort()
+    width = max(4, len(str(count)))
+    for number, joined in enumerate(joins, 1):
+        key = f"M{number:0{width}d}"
+        name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+        left = None
+        if rng.random() < LEAVE_RATE:
+            earliest, latest = joined + datetime.timedelta(days=90), book.end - 30 * DAY
+            if earliest <= latest:
+                left = random_day(rng, earliest, latest)
+        member = MemberPlan(key, name, joined, left, rng.random() >= KEEP_SHARES_RATE,
+                            2 if rng.random() < 0.2 else 1, left or book.end)
+        book.members.append(member)
+        book.directive(joined, "member", f'custom "coop-member" "{key}" "{name}"')
+        book.directive(joined, "subscription",
+                       f'custom "coop-subscription" "{key}" "{SHARE_CLASS}" {member.shares}')
+
+        instalments = rng.choice((1, 2, 4, 4))
+        part = PAR * member.shares / instalments
+        for index in range(instalments):
+            day = joined + datetime.timedelta(days=30 * index + (rng.randrange(5) if index else 0))
+            if day > member.last:
+                break
+            book.transaction(day, "share instalment", name,
+                             f"Share instalment {index + 1}/{instalments}",
+                             [("Assets:Bank:Checking", part), (member.shares_account(), -part)])
+            member.paid_shares += part
+
+        if left is None:
+            continue
+        leave = f'custom "coop-leave" "{key}"'
+        if not member.redeem:
+            leave += "\n  redeem-shares: FALSE"
+        book.directive(left, "leave", leave)
+        if not member.paid_shares:
+            continue
+        if member.redeem:
+            book.derived["redemption"] += 1
+            payout = left + datetime.timedelta(days=rng.randrange(14, 61))
+            if payout <= book.end:
+                book.transaction(payout, "share payout", name, "Share capital paid out", [
+                    (member.payable(), member.paid_shares), ("Assets:Bank:Checking", None)])
+        else:
+            book.transaction(left, "share payout", name, "Share capital repaid on leaving", [
+                (member.shares_account(), member.paid_shares), ("Assets:Bank:Checking", None)])
+
+
+def gen_dues(book: Book, rng: random.Random) -> None:
+    """Two dues schedules (monthly prorated, yearly fixed) and the members' payments.
+
+    The plugin derives the charges; the payments are written, every 1, 3 or 12 months
+    per member, and a leaver pays what is left on their leave date so they leave clean.
+    The charges are computed with the plugin's own rules (coop_beancount.dues).
+    """
+    fund_until = datetime.date(book.end.year - 1, 12, 31)
+    schedules = [DuesSchedule(
+        name="Monthly dues", start=book.start, amount=MONTHLY_DUES, currency=CURRENCY,
+        frequency="monthly", source={}, share_class=SHARE_CLASS, prorate=True)]
+    book.directive(book.start, "dues schedule", (
+        f'custom "coop-dues" "Monthly dues" {MONTHLY_DUES} {CURRENCY} "monthly"\n'
+        f'  share-class: "{SHARE_CLASS}"\n  prorate: TRUE'))
+    if fund_until > book.start:
+        schedules.append(DuesSchedule(
+            name="Building fund", start=book.start, amount=BUILDING_FUND, currency=CURRENCY,
+            frequency="yearly", source={}, until=fund_until,
+            income_account="Income:Members:Building-Fund"))
+        book.directive(book.start, "dues schedule", (
+            f'custom "coop-dues" "Building fund" {BUILDING_FUND} {CURRENCY} "yearly"\n'
+            f"  until: {fund_until}\n  account: Income:Members:Building-Fund"))
+
+    members = [Member(key=m.key, name=m.name, joined=m.joined, source={}, left=m.left)
+               for m in book.members]
+    since = {(m.key, SHARE_CLASS): m.joined for m in book.members}
+    charges: dict[str, list[tuple[datetime.date, Decimal]]] = defaultdict(list)
+    for schedule in schedules:
+        for charge in dues_charges(schedule, members, since, book.end):
+            charges[charge.member].append((charge.date, charge.amount))
+            book.derived["dues charge"] += 1
+
+    cadences, weights = zip(*DUES_CADENCE, strict=True)
+    for member in book.members:
+        owed = sorted(charges.get(member.key, ()))
+        every = rng.choices(cadences, weights)[0]
+        paid_up_to = 0  # charges owed[:paid_up_to] are paid
+        days = []
+        step = 1
+        while True:
+            day = add_months(member.joined, every * step) + rng.randrange(10) * DAY
+            if day > member.last:
+                break
+            days.append(day)
+            step += 1
+        if member.left is not None:
+            days.append(member.left)
+        for index, day in enumerate(days):
+            final = member.left is not None and index == len(days) - 1
+            if not final and rng.random() < MISSED_PAYMENT:
+                continue
+            upto = paid_up_to
+            while upto < len(owed) and owed[upto][0] <= day:
+                upto += 1
+            total = sum((amount for _, amount in owed[paid_up_to:upto]), ZERO)
+            paid_up_to = upto
+            if total:
+                book.transaction(day, "dues payment", member.name, "Dues", [
+                    ("Assets:Bank:Checking", total), (member.dues(), -total)])
+
+
+def gen_hours(book: Book, rng: random.Random) -> None:
+    """coop-hours records: a shift every three to twelve weeks per member."""
+    shifts = ("production shift", "store shift", "delivery run", "cleaning", "board meeting")
+    for member in book.members:
+        day = member.joined + rng.randrange(7, 60) * DAY
+        while day <= member.last:
+            hours = rng.choice(("1.5", "2", "2.5", "3", "4"))
+            book.directive(day, "hours",
+                           f'custom "coop-hours" "{member.key}" {hours} "{rng.choice(shifts)}"')
+            day += rng.randrange(20, 85) * DAY
+
+
+def gen_member_trading(book: Book, rng: random.Random) -> None:
+    """Members buy on account (their receivable) and settle it every quarter.
+
+    A leaver settles everything on the leave date.
+    """
+    wanted = round(book.transactions_wanted * PURCHASES)
+    if not book.members or wanted <= 0:
+        return
+    weights = [m.active_days for m in book.members]
+    purchases: dict[str, list[tuple[datetime.date, Decimal]]] = defaultdict(list)
+    for member in rng.choices(book.members, weights, k=wanted):
+        day = random_day(rng, member.joined, member.last)
+        amount = money(rng, 5, 150)
+        purchases[member.key].append((day, amount))
+        book.transaction(day, "member purchase", member.name, "Groceries on account", [
+            (member.receivable(), amount), ("Income:Sales:Members", None)])
+    for member in book.members:
+        bought = sorted(purchases.get(member.key, ()))
+        if not bought:
+            continue
+        days = []
+        step = 1
+        while (day := add_months(member.joined, 3 * step)) <= member.last:
+            days.append(day)
+            step += 1
+        if member.left is not None:
+            days.append(member.left)
+        settled = 0
+        for day in days:
+            upto = settled
+            while upto < len(bought) and bought[upto][0] <= day:
+                upto += 1
+            total = sum((amount for _, amount in bought[settled:upto]), ZERO)
+            settled = upto
+            if total:
+                book.transaction(day, "member settlement", member.name, "Account settled", [
+                    ("Assets:Bank:Checking", total), (member.receivable(), -total)])
+
+
+def gen_reimbursements(book: Book, rng: random.Random) -> None:
+    """A member pays a co-op expense (credit their payable); the co-op pays them back."""
+    wanted = round(book.transactions_wanted * REIMBURSEMENTS / 2)
+    if not book.members or wanted <= 0:
+        return
+    weights = [m.active_days for m in book.members]
+    for member in rng.choices(book.members, weights, k=wanted):
+        day = random_day(rng, member.joined, member.last)
+        amount = money(rng, 3, 80)
+        book.transaction(day, "reimbursable expense", member.name, "Cleaning supplies", [
+            ("Expenses:Supplies", amount), (member.payable(), -amount)])
+        payout = day + rng.randrange(3, 31) * DAY  # after leaving is allowed for the payable
+        if payout <= book.end:
+            book.transaction(payout, "reimbursement", member.name, "Reimbursement", [
+                (member.payable(), amount), ("Assets:Bank:Checking", None)])
+
+
+def gen_ordinary(book: Book, rng: random.Random) -> None:
+    """Co-op transactions with no member account, up to --transactions in all."""
+    wanted = book.transactions_wanted - book.transactions
+    if wanted < 0:
+        raise BenchmarkError(
+            f"{book.members_wanted} members make {book.transactions} transactions by "
+            f"themselves, more than --transactions {book.transactions_wanted}; ask for more "
+            "transactions or fewer members")
+    month = book.start.replace(day=1)
+    while wanted >= 2 and month <= book.end:
+        book.transaction(month, "rent", "Landlord", "Rent", [
+            ("Expenses:Rent", Decimal("2400.00")), ("Assets:Bank:Checking", None)])
+        book.transaction(month + 14 * DAY, "utilities", "City Utilities", "Power and water", [
+            ("Expenses:Utilities", money(rng, 300, 700)), ("Assets:Bank:Checking", None)])
+        wanted -= 2
+        month = add_months(month, 1)
+    for _ in range(wanted):
+        day = random_day(rng, book.start, book.end)
+        roll = rng.random()
+        if roll < 0.35:
+            book.transaction(day, "public sale", "Walk-in customer", "Cash sale", [
+                ("Assets:Cash", money(rng, 2, 90)), ("Income:Sales:Public", None)])
+        elif roll < 0.55:
+            amount = money(rng, 2, 120)
+            fee = (amount * Decimal("0.02")).quantize(Decimal("0.01"))
+            book.transaction(day, "public sale", "Walk-in customer", "Card sale", [
+                ("Assets:Bank:Checking", amount - fee), ("Expenses:Bank-Fees", fee),
+                ("Income:Sales:Public", -amount)])
+        elif roll < 0.80:
+            book.transaction(day, "stock purchase", rng.choice(SUPPLIERS), "Stock", [
+                ("Expenses:Stock", money(rng, 40, 900)), ("Assets:Bank:Checking", None)])
+        elif roll < 0.90:
+            book.transaction(day, "supplies", "Hardware store", "Supplies", [
+                ("Expenses:Supplies", money(rng, 5, 200)), ("Assets:Bank:Checking", None)])
+        elif roll < 0.95:
+            book.transaction(day, "wages", "Payroll", "Store coordinator wages", [
+                ("Expenses:Wages", money(rng, 800, 1600)), ("Assets:Bank:Checking", None)])
+        else:
+            book.transaction(day, "cash deposit", "Bank", "Cash deposited", [
+                ("Assets:Bank:Checking", money(rng, 100, 1500)), ("Assets:Cash", None)])
+
+
+#: One generator per feature, run in this order; each gets its own random stream.
+#: The last one fills up to --transactions. Add a feature (shared expenses, patronage)
+#: by adding its generator before "ordinary".
+FEATURES: list[tuple[str, Callable[[Book, random.Random], None]]] = [
+    ("co-op accounts", gen_coop_accounts),
+    ("members and shares", gen_members),
+    ("dues", gen_dues),
+    ("hours", gen_hours),
+    ("member trading", gen_member_trading),
+    ("reimbursements", gen_reimbursements),
+    ("ordinary", gen_ordinary),
+]
+
+
+def generate(args: argparse.Namespace) -> Book:
+    end = datetime.date.fromisoformat(args.as_of)
+    book = Book(
+        members_wanted=args.members, transactions_wanted=args.transactions,
+        start=datetime.date(end.year - args.years + 1, 1, 1), end=end, seed=args.seed)
+    for name, feature in FEATURES:
+        progress(f"generating: {name}")
+        feature(book, random.Random(f"{args.seed}:{name}"))
+    return book
+
+
+# --------------------------------------------------------------------------------------
+# The hand-written books and the sanity checks
+
+
+def load(path: Path, label: str) -> tuple[list[data.Directive], dict[str, Any]]:
+    entries, errors, options = loader.load_file(str(path))
+    if errors:
+        shown = "\n".join(
+            f"{(e.source or {}).get('filename', '?')}:{(e.source or {}).get('lineno', 0)}: "
+            f"{e.message}" for e in errors[:5])
+        raise BenchmarkError(f"{label} ({path}) loads with {len(errors)} error(s):\n{shown}")
+    return entries, options
+
+
+def without_plugin_lines(text: str) -> str:
+    return "".join(
+        f"; {line}" if line.startswith(f'plugin "{PLUGIN_MODULE.split(".")[0]}.') else line
+        for line in text.splitlines(keepends=True))
+
+
+def hand_written(text_a: str, derived: list[data.Directive], options: dict[str, Any]) -> str:
+    """A's text without the plugin line, plus the derived entries printed as directives.
+
+    The derived entries are printed without the plugin's own metadata (coop-generated,
+    coop-schedule, coop-period): someone writing them by hand would not write it, and
+    it would make B slower to parse than it needs to be.
+    """
+    out = io.StringIO()
+    out.write(without_plugin_lines(text_a))
+    out.write("\n; Everything the coop plugin derives in the plugin books, written out.\n\n")
+    for entry in derived:
+        plain = entry._replace(meta=data.new_metadata(
+            entry.meta.get("filename", "<coop>"), entry.meta.get("lineno", 0)))
+        out.write(printer.format_entry(plain, options["dcontext"]))
+        out.write("\n")
+    return out.getvalue()
+
+
+def balances(entries: Iterable[data.Directive]) -> dict[tuple[str, str], Decimal]:
+    totals: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for entry in entries:
+        if isinstance(entry, data.Transaction):
+            for posting in entry.postings:
+                totals[posting.account, posting.units.currency] += posting.units.number
+    return dict(totals)
+
+
+def summary(entries: list[data.Directive]) -> dict[str, Any]:
+    return {
+        "balances": balances(entries),
+        "opened": {e.account for e in entries if isinstance(e, data.Open)},
+        "transactions": sum(1 for e in entries if isinstance(e, data.Transaction)),
+    }
+
+
+def compare(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    problems = []
+    if a["transactions"] != b["transactions"]:
+        problems.append(f"transactions: A has {a['transactions']}, B {b['transactions']}")
+    if a["opened"] != b["opened"]:
+        problems.append(f"opened accounts differ: only in A {sorted(a['opened'] - b['opened'])[:5]}"
+                        f", only in B {sorted(b['opened'] - a['opened'])[:5]}")
+    keys = a["balances"].keys() | b["balances"].keys()
+    for key in sorted(keys):
+        left, right = a["balances"].get(key, ZERO), b["balances"].get(key, ZERO)
+        if left != right:
+            problems.append(f"balance of {key[0]} in {key[1]}: A {left}, B {right}")
+    return problems
+
+
+# --------------------------------------------------------------------------------------
+# Timing
+
+
+def plugin_input(path: Path) -> tuple[list[data.Directive], dict[str, Any], str | None]:
+    """What the loader hands the plugin: A parsed, sorted and booked; and its config."""
+    entries, errors, options = parser.parse_file(str(path))
+    if errors:
+        raise BenchmarkError(f"{path} does not parse: {errors[0].message}")
+    entries.sort(key=data.entry_sortkey)
+    entries, errors = booking.book(entries, options)
+    if errors:
+        raise BenchmarkError(f"{path} does not book: {errors[0].message}")
+    config = next((c for name, c in options["plugin"] if name == PLUGIN_MODULE), None)
+    return entries, options, config
+
+
+def time_plugin(path: Path, repeat: int, profile_rows: int) -> dict[str, Any]:
+    from coop_beancount.plugins.coop import coop
+
+    entries, options, config = plugin_input(path)
+    calls, sorts = [], []
+    for _ in range(repeat):
+        gc.collect()
+        started = time.perf_counter()
+        new_entries, errors = coop(entries, options, config)
+        calls.append(time.perf_counter() - started)
+        if errors:
+            raise BenchmarkError(f"the plugin reports {len(errors)} error(s) on A, the first: "
+                                 f"{errors[0].message}")
+        started = time.perf_counter()
+        new_entries.sort(key=data.entry_sortkey)  # what the loader does after every plugin
+        sorts.append(time.perf_counter() - started)
+    result = {"entries_in": len(entries), "entries_out": len(new_entries),
+              "call_s": calls, "resort_s": sorts, "profile": None}
+    if profile_rows:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        coop(entries, options, config)
+        profiler.disable()
+        report = io.StringIO()
+        stats = pstats.Stats(profiler, stream=report).strip_dirs()
+        stats.sort_stats("tottime").print_stats(profile_rows)
+        stats.sort_stats("cumulative").print_stats(profile_rows)
+        result["profile"] = report.getvalue()
+    return result
+
+
+_TIMING = re.compile(r"Operation: '([^']+)'\s+Time:\s+(\d+) ms")
+PHASES = (
+    ("parse", "parse"),
+    ("booking", "booking"),
+    ("coop plugin + re-sort", PLUGIN_MODULE),
+    ("all plugins (run_transformations)", "run_transformations"),
+    ("validation", "beancount.ops.validate"),
+    ("loader total", "beancount.loader (total)"),
+)
+
+
+def run_check(bean_check: Path, path: Path, env: dict[str, str]) -> tuple[float, dict[str, int]]:
+    """One `bean-check -v` run: wall seconds and the loader's own phase timings (ms)."""
+    started = time.perf_counter()
+    proc = subprocess.run([str(bean_check), "-v", str(path)], env=env, capture_output=True,
+                          text=True, check=False)
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        messages = [line for line in proc.stderr.splitlines() if not line.startswith("INFO")]
+        raise BenchmarkError(f"bean-check {path} exited {proc.returncode}:\n"
+                             + "\n".join(messages[:20]))
+    return wall, {name: int(ms) for name, ms in _TIMING.findall(proc.stderr)}
+
+
+def time_checks(bean_check: Path, paths: dict[str, Path], repeat: int,
+                warmup: int) -> dict[str, dict[str, Any]]:
+    env = dict(os.environ, BEANCOUNT_DISABLE_LOAD_CACHE="1")
+    runs: dict[str, dict[str, Any]] = {side: {"wall_s": [], "phases_ms": []} for side in paths}
+    for index in range(warmup):
+        for side, path in paths.items():
+            progress(f"bean-check warm-up {index + 1}/{warmup}: {side}")
+            run_check(bean_check, path, env)
+    sides = list(paths)
+    for index in range(repeat):
+        # Alternate, and swap the order every round so drift hits both sides alike.
+        for side in sides if index % 2 == 0 else sides[::-1]:
+            progress(f"bean-check run {index + 1}/{repeat}: {side}")
+            wall, phases = run_check(bean_check, paths[side], env)
+            runs[side]["wall_s"].append(wall)
+            runs[side]["phases_ms"].append(phases)
+            progress(f"  {wall:.2f} s")
+    return runs
+
+
+# --------------------------------------------------------------------------------------
+# Report
+
+
+def overhead(a: float, b: float) -> float:
+    return (a - b) / b * 100
+
+
+def report(figures: dict[str, Any]) -> str:
+    a, b = figures["bean_check"]["A"], figures["bean_check"]["B"]
+    books = figures["books"]
+    lines = [
+        f"Books: {books['members']:,} members, {books['transactions']:,} transactions "
+        f"({books['written_transactions_a']:,} written in A, {books['derived_transactions']:,} "
+        f"derived by the plugin), {books['derived_opens']:,} derived opens, "
+        f"{books['other_directives_a']:,} other directives; A {books['size_a_bytes'] / 1e6:.1f} "
+        f"MB, B {books['size_b_bytes'] / 1e6:.1f} MB.",
+        f"Member transactions: {books['member_share']:.0%} of all transactions touch a member "
+        "account.",
+        "",
+        f"bean-check, {figures['repeat']} runs each, alternating "
+        "(A = plugin books, B = hand-written books):",
+        "",
+        f"{'':<36}{'A':>10}{'B':>10}{'A - B':>10}{'overhead':>10}",
+    ]
+    for label, key in (("wall time, median (s)", "median_s"), ("wall time, min (s)", "min_s")):
+        lines.append(f"{label:<36}{a[key]:>10.3f}{b[key]:>10.3f}{a[key] - b[key]:>+10.3f}"
+                     f"{overhead(a[key], b[key]):>+9.1f}%")
+    lines.append("loader phases, median (ms):")
+    for label, _ in PHASES:
+        pa, pb = a["phases_median_ms"].get(label), b["phases_median_ms"].get(label)
+        show = [f"{v:>10.0f}" if v is not None else f"{'-':>10}" for v in (pa, pb)]
+        diff = f"{(pa or 0) - (pb or 0):>+10.0f}"
+        lines.append(f"  {label:<34}{show[0]}{show[1]}{diff}")
+    plugin = figures["plugin_call"]
+    lines += [
+        "",
+        f"coop plugin function alone, on A's {plugin['entries_in']:,} parsed and booked entries "
+        f"({figures['repeat']} calls): median {plugin['call_median_ms']:.0f} ms, "
+        f"min {plugin['call_min_ms']:.0f} ms; the loader's re-sort of its "
+        f"{plugin['entries_out']:,} entries: median {plugin['resort_median_ms']:.0f} ms.",
+        "",
+        f"Plugin overhead on bean-check wall time: {figures['overhead_median_pct']:+.1f}% "
+        f"(medians), {figures['overhead_min_pct']:+.1f}% (mins).",
+    ]
+    limit = figures.get("max_overhead_pct")
+    if limit is not None:
+        verdict = "within" if figures["overhead_median_pct"] <= limit else "ABOVE"
+        lines.append(f"Limit {limit}%: {verdict}.")
+    return "\n".join(lines)
+
+
+def side_figures(runs: dict[str, Any]) -> dict[str, Any]:
+    walls = runs["wall_s"]
+    phases_median = {}
+    for label, key in PHASES:
+        values = [p[key] for p in runs["phases_ms"] if key in p]
+        if values:
+            phases_median[label] = statistics.median(values)
+    return {"wall_s": walls, "median_s": statistics.median(walls), "min_s": min(walls),
+            "phases_ms": runs["phases_ms"], "phases_median_ms": phases_median}
+
+
+def member_share(entries: list[data.Directive]) -> float:
+    roots = ("Assets:Members:", "Liabilities:Members:", "Equity:Members:")
+    total = touching = 0
+    for entry in entries:
+        if isinstance(entry, data.Transaction):
+            total += 1
+            touching += any(p.account.startswith(roots) for p in entry.postings)
+    return touching / total if total else 0.0
+
+
+# --------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(
+        description="Benchmark bean-check on books using the coop plugin (A) against the same "
+        "books with everything the plugin derives written out by hand (B).")
+    ap.add_argument("--members", type=int, default=1000, help="members (default 1000)")
+    ap.add_argument("--transactions", type=int, default=100_000,
+                    help="transactions in the loaded books, derived ones included "
+                    "(default 100000)")
+    ap.add_argument("--years", type=int, default=5,
+                    help="years the books span, ending on --as-of (default 5)")
+    ap.add_argument("--as-of", default="2030-12-31",
+                    help="the plugin's as_of and the last day of the books (default 2030-12-31)")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="bean-check runs per side, and plugin calls (default 3)")
+    ap.add_argument("--warmup", type=int, default=1,
+                    help="untimed bean-check runs per side first (default 1)")
+    ap.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    ap.add_argument("--keep", type=Path, metavar="DIR",
+                    help="write the books into DIR and keep them (default: a temporary directory)")
+    ap.add_argument("--json", type=Path, metavar="FILE", help="also write the figures to FILE")
+    ap.add_argument("--max-overhead", type=float, metavar="PCT",
+                    help="exit 1 when the median overhead is above PCT percent")
+    ap.add_argument("--profile", type=int, default=0, metavar="ROWS",
+                    help="cProfile one plugin call and print the top ROWS functions")
+    args = ap.parse_args(argv)
+    if args.members < 1 or args.transactions < 1 or args.repeat < 1 or args.warmup < 0:
+        ap.error("--members, --transactions and --repeat must be at least 1, --warmup at least 0")
+    if args.years < 1:
+        ap.error("--years must be at least 1")
+    try:
+        datetime.date.fromisoformat(args.as_of)
+    except ValueError:
+        ap.error(f"--as-of must be a date YYYY-MM-DD, not {args.as_of!r}")
+    return args
+
+
+def run(args: argparse.Namespace, workdir: Path, command: list[str]) -> dict[str, Any]:
+    bean_check = Path(sys.executable).parent / "bean-check"
+    if not bean_check.exists():
+        raise BenchmarkError(f"no bean-check next to {sys.executable}")
+
+    book = generate(args)
+    path_a, path_b = workdir / "plugin-books.beancount", workdir / "hand-written-books.beancount"
+    progress(f"writing {path_a}")
+    text_a = book.text()
+    path_a.write_text(text_a)
+    written, derived_count = sum(book.written.values()), sum(book.derived.values())
+    other_directives = sum(book.directives.values())
+    del book
+
+    progress("loading A (with the plugin)")
+    entries, options = load(path_a, "the plugin books (A)")
+    derived = [e for e in entries if GENERATED in (e.meta or {})]
+    summary_a = summary(entries)
+    share = member_share(entries)
+    del entries
+    progress(f"writing {path_b} ({len(derived):,} derived entries printed)")
+    text_b = hand_written(text_a, derived, options)
+    path_b.write_text(text_b)
+    derived_txns = sum(1 for e in derived if isinstance(e, data.Transaction))
+    derived_opens = sum(1 for e in derived if isinstance(e, data.Open))
+    del derived, text_a, text_b, options
+    gc.collect()
+
+    progress("loading B (no plugin)")
+    entries, _ = load(path_b, "the hand-written books (B)")
+    summary_b = summary(entries)
+    del entries
+    gc.collect()
+    problems = compare(summary_a, summary_b)
+    if problems:
+        raise BenchmarkError("A and B do not load to the same books:\n  "
+                             + "\n  ".join(problems[:20]))
+    progress(f"A and B load without errors to the same {len(summary_a['balances']):,} "
+             "account balances")
+    if summary_a["transactions"] != args.transactions:
+        progress(f"note: the books hold {summary_a['transactions']:,} transactions, not "
+                 f"{args.transactions:,} (the plugin derived {derived_txns:,}, the generator "
+                 f"expected {derived_count:,})")
+
+    progress(f"timing the plugin function alone ({args.repeat} calls)")
+    plugin = time_plugin(path_a, args.repeat, args.profile)
+    gc.collect()
+
+    runs = time_checks(bean_check, {"A": path_a, "B": path_b}, args.repeat, args.warmup)
+    a, b = side_figures(runs["A"]), side_figures(runs["B"])
+
+    return {
+        "command": command,
+        "python": platform.python_version(),
+        "beancount": BEANCOUNT_VERSION,
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "seed": args.seed,
+        "repeat": args.repeat,
+        "warmup": args.warmup,
+        "books": {
+            "members": args.members,
+            "years": args.years,
+            "as_of": args.as_of,
+            "transactions": summary_a["transactions"],
+            "written_transactions_a": written,
+            "derived_transactions": derived_txns,
+            "derived_opens": derived_opens,
+            "other_directives_a": other_directives,
+            "member_share": share,
+            "accounts": len(summary_a["opened"]),
+            "size_a_bytes": path_a.stat().st_size,
+            "size_b_bytes": path_b.stat().st_size,
+            "path_a": str(path_a) if args.keep else None,
+            "path_b": str(path_b) if args.keep else None,
+        },
+        "bean_check": {"A": a, "B": b},
+        "overhead_median_pct": overhead(a["median_s"], b["median_s"]),
+        "overhead_min_pct": overhead(a["min_s"], b["min_s"]),
+        "max_overhead_pct": args.max_overhead,
+        "plugin_call": {
+            "entries_in": plugin["entries_in"],
+            "entries_out": plugin["entries_out"],
+            "call_s": plugin["call_s"],
+            "call_median_ms": statistics.median(plugin["call_s"]) * 1000,
+            "call_min_ms": min(plugin["call_s"]) * 1000,
+            "resort_s": plugin["resort_s"],
+            "resort_median_ms": statistics.median(plugin["resort_s"]) * 1000,
+        },
+        "profile": plugin["profile"],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.keep is not None:
+        args.keep.mkdir(parents=True, exist_ok=True)
+    workspace = (nullcontext(str(args.keep)) if args.keep is not None
+                 else tempfile.TemporaryDirectory(prefix="coop-bench-"))
+    try:
+        with workspace as workdir:
+            figures = run(args, Path(workdir), sys.argv[1:] if argv is None else argv)
+    except BenchmarkError as exc:
+        print(f"bench_plugins: {exc}", file=sys.stderr)
+        return 2
+    print(report(figures))
+    if figures["profile"]:
+        print(f"\ncProfile of one coop plugin call:\n{figures['profile']}")
+    if args.json is not None:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+        progress(f"figures written to {args.json}")
+    limit = args.max_overhead
+    if limit is not None and figures["overhead_median_pct"] > limit:
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
