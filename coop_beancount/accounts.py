@@ -58,6 +58,9 @@ class MemberChart:
     def equity_root(self, key: str) -> str:
         return f"{self.equity}:{MEMBERS}:{key}"
 
+    def shared_costs_income(self) -> str:
+        return f"{self.income}:{MEMBERS}:SharedCosts"
+
     def dues_income(self) -> str:
         return f"{self.income}:{MEMBERS}:Dues"
 

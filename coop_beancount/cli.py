@@ -5,7 +5,7 @@
     coop statement BOOKS MEMBER         a member's statement with running balances
     coop hours BOOKS                    hours of work given, per member and period
     coop balances BOOKS                 what each member owes or is owed (shared costs)
-    coop settle BOOKS [--write FILE]    the fewest payments that bring everyone to zero
+    coop settle BOOKS [--write FILE]    few payments (greedy) that bring everyone to zero
     coop costs BOOKS --unit quarts      cost per unit of usage-split costs, and savings
     coop serve BOOKS                    browse the books in Fava
     coop init DIR                       new books in a git repository that checks every commit
@@ -78,7 +78,7 @@ def main() -> None:
     """
 
 
-def _load(books: Path, ignore_errors: bool = True) -> Loaded:
+def _load(books: Path, ignore_errors: bool = True, can_ignore: bool = True) -> Loaded:
     loaded = load_books(books)
     if loaded.errors and not ignore_errors:
         for error in loaded.errors[:5]:
@@ -86,9 +86,10 @@ def _load(books: Path, ignore_errors: bool = True) -> Loaded:
         more = len(loaded.errors) - 5
         if more > 0:
             click.echo(f"... and {more} more", err=True)
+        advice = " or pass --ignore-errors" if can_ignore else ""
         raise click.ClickException(
             f"{books} does not check clean ({len(loaded.errors)} error(s)), so its figures "
-            f"cannot be trusted; fix them (see `coop check {books}`) or pass --ignore-errors"
+            f"cannot be trusted; fix them (see `coop check {books}`){advice}"
         )
     return loaded
 
@@ -279,17 +280,21 @@ SETTLE_COLUMNS = [("kind", "Kind"), ("payer", "From"), ("payee", "To"), ("amount
 @click.option("--write", "write_to", type=click.Path(dir_okay=False, path_type=Path),
               help="Append the proposal as transactions (flag '!') to this file of the books.")
 @FORMAT
+@IGNORE_ERRORS
 def settle(books: Path, currency: str | None, bank: str, date: datetime.date | None,
-           write_to: Path | None, fmt: str) -> None:
-    """Propose the fewest payments that bring every member to zero.
+           write_to: Path | None, fmt: str, ignore_errors: bool) -> None:
+    """Propose few payments that bring every member to zero.
 
     Members who are both owed and owing are set off first; then the largest
     debtor pays the largest creditor, member to member or with the co-op,
-    until everyone is clear. With --write FILE the proposal is appended to
-    FILE (which must be one of the books' files) as '!' transactions, in one
-    atomic write, and only when the books check clean before and after.
+    until everyone is clear (greedy: at most one payment fewer than the
+    parties, usually the fewest). With --write FILE the proposal is appended
+    to FILE (which must be one of the books' files) as '!' transactions, in
+    one atomic write, and only when the books check clean before and after
+    (--ignore-errors does not apply to --write).
     """
-    loaded = _load(books, ignore_errors=write_to is None)
+    loaded = _load(books, ignore_errors=ignore_errors and write_to is None,
+                   can_ignore=write_to is None)
     coop = CoopBooks.from_entries(loaded.entries, loaded.options)
     currency = _currency(coop, currency)
     current = positions(coop, currency)

@@ -23,7 +23,8 @@ from beancount.core import account as account_lib
 @dataclass(frozen=True)
 class PluginConfig:
     as_of: datetime.date
-    recovery_account: str = "Income:Members:SharedCosts"
+    #: None: `<name_income>:Members:SharedCosts`.
+    recovery_account: str | None = None
 
 
 KNOWN_KEYS = ("as_of", "recovery_account")
@@ -66,8 +67,9 @@ def parse_config(text: str | None, today: datetime.date | None = None) -> Plugin
             raise ConfigError(
                 f"the coop plugin's 'as_of' must be a date written YYYY-MM-DD, not {raw!r}"
             ) from None
-    recovery = value.get("recovery_account", PluginConfig.recovery_account)
-    if not isinstance(recovery, str) or not account_lib.is_valid(recovery):
+    recovery = value.get("recovery_account")
+    if recovery is not None and (not isinstance(recovery, str)
+                                 or not account_lib.is_valid(recovery)):
         raise ConfigError(
             f"the coop plugin's 'recovery_account' must be an account name such as "
             f"'Income:Members:SharedCosts', not {recovery!r}")

@@ -218,15 +218,20 @@ class Part:
 def split_amount(
     rule: SplitRule | str, amount: Decimal, currency: str, date: datetime.date,
     members: Mapping[str, Member], keys: SplitKeys, seed: str,
+    _via: tuple[str, ...] = (),
 ) -> tuple[list[Part], str]:
     """Each member's part of `amount`, adding up to it exactly; and a label of the rule used."""
     label = rule if isinstance(rule, str) else rule.text
     if isinstance(rule, str):
+        if rule in _via:
+            raise SplitError(f"split key {rule!r} refers back to itself "
+                             f"({' -> '.join((*_via, rule))}); give its rest another rule")
+        _via = (*_via, rule)
         version = keys.in_force(rule, date)
         label = f"{rule} (from {version.date}: {version.rule.text})"
         rule = version.rule
     if rule.kind == "fixed":
-        return _split_fixed(rule, amount, currency, date, members, keys, seed), label
+        return _split_fixed(rule, amount, currency, date, members, keys, seed, _via), label
     weights = _weights(rule, date, members)
     total = sum(weights.values())
     quantum = quantum_of(amount)
@@ -254,7 +259,7 @@ def _weights(rule: SplitRule, date: datetime.date,
     weights = dict(rule.items)
     negative = sorted(k for k, w in weights.items() if w < 0)
     if negative:
-        raise SplitError(f"split {rule.text!r} gives a negative {rule.kind} to "
+        raise SplitError(f"split {rule.text!r} gives a negative {_NOUNS[rule.kind]} to "
                          f"{', '.join(negative)}; use zero or more")
     total = sum(weights.values())
     if rule.kind == "percent" and total != HUNDRED:
@@ -276,7 +281,7 @@ def _check_member(key: str, date: datetime.date, members: Mapping[str, Member]) 
 
 def _split_fixed(
     rule: SplitRule, amount: Decimal, currency: str, date: datetime.date,
-    members: Mapping[str, Member], keys: SplitKeys, seed: str,
+    members: Mapping[str, Member], keys: SplitKeys, seed: str, via: tuple[str, ...],
 ) -> list[Part]:
     if rule.currency is not None and rule.currency != currency:
         raise SplitError(f"split {rule.text!r} names fixed amounts in {rule.currency}, but the "
@@ -303,7 +308,7 @@ def _split_fixed(
             raise SplitError(f"split {rule.text!r} leaves {rest_amount} {currency} unassigned; "
                              "add '; rest: <rule or key>'")
         rest_parts, _ = split_amount(rule.rest, rest_amount, currency, date, members,
-                                              keys, seed)
+                                     keys, seed, via)
         for part in rest_parts:
             if part.member in parts:
                 fixed_part = parts[part.member]

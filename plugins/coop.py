@@ -80,7 +80,8 @@ def coop(
     records, errors = read_records(scan.directives)
     members = records.members
     member_postings.extend(
-        _split_costs(entries, scan.splits, records, chart, config.recovery_account, errors))
+        _split_costs(entries, scan.splits, records, chart,
+                     config.recovery_account or chart.shared_costs_income(), errors))
 
     new_entries: list[data.Directive] = []
     new_entries.extend(_member_opens(chart, records, opened))
@@ -199,13 +200,13 @@ def _split_postings(
     entry: data.Transaction, records: CoopRecords, chart: MemberChart, recovery_account: str,
     occurrences: dict[str, int],
 ) -> list[data.Posting]:
-    # A member whose payable this transaction credits paid out of pocket: their
-    # own part is set off against what the co-op owes them.
+    # A member whose payable this transaction touches paid out of pocket (or is
+    # refunded to their own card): their part goes against that payable.
     payers = set()
     for posting in entry.postings:
         key = chart.member_key(posting.account)
-        if key is not None and posting.account == chart.payable(key) and posting.units.number < 0:
-            payers.add(key)
+        if key is not None and posting.account == chart.payable(key):
+            payers.add(key)  # a refund to the member's own card debits it
     if SPLIT in entry.meta:
         raise _PostingError(entry.meta, (
             "split: is on the transaction; put it under the posting that carries the cost, "

@@ -603,3 +603,62 @@ def test_split_on_the_transaction_instead_of_a_posting_is_reported(load):
         "carries the cost, indented below that posting"]
     txn = next(e for e in entries if getattr(e, "narration", "") == "Misplaced split")
     assert len(txn.postings) == 2
+
+
+def test_a_key_that_refers_to_itself_is_an_error_not_a_crash(load):
+    text = """
+    2025-01-01 open Income:Members:SharedCosts USD
+    2025-01-01 custom "coop-member" "Ana" "Ana"
+    2025-01-01 custom "coop-split-key" "loop" "fixed: Ana 0.00; rest: loop"
+    2025-03-01 * "Looping"
+      Expenses:Supplies   10.00 USD
+        split: "loop"
+      Assets:Bank
+    """
+    _, errors, _ = load(text)
+    assert len(errors) == 1
+    assert "refers back to itself (loop -> loop)" in errors[0].message
+    assert "Traceback" not in errors[0].message
+
+
+def test_a_refund_to_a_members_own_card_goes_against_their_payable(load):
+    text = """
+    2025-01-01 open Income:Members:SharedCosts USD
+    2025-01-01 custom "coop-member" "Ana" "Ana"
+    2025-01-01 custom "coop-member" "Bob" "Bob"
+    2025-03-01 * "Stockpot on Bob's card"
+      Expenses:Supplies   30.00 USD
+        split: "equal"
+      Liabilities:Members:Bob:Payable
+    2025-03-05 * "Stockpot returned to Bob's card"
+      Expenses:Supplies  -30.00 USD
+        split: "equal"
+      Liabilities:Members:Bob:Payable
+    """
+    entries, errors, _ = load(text)
+    assert errors == []
+    totals = {}
+    for entry in entries:
+        for posting in getattr(entry, "postings", []):
+            if "Bob" in posting.account:
+                totals[posting.account] = totals.get(posting.account, 0) + posting.units.number
+    assert totals == {"Liabilities:Members:Bob:Payable": 0}
+
+
+def test_recovery_account_follows_name_income():
+    from beancount import loader
+
+    entries, errors, _ = loader.load_string(
+        'option "name_income" "Revenus"\n'
+        "plugin \"coop_beancount.plugins.coop\" \"{'as_of': '2025-12-31'}\"\n"
+        "2025-01-01 open Assets:Bank USD\n"
+        "2025-01-01 open Expenses:Supplies USD\n"
+        "2025-01-01 open Revenus:Members:SharedCosts USD\n"
+        '2025-01-01 custom "coop-member" "Ana" "Ana"\n'
+        '2025-03-01 * "Shared"\n'
+        "  Expenses:Supplies  10.00 USD\n"
+        '    split: "equal"\n'
+        "  Assets:Bank\n")
+    assert errors == []
+    accounts = {p.account for e in entries for p in getattr(e, "postings", [])}
+    assert "Revenus:Members:SharedCosts" in accounts

@@ -192,3 +192,16 @@ def test_costs_count_a_members_units_once_a_day(tmp_path):
     assert august["units"] == "6"
     assert august["cost"] == {"USD": "18.00"}
     assert august["cost_per_unit"] == {"USD": "3.00"}
+
+
+def test_settle_without_write_refuses_unclean_books_unless_asked(books):
+    books.write_text(BOOKS + '2025-03-01 custom "coop-hours" "Nobody" 1\n')
+    refused = run("settle", books)
+    assert refused.exit_code == 1
+    assert "--ignore-errors" in refused.output
+    forced = run("settle", books, "--ignore-errors")
+    assert forced.exit_code == 0
+    assert "Cy Park" in forced.output
+    write = run("settle", books, "--write", books, "--ignore-errors")
+    assert write.exit_code == 1
+    assert "pass --ignore-errors" not in write.output
