@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import textwrap
-
 from beancount.core import data
 
 from coop_beancount.errors import CoopError
-from tests.conftest import HEADER
+from tests.support import line_no
 
 FILENAME = "<string>"
-
-
-def line_no(text: str, needle: str, header: str = HEADER) -> int:
-    lines = (header + textwrap.dedent(text)).splitlines()
-    found = [number for number, line in enumerate(lines, 1) if needle in line]
-    assert len(found) == 1, f"{needle!r} is on lines {found}, expected exactly one"
-    return found[0]
 
 
 def assert_one_error_at(errors: list, text: str, needle: str, *words: str) -> CoopError:

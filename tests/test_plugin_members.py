@@ -10,6 +10,7 @@ from beancount.parser import printer
 
 from coop_beancount.errors import CoopError
 from tests.conftest import HEADER
+from tests.support import coop_errors
 
 FILENAME = "<string>"  # what loader.load_string puts in every meta
 
@@ -20,10 +21,6 @@ def line_no(text: str, needle: str, header: str = HEADER) -> int:
     found = [number for number, line in enumerate(lines, 1) if needle in line]
     assert len(found) == 1, f"{needle!r} is on lines {found}, expected exactly one"
     return found[0]
-
-
-def coop_errors(errors: list) -> list[CoopError]:
-    return [e for e in errors if isinstance(e, CoopError)]
 
 
 def errors_at(errors: list, lineno: int) -> list:
