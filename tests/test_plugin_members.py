@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import textwrap
 from decimal import Decimal
 
 from beancount.core import data
 from beancount.parser import printer
 
-from coop_beancount.errors import CoopError
-from tests.conftest import HEADER
-from tests.support import coop_errors
-
-FILENAME = "<string>"  # what loader.load_string puts in every meta
-
-
-def line_no(text: str, needle: str, header: str = HEADER) -> int:
-    """The 1-based line of the only line holding `needle`, as the loader numbers it."""
-    lines = (header + textwrap.dedent(text)).splitlines()
-    found = [number for number, line in enumerate(lines, 1) if needle in line]
-    assert len(found) == 1, f"{needle!r} is on lines {found}, expected exactly one"
-    return found[0]
+from tests.support import FILENAME, assert_one_error_at, coop_errors, line_no
 
 
 def errors_at(errors: list, lineno: int) -> list:
@@ -29,17 +16,6 @@ def errors_at(errors: list, lineno: int) -> list:
         if e.source and e.source.get("filename") == FILENAME and e.source.get("lineno") == lineno
     ]
 
-
-def assert_one_error_at(errors: list, text: str, needle: str, *words: str) -> CoopError:
-    """Exactly one co-op error, at the line holding `needle`, whose message has `words`."""
-    lineno = line_no(text, needle)
-    found = [e for e in coop_errors(errors) if e.source and e.source.get("lineno") == lineno]
-    assert len(found) == 1, f"expected one co-op error at line {lineno}, got {errors}"
-    error = found[0]
-    assert error.source["filename"] == FILENAME
-    for word in words:
-        assert word in error.message, f"{word!r} not in {error.message!r}"
-    return error
 
 
 def no_tracebacks(errors: list) -> None:
