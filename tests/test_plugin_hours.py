@@ -4,23 +4,7 @@ from __future__ import annotations
 
 from beancount.core import data
 
-from coop_beancount.errors import CoopError
-from tests.support import line_no
-
-FILENAME = "<string>"
-
-
-def assert_one_error_at(errors: list, text: str, needle: str, *words: str) -> CoopError:
-    lineno = line_no(text, needle)
-    found = [e for e in errors if isinstance(e, CoopError) and e.source
-             and e.source.get("lineno") == lineno]
-    assert len(found) == 1, f"expected one co-op error at line {lineno}, got {errors}"
-    error = found[0]
-    assert error.source["filename"] == FILENAME
-    for word in words:
-        assert word in error.message, f"{word!r} not in {error.message!r}"
-    return error
-
+from tests.support import assert_one_error_at
 
 MEMBERS = """
     2025-01-05 custom "coop-member" "Alice" "Alice Smith"
