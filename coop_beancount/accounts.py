@@ -55,6 +55,11 @@ class MemberChart:
     def shares_root(self, key: str) -> str:
         return f"{self.equity}:{MEMBERS}:{key}:Shares"
 
+    def share_class(self, key: str, account: str) -> str | None:
+        """The share class a member account holds, or None if it is not a share account."""
+        prefix = f"{self.equity}:{MEMBERS}:{key}:Shares:"
+        return account[len(prefix):] if account.startswith(prefix) else None
+
     def equity_root(self, key: str) -> str:
         return f"{self.equity}:{MEMBERS}:{key}"
 

@@ -49,12 +49,11 @@ def posting_problem(
 def leaving_problems(chart: MemberChart, member: Member, balances: Balances) -> list[str]:
     """What is left on a leaving member's accounts at the end of their leave date."""
     problems = []
-    shares = chart.shares_root(member.key) + ":"
     for account, positions in sorted(balances.items()):
         if account == chart.payable(member.key):
             continue
         for currency, number in sorted(positions.items()):
-            if number != 0 and account.startswith(shares):
+            if number != 0 and chart.share_class(member.key, account) is not None:
                 problems.append(
                     f"member {member.key!r} left on {member.left} with {-number} {currency} of "
                     f"shares still on {account} and redeem-shares: FALSE; book the shares out "

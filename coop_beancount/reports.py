@@ -72,9 +72,9 @@ class CoopBooks:
                 units = posting.units
                 postings[key].append(MemberPosting(entry, posting.account, units.number,
                                                    units.currency, posting.meta))
-                prefix = chart.shares_root(key) + ":"
-                if posting.account.startswith(prefix):
-                    payments.append(SharePayment(entry.date, key, posting.account[len(prefix):],
+                share_class = chart.share_class(key, posting.account)
+                if share_class is not None:
+                    payments.append(SharePayment(entry.date, key, share_class,
                                                  -units.number, units.currency, entry.meta))
         shares = track_shares(records.share_classes, records.members, records.subscriptions,
                               payments)
@@ -121,13 +121,12 @@ def member_rows(books: CoopBooks) -> list[MemberRow]:
         balances = books.balances(key)
         capital: Money = {}
         paid: Money = {}
-        shares_prefix = chart.shares_root(key) + ":"
         equity_prefix = chart.equity_root(key) + ":"
         for account, money in balances.items():
             for currency, number in money.items():
                 if account.startswith(equity_prefix):
                     add(capital, currency, -number)
-                if account.startswith(shares_prefix):
+                if chart.share_class(key, account) is not None:
                     add(paid, currency, -number)
         rows.append(MemberRow(
             key=key, name=member.name, joined=member.joined, left=member.left,

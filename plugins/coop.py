@@ -97,7 +97,6 @@ def coop(
     at_leave: dict[str, dict[str, dict[str, Decimal]]] = {
         key: defaultdict(lambda: defaultdict(Decimal)) for key in leaving
     }
-    shares_prefix = {key: chart.shares_root(key) + ":" for key in members}
     for entry, posting, key in member_postings:
         problem = posting_problem(chart, members, key, posting.account, entry.date)
         if problem is not None:
@@ -106,15 +105,14 @@ def coop(
         units = posting.units
         if key in leaving and entry.date <= leaving[key].left:
             at_leave[key][posting.account][units.currency] += units.number
-        prefix = shares_prefix[key]
-        if posting.account == prefix[:-1]:
-            errors.append(CoopError(entry.meta, (
-                f"post share payments to {prefix}<Class> (a share class account), not to "
-                f"{posting.account}"), entry))
-        elif posting.account.startswith(prefix):
+        share_class = chart.share_class(key, posting.account)
+        if share_class is not None:
             payments.append(SharePayment(
-                entry.date, key, posting.account[len(prefix):], -units.number, units.currency,
-                entry.meta))
+                entry.date, key, share_class, -units.number, units.currency, entry.meta))
+        elif posting.account == chart.shares_root(key):
+            errors.append(CoopError(entry.meta, (
+                f"post share payments to {posting.account}:<Class> (a share class account), "
+                f"not to {posting.account}"), entry))
     for charge in charges:
         if charge.member in at_leave:
             at_leave[charge.member][chart.dues(charge.member)][charge.currency] += charge.amount
@@ -322,10 +320,10 @@ def _charge_entry(chart: MemberChart, member: Member, charge: DuesCharge) -> dat
 def _redemptions(chart: MemberChart, member: Member,
                  balances: dict[str, dict[str, Decimal]]) -> list[data.Transaction]:
     """Move a leaver's paid-in shares to their payable, at par, on the leave date."""
-    prefix = chart.shares_root(member.key) + ":"
     entries = []
     for account in sorted(balances):
-        if not account.startswith(prefix):
+        share_class = chart.share_class(member.key, account)
+        if share_class is None:
             continue
         for currency, number in sorted(balances[account].items()):
             if number == 0:
@@ -334,7 +332,7 @@ def _redemptions(chart: MemberChart, member: Member,
             meta = _generated_meta(member.left_source, "redemption")
             entries.append(data.Transaction(
                 meta, member.left, "*", member.name,
-                f"Redemption of {account[len(prefix):]} shares on leaving the co-op",
+                f"Redemption of {share_class} shares on leaving the co-op",
                 data.EMPTY_SET, data.EMPTY_SET, [
                     data.Posting(account, capital, None, None, None, None),
                     data.Posting(chart.payable(member.key), -capital, None, None, None, None),
