@@ -6,6 +6,10 @@ One member's money is always found under one key::
     Assets:Members:<key>:Dues              dues charged and not yet paid (arrears)
     Liabilities:Members:<key>:Payable      what the co-op owes the member
     Equity:Members:<key>:Shares:<Class>    paid-in share capital, per share class
+    Equity:Members:<key>:Allocated:FY2025  retained patronage (qualified notices) of FY2025
+    Equity:Members:<key>:Allocated:FY2025:NonQualified   ... on non-qualified notices
+    Equity:Members:<key>:Retains:FY2025    per-unit retains withheld in FY2025
+    Equity:Coop:Unallocated                the co-op's own: reserve, non-patronage margin
 
 The root names follow the ledger's `name_assets`, `name_liabilities` and
 `name_equity` options, so a ledger in another language works too.
@@ -30,6 +34,7 @@ class MemberChart:
     liabilities: str = "Liabilities"
     equity: str = "Equity"
     income: str = "Income"
+    expenses: str = "Expenses"
 
     @classmethod
     def from_options(cls, options_map: dict[str, Any]) -> MemberChart:
@@ -38,6 +43,7 @@ class MemberChart:
             liabilities=options_map.get("name_liabilities", "Liabilities"),
             equity=options_map.get("name_equity", "Equity"),
             income=options_map.get("name_income", "Income"),
+            expenses=options_map.get("name_expenses", "Expenses"),
         )
 
     def receivable(self, key: str) -> str:
@@ -63,6 +69,23 @@ class MemberChart:
     def equity_root(self, key: str) -> str:
         return f"{self.equity}:{MEMBERS}:{key}"
 
+    def allocated(self, key: str, year: int, qualified: bool = True) -> str:
+        account = f"{self.equity}:{MEMBERS}:{key}:{ALLOCATED}:FY{year}"
+        return account if qualified else f"{account}:{NON_QUALIFIED}"
+
+    def retains(self, key: str, year: int) -> str:
+        return f"{self.equity}:{MEMBERS}:{key}:{RETAINS}:FY{year}"
+
+    def unallocated(self) -> str:
+        return f"{self.equity}:Coop:Unallocated"
+
+    def retained_equity(self, account: str) -> tuple[int, str] | None:
+        """(fiscal year, kind) of a member's retained equity account, or None.
+
+        The kinds are QUALIFIED, NON_QUALIFIED_KIND and RETAIN.
+        """
+        return _retained_equity(self.equity, account)
+
     def shared_costs_income(self) -> str:
         return f"{self.income}:{MEMBERS}:SharedCosts"
 
@@ -87,6 +110,32 @@ class MemberChart:
         """What a member account is for, in words: "Dues", "Shares:Member", "Payable"."""
         parts = account.split(":", 3)
         return parts[3] if len(parts) == 4 else account
+
+
+ALLOCATED = "Allocated"
+RETAINS = "Retains"
+NON_QUALIFIED = "NonQualified"
+#: The kinds of retained equity, as `retained_equity` names them.
+QUALIFIED = "qualified"
+NON_QUALIFIED_KIND = "non-qualified"
+RETAIN = "retain"
+
+
+@functools.lru_cache(maxsize=65536)
+def _retained_equity(equity: str, account: str) -> tuple[int, str] | None:
+    parts = account.split(":")
+    if len(parts) not in (5, 6) or parts[0] != equity or parts[1] != MEMBERS:
+        return None
+    kind, label = parts[3], parts[4]
+    if not (label.startswith("FY") and label[2:].isdigit()):
+        return None
+    if kind == ALLOCATED and len(parts) == 5:
+        return int(label[2:]), QUALIFIED
+    if kind == ALLOCATED and parts[5] == NON_QUALIFIED:
+        return int(label[2:]), NON_QUALIFIED_KIND
+    if kind == RETAINS and len(parts) == 5:
+        return int(label[2:]), RETAIN
+    return None
 
 
 @functools.lru_cache(maxsize=65536)

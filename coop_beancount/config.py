@@ -9,6 +9,10 @@ A Python dict literal, like the configs of Beancount's own plugins. Keys:
 * `recovery_account`: where the members' parts of shared costs are credited
   (default `Income:Members:SharedCosts`), so the co-op's own expense accounts
   keep showing what it really spent.
+* `fiscal_year_end`: the last day of the fiscal year as 'MM-DD' (default
+  '12-31'); fiscal years are named by the calendar year they end in.
+* `earnings_account`: the retained earnings a patronage allocation draws the
+  margin from (default Beancount's own `Equity:Earnings:Previous`).
 """
 
 from __future__ import annotations
@@ -19,15 +23,22 @@ from dataclasses import dataclass
 
 from beancount.core import account as account_lib
 
+from coop_beancount.patronage import FiscalCalendar
+
+DECEMBER = FiscalCalendar(12, 31)
+
 
 @dataclass(frozen=True)
 class PluginConfig:
     as_of: datetime.date
     #: None: `<name_income>:Members:SharedCosts`.
     recovery_account: str | None = None
+    fiscal_year: FiscalCalendar = DECEMBER
+    #: None: the ledger's previous-earnings account.
+    earnings_account: str | None = None
 
 
-KNOWN_KEYS = ("as_of", "recovery_account")
+KNOWN_KEYS = ("as_of", "recovery_account", "fiscal_year_end", "earnings_account")
 
 EXAMPLE = "plugin \"coop_beancount.plugins.coop\" \"{'as_of': '2025-12-31'}\""
 
@@ -67,10 +78,26 @@ def parse_config(text: str | None, today: datetime.date | None = None) -> Plugin
             raise ConfigError(
                 f"the coop plugin's 'as_of' must be a date written YYYY-MM-DD, not {raw!r}"
             ) from None
-    recovery = value.get("recovery_account")
-    if recovery is not None and (not isinstance(recovery, str)
-                                 or not account_lib.is_valid(recovery)):
+    recovery = _account(value, "recovery_account", "Income:Members:SharedCosts")
+    earnings = _account(value, "earnings_account", "Equity:Earnings:Previous")
+    fiscal_year = DECEMBER
+    if "fiscal_year_end" in value:
+        raw = value["fiscal_year_end"]
+        try:
+            fiscal_year = FiscalCalendar.parse(str(raw))
+        except ValueError:
+            raise ConfigError(
+                f"the coop plugin's 'fiscal_year_end' must be the year's last day written "
+                f"'MM-DD', such as '06-30', not {raw!r}") from None
+    return PluginConfig(as_of=as_of, recovery_account=recovery, fiscal_year=fiscal_year,
+                        earnings_account=earnings)
+
+
+def _account(value: dict, key: str, example: str) -> str | None:
+    account = value.get(key)
+    if account is not None and (not isinstance(account, str)
+                                or not account_lib.is_valid(account)):
         raise ConfigError(
-            f"the coop plugin's 'recovery_account' must be an account name such as "
-            f"'Income:Members:SharedCosts', not {recovery!r}")
-    return PluginConfig(as_of=as_of, recovery_account=recovery)
+            f"the coop plugin's {key!r} must be an account name such as "
+            f"'{example}', not {account!r}")
+    return account

@@ -10,6 +10,16 @@ The syntax, one directive per line (docs/syntax.md has the full reference)::
     2025-03-02 custom "coop-hours" "Alice" 3.5 "Sunday production shift"
     2025-07-15 custom "coop-leave" "Alice"
     2025-01-01 custom "coop-split-key" "health-plan" "weights: Alice 1, Bob 2"
+    2025-01-01 custom "coop-measure" "billings" Income:Patronage:Billings
+    2025-10-02 custom "coop-patronage" "G1" "barrels" 1200
+    2025-01-01 custom "coop-retain" "barrels" 0.50 USD
+    2026-03-01 custom "coop-allocation" 2025 "cranberries"
+      margin: "Income:Patronage:Cranberries Expenses:Cranberries"
+      measure: "barrels"
+      reserve: "10%"
+      cash: "20%"
+      paid: 2026-03-15
+    2029-06-30 custom "coop-redemption" 25000.00 USD
 
 A directive with missing or wrong-typed values becomes an error that quotes the
 expected syntax; it is never silently skipped.
@@ -31,9 +41,14 @@ from coop_beancount.accounts import is_valid_key, is_valid_share_class
 from coop_beancount.errors import CoopError
 from coop_beancount.model import (
     FREQUENCIES,
+    AllocationDecision,
     CoopRecords,
     DuesSchedule,
+    EquityRedemption,
+    Measure,
     Member,
+    PatronageRecord,
+    PerUnitRetain,
     RetailPrice,
     ShareClass,
     Subscription,
@@ -52,6 +67,13 @@ USAGE = {
     "coop-hours": '2025-03-02 custom "coop-hours" "Alice" 3.5 "production shift"',
     "coop-retail-price": '2025-01-01 custom "coop-retail-price" "quarts" 5.49 USD',
     "coop-split-key": '2025-01-01 custom "coop-split-key" "health-plan" "weights: Alice 1, Bob 2"',
+    "coop-measure": '2025-01-01 custom "coop-measure" "billings" Income:Patronage:Billings',
+    "coop-patronage": '2025-10-02 custom "coop-patronage" "G1" "barrels" 1200',
+    "coop-retain": '2025-01-01 custom "coop-retain" "barrels" 0.50 USD',
+    "coop-allocation": ('2026-03-01 custom "coop-allocation" 2025 "cranberries" with metadata '
+                        'margin: "Income:Patronage:Cranberries", measure: "barrels", '
+                        'reserve: "10%", cash: "20%", paid: 2026-03-15'),
+    "coop-redemption": '2029-06-30 custom "coop-redemption" 25000.00 USD',
 }
 
 
@@ -241,6 +263,110 @@ def read_split_key(entry: data.Custom) -> KeyVersion:
     return KeyVersion(name=name, date=entry.date, rule=rule, source=entry.meta)
 
 
+def _measure_name(entry: data.Custom, index: int) -> str:
+    name = _value(entry, index, str, "the measure's name")
+    if not name or len(name.split()) != 1:
+        raise DirectiveError(f"measure name {name!r} must be one word, like \"barrels\"")
+    return name
+
+
+def _account(text: str, what: str) -> str:
+    if not account_lib.is_valid(text):
+        raise DirectiveError(
+            f"{what} {text!r} is not an account name (like Income:Patronage:Sales)")
+    return text
+
+
+def read_measure(entry: data.Custom) -> Measure:
+    name = _measure_name(entry, 0)
+    account = _value(entry, 1, str, "the account whose postings are the patronage", None)
+    _no_extra_values(entry, 2)
+    if account is not None:
+        _account(account, f"measure {name!r} has account")
+    return Measure(name=name, date=entry.date, source=entry.meta, account=account)
+
+
+def read_patronage(entry: data.Custom) -> PatronageRecord:
+    key = _member_key(entry)
+    measure = _measure_name(entry, 1)
+    quantity = _value(entry, 2, Decimal, "the quantity of patronage")
+    description = _value(entry, 3, str, "a description", "")
+    _no_extra_values(entry, 4)
+    return PatronageRecord(date=entry.date, member=key, measure=measure, quantity=quantity,
+                           source=entry.meta, description=description)
+
+
+def read_retain(entry: data.Custom) -> PerUnitRetain:
+    measure = _measure_name(entry, 0)
+    rate = _value(entry, 1, Amount, "the amount withheld per unit")
+    _no_extra_values(entry, 2)
+    if rate.number is None or rate.number < 0:
+        raise DirectiveError(f"a per-unit retain of {rate} cannot be negative")
+    return PerUnitRetain(measure=measure, date=entry.date, rate=rate.number,
+                         currency=rate.currency, source=entry.meta)
+
+
+def _share(entry: data.Custom, key: str, default: str | None = None) -> Decimal:
+    text = entry.meta.get(key, default)
+    if text is None:
+        raise DirectiveError(
+            f"{entry.type} is missing '{key}:', the {key} share as a percentage such as "
+            f"\"20%\"; write it as: {USAGE[entry.type]}")
+    if not isinstance(text, str) or not text.strip().endswith("%"):
+        raise DirectiveError(
+            f"{entry.type} '{key}:' must be a percentage in quotes such as \"20%\", "
+            f"not {text!r}")
+    try:
+        return Decimal(text.strip()[:-1].strip()) / 100
+    except ArithmeticError:
+        raise DirectiveError(f"{entry.type} '{key}:' {text!r} is not a percentage") from None
+
+
+def _accounts(entry: data.Custom, key: str, required: bool) -> tuple[str, ...]:
+    text = _meta(entry, key, str, "account names separated by spaces")
+    if text is None or not text.split():
+        if required:
+            raise DirectiveError(
+                f"{entry.type} is missing '{key}:', the income and expense accounts that make "
+                f"up the pool's margin; write it as: {USAGE[entry.type]}")
+        return ()
+    return tuple(_account(name, f"'{key}:' names") for name in text.split())
+
+
+def read_allocation(entry: data.Custom) -> AllocationDecision:
+    year = _value(entry, 0, Decimal, "the fiscal year, like 2025")
+    pool = _value(entry, 1, str, "the pool's name", "patronage")
+    _no_extra_values(entry, 2)
+    if year != year.to_integral_value() or not 1900 < year < 3000:
+        raise DirectiveError(f"coop-allocation fiscal year must be a year like 2025, not {year}")
+    measure = _meta(entry, "measure", str, "the measure's name")
+    if not measure:
+        raise DirectiveError(
+            f"coop-allocation is missing 'measure:', the patronage measure named by a "
+            f"coop-measure directive; write it as: {USAGE[entry.type]}")
+    qualified = _meta(entry, "qualified", bool, "whether the notices are qualified", True)
+    paid = _meta(entry, "paid", datetime.date, "the payment date", entry.date)
+    return AllocationDecision(
+        date=entry.date, fiscal_year=int(year), pool=pool, measure=measure,
+        margin_accounts=_accounts(entry, "margin", True),
+        non_patronage_accounts=_accounts(entry, "non-patronage", False),
+        reserve=_share(entry, "reserve", "0%"), cash=_share(entry, "cash"),
+        qualified=qualified, paid=paid, source=entry.meta,
+    )
+
+
+def read_redemption(entry: data.Custom) -> EquityRedemption:
+    amount = _value(entry, 0, Amount, "the budget to pay back")
+    _no_extra_values(entry, 1)
+    if amount.number is None or amount.number <= 0:
+        raise DirectiveError(f"a redemption budget must be more than zero, not {amount}")
+    member = _meta(entry, "member", str, "the member key")
+    if member is not None and not is_valid_key(member):
+        raise DirectiveError(f"coop-redemption 'member:' {member!r} is not a member key")
+    return EquityRedemption(date=entry.date, amount=amount.number, currency=amount.currency,
+                            source=entry.meta, member=member)
+
+
 def is_coop_directive(entry: Any) -> bool:
     return isinstance(entry, data.Custom) and entry.type.startswith(PREFIX)
 
@@ -281,6 +407,12 @@ def read_records(entries: Iterable[data.Custom]) -> tuple[CoopRecords, list[Coop
         except SplitError as exc:
             raise DirectiveError(str(exc)) from None
 
+    def add_measure(entry: data.Custom) -> None:
+        measure = read_measure(entry)
+        if measure.name in records.measures:
+            raise DirectiveError(f"measure {measure.name!r} is declared twice")
+        records.measures[measure.name] = measure
+
     readers: dict[str, Callable[[data.Custom], None]] = {
         "coop-member": add_member,
         "coop-leave": add_leave,
@@ -290,6 +422,11 @@ def read_records(entries: Iterable[data.Custom]) -> tuple[CoopRecords, list[Coop
         "coop-hours": lambda e: records.work.append(read_hours(e)),
         "coop-split-key": add_split_key,
         "coop-retail-price": lambda e: records.retail_prices.append(read_retail_price(e)),
+        "coop-measure": add_measure,
+        "coop-patronage": lambda e: records.patronage.append(read_patronage(e)),
+        "coop-retain": lambda e: records.retains.append(read_retain(e)),
+        "coop-allocation": lambda e: records.decisions.append(read_allocation(e)),
+        "coop-redemption": lambda e: records.redemptions.append(read_redemption(e)),
     }
     for entry in entries:
         reader = readers.get(entry.type)

@@ -6,7 +6,8 @@
 A member is a member from the join date through the leave date inclusive.
 Nothing may be posted to their accounts outside that time, with one
 exception: after leaving, the co-op may still pay out what it owes them
-(their payable), because bylaws often repay a leaver's capital later.
+(their payable and retained patronage equity), because bylaws often repay a
+leaver's capital later.
 
 On the leave date their receivable and dues must be clear (settle them, or
 set them off against the payable on that date), and their share accounts
@@ -39,10 +40,11 @@ def posting_problem(
     if date < member.joined:
         return (f"posting to {account} on {date}, before member {key!r} joined on "
                 f"{member.joined}")
-    if member.left is not None and date > member.left and account != chart.payable(key):
+    if (member.left is not None and date > member.left and account != chart.payable(key)
+            and chart.retained_equity(account) is None):
         return (f"posting to {account} on {date}, after member {key!r} left on {member.left}; "
-                f"after leaving only {chart.payable(key)} may change (paying out what the "
-                "co-op owes them)")
+                f"after leaving only {chart.payable(key)} and their retained patronage equity "
+                "may change (paying out what the co-op owes them)")
     return None
 
 
@@ -50,8 +52,8 @@ def leaving_problems(chart: MemberChart, member: Member, balances: Balances) -> 
     """What is left on a leaving member's accounts at the end of their leave date."""
     problems = []
     for account, positions in sorted(balances.items()):
-        if account == chart.payable(member.key):
-            continue
+        if account == chart.payable(member.key) or chart.retained_equity(account) is not None:
+            continue  # owed to the member: paid out after leaving, on the bylaws' schedule
         for currency, number in sorted(positions.items()):
             if number != 0 and chart.share_class(member.key, account) is not None:
                 problems.append(

@@ -118,6 +118,72 @@ class RetailPrice:
     source: Source
 
 
+@dataclass(frozen=True)
+class Measure:
+    """A patronage measure the bylaws name: dollars billed, barrels delivered, hours worked.
+
+    With `account`, each posting to that account (or a sub-account) that names
+    a member is that member's patronage; `coop-patronage` records add to it.
+    """
+
+    name: str
+    date: datetime.date
+    source: Source
+    account: str | None = None
+
+
+@dataclass(frozen=True)
+class PatronageRecord:
+    """A member's patronage on a date, in a measure (from a record or a transaction)."""
+
+    date: datetime.date
+    member: str
+    measure: str
+    quantity: Decimal
+    source: Source
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class AllocationDecision:
+    """The board's decision to allocate one pool's margin for one fiscal year."""
+
+    date: datetime.date
+    fiscal_year: int
+    pool: str
+    measure: str
+    margin_accounts: tuple[str, ...]
+    reserve: Decimal  # a fraction: 0.10 for 10%
+    cash: Decimal  # a fraction of each member's allocation
+    qualified: bool
+    paid: datetime.date
+    source: Source
+    non_patronage_accounts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PerUnitRetain:
+    """A fixed amount per unit of a measure, withheld and credited to the member's equity."""
+
+    measure: str
+    date: datetime.date
+    rate: Decimal
+    currency: str
+    source: Source
+
+
+@dataclass(frozen=True)
+class EquityRedemption:
+    """Cash the board budgets to pay back retained equity, oldest fiscal year first."""
+
+    date: datetime.date
+    amount: Decimal
+    currency: str
+    source: Source
+    #: Only this member's equity (a leaver's, on the bylaws' schedule); None: everyone's.
+    member: str | None = None
+
+
 @dataclass
 class CoopRecords:
     """Everything the `coop-*` directives of one ledger declare."""
@@ -129,6 +195,11 @@ class CoopRecords:
     work: list[WorkRecord] = field(default_factory=list)
     retail_prices: list[RetailPrice] = field(default_factory=list)
     split_keys: SplitKeys = field(default_factory=lambda: _split_keys())
+    measures: dict[str, Measure] = field(default_factory=dict)
+    patronage: list[PatronageRecord] = field(default_factory=list)
+    decisions: list[AllocationDecision] = field(default_factory=list)
+    retains: list[PerUnitRetain] = field(default_factory=list)
+    redemptions: list[EquityRedemption] = field(default_factory=list)
 
 
 def _split_keys() -> SplitKeys:

@@ -42,6 +42,13 @@ from coop_beancount.dues import dues_charges, schedule_problems
 from coop_beancount.errors import CoopError
 from coop_beancount.membership import leaving_problems, posting_problem
 from coop_beancount.model import CoopRecords, DuesCharge, Member
+from coop_beancount.patronage import FiscalCalendar
+from coop_beancount.patronage_books import (
+    PatronageFigures,
+    derive_patronage,
+    generated_meta,
+    member_of,
+)
 from coop_beancount.shares import SharePayment, track_shares
 from coop_beancount.splits import SplitError, parse_rule, split_amount
 
@@ -53,6 +60,7 @@ GENERATED = "coop-generated"
 SPLIT = "split"
 
 _NOT_CACHED = object()
+_PROFIT_AND_LOSS = object()
 
 MemberPosting = tuple[data.Transaction, data.Posting, str]
 
@@ -63,6 +71,7 @@ class Scan(NamedTuple):
     #: Indexes of the transactions with a `split:` posting.
     splits: list[int]
     opened: set[str]
+    patronage: PatronageFigures
 
 
 def coop(
@@ -75,16 +84,16 @@ def coop(
 
     chart = MemberChart.from_options(options_map)
     entries = list(entries)
-    scan = _scan(entries, chart)
+    scan = _scan(entries, chart, config.fiscal_year)
     opened, member_postings = scan.opened, scan.member_postings
     records, errors = read_records(scan.directives)
     members = records.members
     member_postings.extend(
         _split_costs(entries, scan.splits, records, chart,
-                     config.recovery_account or chart.shared_costs_income(), errors))
+                     config.recovery_account or chart.shared_costs_income(), errors,
+                     scan.patronage))
 
     new_entries: list[data.Directive] = []
-    new_entries.extend(_member_opens(chart, records, opened))
     errors.extend(_check_work(records))
 
     charges = _dues(records, config.as_of, errors)
@@ -109,6 +118,9 @@ def coop(
         if share_class is not None:
             payments.append(SharePayment(
                 entry.date, key, share_class, -units.number, units.currency, entry.meta))
+        elif chart.retained_equity(posting.account) is not None:
+            scan.patronage.equity_postings.append(
+                (entry.date, key, posting.account, units.currency, units.number))
         elif posting.account == chart.shares_root(key):
             errors.append(CoopError(entry.meta, (
                 f"post share payments to {posting.account}:<Class> (a share class account), "
@@ -127,16 +139,29 @@ def coop(
                 new_entries.append(redemption)
         for problem in leaving_problems(chart, member, balances):
             errors.append(CoopError(member.left_source, problem, None))
+
+    derived = derive_patronage(
+        records, scan.patronage, chart, opened, entries, config.as_of,
+        config.earnings_account or f"{chart.equity}:{options_map['account_previous_earnings']}")
+    new_entries.extend(derived.entries)
+    errors.extend(derived.errors)
+    new_entries.extend(_member_opens(chart, records, opened, derived.used))
     return entries + new_entries, errors
 
 
-def _scan(entries: list[data.Directive], chart: MemberChart) -> Scan:
-    """The one pass over every entry: co-op directives, member postings, splits, opened accounts."""
+def _scan(entries: list[data.Directive], chart: MemberChart, calendar: FiscalCalendar) -> Scan:
+    """The one pass over every entry: co-op directives, member postings, splits, opened
+    accounts, and for patronage the income and expense totals per fiscal year."""
     directives = []
     member_postings = []
     splits = []
     opened = set()
+    figures = PatronageFigures(calendar)
+    totals, member_pl = figures.totals, figures.member_postings
+    # Per account: its member key, or _PROFIT_AND_LOSS, or None for any other account.
     owner: dict[str, Any] = {}
+    pl_roots = (chart.income + ":", chart.expenses + ":")
+    fiscal_year: dict[datetime.date, int] = {}
     for index, entry in enumerate(entries):
         kind = type(entry)
         if kind is data.Transaction:
@@ -147,8 +172,19 @@ def _scan(entries: list[data.Directive], chart: MemberChart) -> Scan:
                 account = posting.account
                 key = owner.get(account, _NOT_CACHED)
                 if key is _NOT_CACHED:
-                    key = owner[account] = chart.member_key(account)
-                if key is not None:
+                    key = owner[account] = chart.member_key(account) or (
+                        _PROFIT_AND_LOSS if account.startswith(pl_roots) else None)
+                if key is _PROFIT_AND_LOSS:
+                    date = entry.date
+                    year = fiscal_year.get(date)
+                    if year is None:
+                        year = fiscal_year[date] = calendar.year_of(date)
+                    units = posting.units
+                    totals[(account, year, units.currency)] += units.number
+                    member = member_of(entry, posting)
+                    if member is not None:
+                        member_pl.append((entry, posting, member))
+                elif key is not None:
                     member_postings.append((entry, posting, key))
             if split or SPLIT in entry.meta:
                 splits.append(index)
@@ -161,12 +197,13 @@ def _scan(entries: list[data.Directive], chart: MemberChart) -> Scan:
                 directives.append(entry)
         elif kind is data.Open:
             opened.add(entry.account)
-    return Scan(directives, member_postings, splits, opened)
+    return Scan(directives, member_postings, splits, opened, figures)
 
 
 def _split_costs(
     entries: list[data.Directive], indexes: list[int], records: CoopRecords,
     chart: MemberChart, recovery_account: str, errors: list[CoopError],
+    figures: PatronageFigures,
 ) -> list[MemberPosting]:
     """Add each member's part of every `split:` posting to its transaction.
 
@@ -185,6 +222,11 @@ def _split_costs(
         entry = entries[index] = entry._replace(postings=entry.postings + added)
         generated.extend((entry, p, chart.member_key(p.account)) for p in added
                          if p.account != recovery_account)
+        if recovery_account.startswith((chart.income + ":", chart.expenses + ":")):
+            year = figures.calendar.year_of(entry.date)
+            for p in added:
+                if p.account == recovery_account:  # recovered costs are margin too
+                    figures.totals[(p.account, year, p.units.currency)] += p.units.number
     return generated
 
 
@@ -244,16 +286,19 @@ def _split_postings(
     return added
 
 
-def _generated_meta(source: dict[str, Any] | None, kind: str, **extra: Any) -> dict[str, Any]:
-    source = source or {}
-    meta = data.new_metadata(source.get("filename", "<coop>"), source.get("lineno", 0))
-    meta[GENERATED] = kind
-    meta.update(extra)
-    return meta
+def _member_opens(chart: MemberChart, records: CoopRecords, opened: set[str],
+                  used: dict[str, datetime.date]) -> list[data.Open]:
+    """Opens for every account the plugin uses that the books do not open.
 
-
-def _member_opens(chart: MemberChart, records: CoopRecords, opened: set[str]) -> list[data.Open]:
+    A member's account opens when they join; any other on its first use.
+    """
     wanted: dict[str, tuple[datetime.date, dict[str, Any]]] = {}
+    for account, date in used.items():
+        member = records.members.get(chart.member_key(account) or "")
+        if member is not None:
+            wanted[account] = (min(date, member.joined), member.source)
+        else:
+            wanted[account] = (date, {})
     for member in records.members.values():
         for account in chart.opened_on_joining(member.key):
             wanted[account] = (member.joined, member.source)
@@ -266,7 +311,7 @@ def _member_opens(chart: MemberChart, records: CoopRecords, opened: set[str]) ->
         if account not in wanted or date < wanted[account][0]:
             wanted[account] = (date, sub.source)
     return [
-        data.Open(_generated_meta(source, "open"), date, account, None, None)
+        data.Open(generated_meta(source, "open"), date, account, None, None)
         for account, (date, source) in sorted(wanted.items())
         if account not in opened
     ]
@@ -304,7 +349,7 @@ def _dues(records: CoopRecords, as_of: datetime.date, errors: list[CoopError]) -
 
 def _charge_entry(chart: MemberChart, member: Member, charge: DuesCharge) -> data.Transaction:
     amount = Amount(charge.amount, charge.currency)
-    meta = _generated_meta(charge.source, "dues", **{
+    meta = generated_meta(charge.source, "dues", **{
         "coop-schedule": charge.schedule,
         "coop-period": f"{charge.period_start}/{charge.period_end}",
     })
@@ -329,7 +374,7 @@ def _redemptions(chart: MemberChart, member: Member,
             if number == 0:
                 continue
             capital = Amount(-number, currency)  # equity is a credit: the balance is negative
-            meta = _generated_meta(member.left_source, "redemption")
+            meta = generated_meta(member.left_source, "redemption")
             entries.append(data.Transaction(
                 meta, member.left, "*", member.name,
                 f"Redemption of {share_class} shares on leaving the co-op",

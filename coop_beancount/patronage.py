@@ -1,0 +1,210 @@
+"""Patronage dividends: from a pool's margin to each member's cash and retained parts.
+
+    2026-03-01 custom "coop-allocation" 2025 "cranberries"
+      margin: "Income:Patronage:Cranberries Expenses:Cranberries"
+      measure: "barrels"
+      reserve: "10%"
+      cash: "20%"
+      paid: 2026-03-15
+
+The rules (docs/patronage.md walks through them with an example):
+
+* the pool is the patronage margin minus the reserve (rounded half up to the
+  cent); it is divided by each member's patronage with `allocate` (largest
+  remainder, ties to the lower key), so the parts add up to the pool exactly;
+* each member's cash part is their allocation times the cash share, rounded
+  *up* to the cent, so it never falls below the share the board set (nor
+  below the 20% a qualified notice needs); the rest is retained;
+* payment is due by the 15th day of the 9th month after the fiscal year ends.
+
+Pure: plain numbers in, plain numbers out.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+
+from coop_beancount.allocation import allocate
+
+#: The least cash part of a qualified written notice of allocation (IRC §1388(c)).
+QUALIFIED_MINIMUM_CASH = Decimal("0.20")
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class FiscalCalendar:
+    """The co-op's fiscal year, named by the calendar year it ends in (FY2025)."""
+
+    end_month: int = 12
+    end_day: int = 31
+
+    @classmethod
+    def parse(cls, text: str) -> FiscalCalendar:
+        """From "MM-DD", the last day of the fiscal year ("06-30")."""
+        month, day = (int(part) for part in text.split("-"))
+        calendar_ = cls(month, day)
+        calendar_.end(2024)  # raises ValueError for a day the month does not have
+        return calendar_
+
+    def end(self, year: int) -> datetime.date:
+        last = calendar.monthrange(year, self.end_month)[1]
+        if self.end_day > last and not (self.end_month == 2 and self.end_day == 29):
+            raise ValueError(f"month {self.end_month} has no day {self.end_day}")
+        return datetime.date(year, self.end_month, min(self.end_day, last))
+
+    def start(self, year: int) -> datetime.date:
+        return self.end(year - 1) + datetime.timedelta(days=1)
+
+    def year_of(self, date: datetime.date) -> int:
+        return date.year if date <= self.end(date.year) else date.year + 1
+
+    def deadline(self, year: int) -> datetime.date:
+        """The last day to pay a year's dividend: the 15th of the 9th month after year end."""
+        end = self.end(year)
+        index = end.year * 12 + end.month - 1 + 9
+        return datetime.date(index // 12, index % 12 + 1, 15)
+
+
+def fiscal_label(year: int) -> str:
+    return f"FY{year}"
+
+
+def percent(fraction: Decimal) -> str:
+    """0.2 as "20%", 0.125 as "12.5%"."""
+    text = format((fraction * 100).normalize(), "f")
+    return f"{text}%"
+
+
+def round_half_up(number: Decimal, quantum: Decimal = CENT) -> Decimal:
+    return number.quantize(quantum, rounding=ROUND_HALF_UP)
+
+
+def cash_part(allocation: Decimal, cash_share: Decimal, quantum: Decimal = CENT) -> Decimal:
+    """The cash part of an allocation: rounded away from zero, so never under the share."""
+    rounding = ROUND_CEILING if allocation >= 0 else ROUND_FLOOR
+    return (allocation * cash_share).quantize(quantum, rounding=rounding)
+
+
+@dataclass(frozen=True)
+class MemberDividend:
+    member: str
+    patronage: Decimal
+    allocation: Decimal
+    cash: Decimal
+    retained: Decimal
+
+
+@dataclass(frozen=True)
+class PoolAllocation:
+    margin: Decimal
+    reserve: Decimal
+    pool: Decimal
+    total_patronage: Decimal
+    dividends: tuple[MemberDividend, ...]
+
+    @property
+    def rate(self) -> Decimal:
+        """Dividend per unit of patronage, for the notices (not used in the arithmetic)."""
+        if not self.total_patronage:
+            return Decimal(0)
+        return self.pool / self.total_patronage
+
+
+def allocate_pool(
+    margin: Decimal, reserve_share: Decimal, cash_share: Decimal,
+    patronage: Mapping[str, Decimal], quantum: Decimal = CENT,
+) -> PoolAllocation:
+    """Divide a pool's margin (less the reserve) by patronage; each part split into cash and
+    retained. Patronage must be non-negative with a positive total (see pool_problems)."""
+    reserve = round_half_up(margin * reserve_share, quantum)
+    pool = margin - reserve
+    weights = {member: quantity for member, quantity in patronage.items() if quantity > 0}
+    parts = allocate(pool, weights, None, quantum)
+    dividends = []
+    for member in sorted(parts):
+        allocation = parts[member]
+        cash = cash_part(allocation, cash_share, quantum)
+        dividends.append(MemberDividend(member, patronage[member], allocation, cash,
+                                        allocation - cash))
+    return PoolAllocation(margin, reserve, pool, sum(weights.values(), Decimal(0)),
+                          tuple(dividends))
+
+
+def share_problems(reserve: Decimal, cash: Decimal, qualified: bool) -> list[str]:
+    """What is wrong with a decision's shares, whatever the books say."""
+    problems = []
+    for name, share in (("reserve", reserve), ("cash", cash)):
+        if not 0 <= share <= 1:
+            problems.append(f"the {name} share is {percent(share)}; it must be from 0% to 100%")
+    if qualified and cash < QUALIFIED_MINIMUM_CASH:
+        problems.append(
+            f"the cash share is {percent(cash)}, under the {percent(QUALIFIED_MINIMUM_CASH)} a "
+            "qualified notice of allocation needs; pay at least 20% in cash, or write "
+            "qualified: FALSE for a non-qualified notice")
+    return problems
+
+
+def deadline_problem(calendar_: FiscalCalendar, year: int, paid: datetime.date) -> str | None:
+    deadline = calendar_.deadline(year)
+    if paid > deadline:
+        return (f"the dividend for {fiscal_label(year)} is paid on {paid}, after the deadline of "
+                f"{deadline} (the 15th day of the 9th month after the year ends on "
+                f"{calendar_.end(year)}); pay it by then, or it does not count for that year")
+    if paid <= calendar_.end(year):
+        return (f"the dividend for {fiscal_label(year)} is paid on {paid}, before the year ends "
+                f"on {calendar_.end(year)}; the margin is only known after year end")
+    return None
+
+
+def pool_problems(year: int, pool: str, margin: Decimal,
+                  patronage: Mapping[str, Decimal], measure: str) -> list[str]:
+    """Why a pool cannot be allocated from these figures."""
+    label = f"pool {pool!r} for {fiscal_label(year)}"
+    if margin < 0:
+        return [f"{label} has a negative margin ({margin}): a loss is not a patronage dividend; "
+                "book it as the bylaws say (to Equity:Coop:Unallocated, or to members' equity "
+                "by patronage) and drop this decision"]
+    negative = sorted(m for m, q in patronage.items() if q < 0)
+    if negative:
+        return [f"{label}: negative {measure} patronage for {', '.join(negative)} "
+                f"(more returns or credit notes than business in the year); correct the records"]
+    if sum(patronage.values(), Decimal(0)) <= 0:
+        return [f"{label}: no {measure!r} patronage recorded in {fiscal_label(year)}, so there "
+                "is nobody to allocate to; record the patronage or fix the year or measure"]
+    return []
+
+
+#: One member's retained equity of one fiscal year on one account.
+EquityKey = tuple[int, str, str]  # (fiscal year, member, account)
+
+
+def redeem(budget: Decimal, outstanding: Mapping[EquityKey, Decimal],
+           quantum: Decimal = CENT) -> dict[EquityKey, Decimal]:
+    """Pay `budget` back against retained equity: oldest fiscal year first, the last year
+    reached pro rata to its balances (largest remainder, ties to the lower key).
+
+    The caller checks `budget` is not more than the total outstanding.
+    """
+    by_year: dict[int, dict[EquityKey, Decimal]] = {}
+    for key, balance in outstanding.items():
+        if balance > 0:
+            by_year.setdefault(key[0], {})[key] = balance
+    paid: dict[EquityKey, Decimal] = {}
+    left = budget
+    for year in sorted(by_year):
+        balances = by_year[year]
+        total = sum(balances.values(), Decimal(0))
+        if left >= total:
+            paid.update(balances)
+            left -= total
+            continue
+        if left > 0:
+            names = {"|".join((str(k[0]), k[1], k[2])): k for k in balances}
+            parts = allocate(left, {n: balances[k] for n, k in names.items()}, None, quantum)
+            paid.update((names[n], amount) for n, amount in parts.items() if amount)
+        break
+    return paid

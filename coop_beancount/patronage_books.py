@@ -1,0 +1,491 @@
+"""Patronage in the books: the entries the plugin derives from the board's decisions.
+
+    2025-01-01 custom "coop-measure" "barrels"
+    2025-01-01 custom "coop-retain" "barrels" 0.50 USD
+    2025-10-02 custom "coop-patronage" "G1" "barrels" 1200
+    2026-03-01 custom "coop-allocation" 2025 "cranberries"
+      margin: "Income:Patronage:Cranberries Expenses:Cranberries"
+      measure: "barrels"
+      reserve: "10%"
+      cash: "20%"
+      paid: 2026-03-15
+    2029-06-30 custom "coop-redemption" 25000.00 USD
+
+The plugin's one pass over the entries hands this module what it saw (the
+records, the income and expense totals per fiscal year, the postings that name
+a member); this module applies the rules of `patronage.py` and returns:
+
+* one transaction per per-unit retain (member's payable to `Retains:FY<year>`);
+* one transaction per decision, on its payment date: the margin drawn from
+  retained earnings, the reserve (and any non-patronage margin) to
+  `Equity:Coop:Unallocated`, each member's cash part to their payable and the
+  retained part to `Allocated:FY<year>` (`:NonQualified` for non-qualified
+  notices), every figure behind it in metadata;
+* one transaction per redemption: oldest fiscal year first, into payables;
+* `open`s for the accounts these use;
+
+and errors at the directive or transaction at fault.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from beancount.core import data
+from beancount.core.amount import Amount
+
+from coop_beancount.accounts import NON_QUALIFIED_KIND, MemberChart
+from coop_beancount.errors import CoopError
+from coop_beancount.model import (
+    AllocationDecision,
+    CoopRecords,
+    EquityRedemption,
+    Measure,
+    PatronageRecord,
+    PerUnitRetain,
+)
+from coop_beancount.patronage import (
+    EquityKey,
+    FiscalCalendar,
+    PoolAllocation,
+    allocate_pool,
+    deadline_problem,
+    fiscal_label,
+    percent,
+    pool_problems,
+    redeem,
+    share_problems,
+)
+
+GENERATED = "coop-generated"
+#: Metadata naming the member whose patronage a transaction (or posting) is.
+MEMBER = "member"
+
+#: Income and expense totals: (account, fiscal year, currency) -> number.
+Totals = dict[tuple[str, int, str], Decimal]
+
+
+@dataclass
+class PatronageFigures:
+    """What the plugin's pass over the entries collected for patronage."""
+
+    calendar: FiscalCalendar
+    totals: Totals = field(default_factory=lambda: defaultdict(Decimal))
+    #: Income and expense postings that name a member: (entry, posting, member key).
+    member_postings: list[tuple[data.Transaction, data.Posting, str]] = field(
+        default_factory=list)
+    #: Postings to members' retained equity: (date, member, account, currency, number).
+    equity_postings: list[tuple[datetime.date, str, str, str, Decimal]] = field(
+        default_factory=list)
+
+
+@dataclass
+class Derived:
+    entries: list[data.Directive] = field(default_factory=list)
+    errors: list[CoopError] = field(default_factory=list)
+    #: Accounts the derived entries use -> the first date they are used.
+    used: dict[str, datetime.date] = field(default_factory=dict)
+
+    def use(self, account: str, date: datetime.date) -> None:
+        if account not in self.used or date < self.used[account]:
+            self.used[account] = date
+
+
+def generated_meta(source: dict[str, Any] | None, kind: str, **extra: Any) -> dict[str, Any]:
+    source = source or {}
+    meta = data.new_metadata(source.get("filename", "<coop>"), source.get("lineno", 0))
+    meta[GENERATED] = kind
+    meta.update(extra)
+    return meta
+
+
+def is_under(account: str, roots: Iterable[str]) -> bool:
+    return any(account == root or account.startswith(root + ":") for root in roots)
+
+
+def member_of(entry: data.Transaction, posting: data.Posting) -> Any:
+    """The member a posting's patronage belongs to: the posting's `member:`, else the entry's."""
+    if posting.meta and MEMBER in posting.meta:
+        return posting.meta[MEMBER]
+    return entry.meta.get(MEMBER)
+
+
+def derive_patronage(
+    records: CoopRecords, figures: PatronageFigures, chart: MemberChart, opened: set[str],
+    all_entries: list[data.Directive], as_of: datetime.date, draw_account: str,
+) -> Derived:
+    derived = Derived()
+    measures = _valid_measures(records, chart, opened, derived)
+    patronage = list(_valid_records(records, measures, derived))
+    patronage.extend(_transaction_patronage(records, measures, figures, chart, all_entries,
+                                            derived))
+    by_year: dict[tuple[str, int], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    year_of = figures.calendar.year_of
+    for record in patronage:
+        by_year[(record.measure, year_of(record.date))][record.member] += record.quantity
+    equity = _EquityLedger()
+    for date, member, account, currency, number in figures.equity_postings:
+        fiscal = chart.retained_equity(account)
+        if fiscal is not None:
+            equity.add(date, fiscal[0], member, account, currency, -number)
+            derived.use(account, date)
+    _retains(records, patronage, chart, figures.calendar, as_of, derived, equity)
+    _allocations(records, measures, by_year, figures, chart, opened, as_of, draw_account,
+                 derived, equity)
+    _redemptions(records, chart, as_of, derived, equity)
+    return derived
+
+
+def _valid_measures(records: CoopRecords, chart: MemberChart, opened: set[str],
+                    derived: Derived) -> dict[str, Measure]:
+    valid = {}
+    for name, measure in records.measures.items():
+        account = measure.account
+        if account is not None and not is_under(account, (chart.income, chart.expenses)):
+            derived.errors.append(CoopError(measure.source, (
+                f"measure {name!r} counts postings to {account}, which is not an income or "
+                f"expense account; name the {chart.income} account the member's business is "
+                f"booked to (sales, billings) or the {chart.expenses} account (purchases from "
+                "members)"), None))
+            continue
+        if account is not None and not any(is_under(a, (account,)) for a in opened):
+            derived.errors.append(CoopError(measure.source, (
+                f"measure {name!r} counts postings to {account}, but no such account is "
+                "opened; open it or fix the name"), None))
+            continue
+        valid[name] = measure
+    return valid
+
+
+def _valid_records(records: CoopRecords, measures: dict[str, Measure],
+                   derived: Derived) -> Iterable[PatronageRecord]:
+    members = records.members
+    for record in records.patronage:
+        if record.measure not in measures:
+            if record.measure not in records.measures:
+                derived.errors.append(CoopError(record.source, (
+                    f"patronage in unknown measure {record.measure!r}; declare it with "
+                    f'custom "coop-measure" "{record.measure}" (known: '
+                    f"{', '.join(sorted(records.measures)) or 'none'})"), None))
+            continue
+        problem = _membership_problem(members, record.member, record.date)
+        if problem:
+            derived.errors.append(CoopError(record.source, problem, None))
+            continue
+        yield record
+
+
+def _membership_problem(members: dict[str, Any], key: Any, date: datetime.date) -> str | None:
+    member = members.get(key)
+    if member is None:
+        return (f"patronage recorded for {key!r}, who is not a member; declare them with "
+                "coop-member (patronage dividends go to members only) or fix the key")
+    if not member.is_active(date):
+        return (f"patronage recorded for {key!r} on {date}, when they were not a member "
+                f"(joined {member.joined}{', left ' + str(member.left) if member.left else ''})")
+    return None
+
+
+def _transaction_patronage(
+    records: CoopRecords, measures: dict[str, Measure], figures: PatronageFigures,
+    chart: MemberChart, all_entries: list[data.Directive], derived: Derived,
+) -> list[PatronageRecord]:
+    by_account = {m.account: m for m in measures.values() if m.account is not None}
+    if not by_account:
+        return []
+    measure_of: dict[str, Measure | None] = {}
+
+    def lookup(account: str) -> Measure | None:
+        if account not in measure_of:
+            measure_of[account] = next(
+                (m for root, m in sorted(by_account.items(), key=lambda i: -len(i[0]))
+                 if is_under(account, (root,))), None)
+        return measure_of[account]
+
+    result = []
+    attributed: Totals = defaultdict(Decimal)
+    currencies: dict[str, str] = {}
+    year_of = figures.calendar.year_of
+    for entry, posting, key in figures.member_postings:
+        measure = lookup(posting.account)
+        if measure is None:
+            continue
+        units = posting.units
+        attributed[(posting.account, year_of(entry.date), units.currency)] += units.number
+        currency = currencies.setdefault(measure.name, units.currency)
+        if currency != units.currency:
+            derived.errors.append(CoopError(entry.meta, (
+                f"patronage in {measure.name!r} is counted in {currency}, but this posting to "
+                f"{posting.account} is in {units.currency}; keep one currency per measure"),
+                entry))
+            continue
+        problem = _membership_problem(records.members, key, entry.date)
+        if problem:
+            derived.errors.append(CoopError(entry.meta, problem, entry))
+            continue
+        sign = -1 if is_under(posting.account, (chart.income,)) else 1
+        result.append(PatronageRecord(entry.date, key, measure.name, sign * units.number,
+                                      entry.meta, entry.narration))
+    # Every posting to a measure's account must say whose business it was. Compare totals
+    # (cheap); only if they differ, walk the entries again to point at the culprits.
+    unattributed = any(
+        number != attributed.get(key, 0)
+        for key, number in figures.totals.items() if lookup(key[0]) is not None)
+    if unattributed:
+        for entry in all_entries:
+            if type(entry) is not data.Transaction:
+                continue
+            for posting in entry.postings:
+                measure = lookup(posting.account)
+                if measure is not None and member_of(entry, posting) is None:
+                    derived.errors.append(CoopError(entry.meta, (
+                        f"postings to {posting.account} are patronage in {measure.name!r}, but "
+                        "this one does not say whose; add member: \"<key>\" metadata to the "
+                        "transaction or the posting (non-member business belongs in another "
+                        "account)"), entry))
+    return result
+
+
+class _EquityLedger:
+    """Members' retained equity over time, for redemptions: what is outstanding when."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[datetime.date, int, str, str, str, Decimal]] = []
+
+    def add(self, date: datetime.date, year: int, member: str, account: str, currency: str,
+            credit: Decimal) -> None:
+        self.events.append((date, year, member, account, currency, credit))
+
+    def outstanding(self, date: datetime.date, currency: str,
+                    member: str | None) -> dict[EquityKey, Decimal]:
+        balances: dict[EquityKey, Decimal] = defaultdict(Decimal)
+        for when, year, key, account, cur, credit in self.events:
+            if when <= date and cur == currency and (member is None or key == member):
+                balances[(year, key, account)] += credit
+        return {k: v for k, v in balances.items() if v}
+
+
+def _retains(records: CoopRecords, patronage: list[PatronageRecord], chart: MemberChart,
+             calendar: FiscalCalendar, as_of: datetime.date, derived: Derived,
+             equity: _EquityLedger) -> None:
+    if not records.retains:
+        return
+    rates: dict[str, list[PerUnitRetain]] = defaultdict(list)
+    for retain in sorted(records.retains, key=lambda r: r.date):
+        if retain.measure not in records.measures:
+            derived.errors.append(CoopError(retain.source, (
+                f"per-unit retain on unknown measure {retain.measure!r}; declare it with "
+                f'custom "coop-measure" "{retain.measure}"'), None))
+            continue
+        rates[retain.measure].append(retain)
+    members = records.members
+    for record in sorted(patronage, key=lambda r: r.date):
+        if record.date > as_of or record.measure not in rates:
+            continue
+        current = [r for r in rates[record.measure] if r.date <= record.date]
+        if not current or current[-1].rate == 0 or record.quantity == 0:
+            continue
+        retain = current[-1]
+        amount = (record.quantity * retain.rate).quantize(Decimal("0.01"))
+        if amount == 0:
+            continue
+        year = calendar.year_of(record.date)
+        account = chart.retains(record.member, year)
+        payable = chart.payable(record.member)
+        money = Amount(amount, retain.currency)
+        meta = generated_meta(record.source, "retain", **{
+            "coop-measure": record.measure, "coop-quantity": record.quantity,
+            "coop-rate": retain.rate, "coop-year": Decimal(year)})
+        derived.entries.append(data.Transaction(
+            meta, record.date, "*", members[record.member].name,
+            f"Per-unit retain: {record.quantity} {record.measure} at {retain.rate} "
+            f"{retain.currency}", data.EMPTY_SET, data.EMPTY_SET, [
+                data.Posting(payable, money, None, None, None, None),
+                data.Posting(account, -money, None, None, None, None),
+            ]))
+        derived.use(account, record.date)
+        equity.add(record.date, year, record.member, account, retain.currency, amount)
+
+
+def pool_margin(decision: AllocationDecision, accounts: tuple[str, ...], totals: Totals,
+                ) -> dict[str, Decimal]:
+    """The net margin (income less expenses) of `accounts` in the decision's fiscal year."""
+    margin: dict[str, Decimal] = defaultdict(Decimal)
+    for (account, year, currency), number in totals.items():
+        if year == decision.fiscal_year and is_under(account, accounts):
+            margin[currency] -= number
+    return dict(margin)
+
+
+def _allocations(
+    records: CoopRecords, measures: dict[str, Measure],
+    by_year: dict[tuple[str, int], dict[str, Decimal]], figures: PatronageFigures,
+    chart: MemberChart, opened: set[str], as_of: datetime.date, draw_account: str,
+    derived: Derived, equity: _EquityLedger,
+) -> None:
+    seen: dict[tuple[int, str], AllocationDecision] = {}
+    for decision in sorted(records.decisions, key=lambda d: d.date):
+        problems = decision_problems(decision, records, measures, figures, chart, opened, seen)
+        seen.setdefault((decision.fiscal_year, decision.pool), decision)
+        if problems:
+            derived.errors.extend(CoopError(decision.source, p, None) for p in problems)
+            continue
+        margin = pool_margin(decision, decision.margin_accounts, figures.totals)
+        currency, amount = next(iter(margin.items()))
+        patronage = dict(by_year.get((decision.measure, decision.fiscal_year), {}))
+        problems = pool_problems(decision.fiscal_year, decision.pool, amount, patronage,
+                                 decision.measure)
+        if problems:
+            derived.errors.extend(CoopError(decision.source, p, None) for p in problems)
+            continue
+        non_patronage = pool_margin(decision, decision.non_patronage_accounts, figures.totals)
+        other = sorted(set(non_patronage) - {currency})
+        if other:
+            derived.errors.append(CoopError(decision.source, (
+                f"the non-patronage margin is in {', '.join(other)}, the pool in {currency}; "
+                "keep one currency"), None))
+            continue
+        if decision.paid > as_of:
+            continue  # not paid yet: nothing to book until as_of reaches it
+        result = allocate_pool(amount, decision.reserve, decision.cash, patronage)
+        derived.entries.append(allocation_entry(
+            decision, result, non_patronage.get(currency, Decimal(0)), currency, records, chart,
+            draw_account, derived, equity))
+
+
+def decision_problems(
+    decision: AllocationDecision, records: CoopRecords, measures: dict[str, Measure],
+    figures: PatronageFigures, chart: MemberChart, opened: set[str],
+    seen: dict[tuple[int, str], AllocationDecision],
+) -> list[str]:
+    """What is wrong with a decision before any arithmetic."""
+    problems = []
+    label = f"pool {decision.pool!r} for {fiscal_label(decision.fiscal_year)}"
+    first = seen.get((decision.fiscal_year, decision.pool))
+    if first is not None:
+        problems.append(
+            f"{label} is decided twice (first at {first.source.get('filename')}:"
+            f"{first.source.get('lineno')}); one decision per year and pool: change or remove "
+            "one of them")
+    if decision.measure not in records.measures:
+        problems.append(
+            f"{label} is allocated by unknown measure {decision.measure!r}; declare it with "
+            f'custom "coop-measure" "{decision.measure}" (known: '
+            f"{', '.join(sorted(records.measures)) or 'none'})")
+    for account in decision.margin_accounts + decision.non_patronage_accounts:
+        if not is_under(account, (chart.income, chart.expenses)):
+            problems.append(f"{label}: {account} is not an income or expense account; a margin "
+                            "is made of income and expense accounts")
+        elif not any(is_under(a, (account,)) for a in opened):
+            problems.append(f"{label} names account {account}, which is not opened; fix the "
+                            "name or open the account")
+    problems.extend(share_problems(decision.reserve, decision.cash, decision.qualified))
+    problem = deadline_problem(figures.calendar, decision.fiscal_year, decision.paid)
+    if problem:
+        problems.append(problem)
+    if not problems:
+        margin = pool_margin(decision, decision.margin_accounts, figures.totals)
+        if len(margin) > 1:
+            problems.append(f"{label}: the margin is in several currencies "
+                            f"({', '.join(sorted(margin))}); allocate one currency per pool")
+        elif not margin:
+            problems.append(f"{label}: nothing was booked to {' '.join(decision.margin_accounts)}"
+                            f" in {fiscal_label(decision.fiscal_year)}, so there is no margin "
+                            "to allocate")
+    return problems
+
+
+def allocation_entry(
+    decision: AllocationDecision, result: PoolAllocation, non_patronage: Decimal, currency: str,
+    records: CoopRecords, chart: MemberChart, draw_account: str, derived: Derived,
+    equity: _EquityLedger,
+) -> data.Transaction:
+    date = decision.paid
+    year = decision.fiscal_year
+    meta = generated_meta(decision.source, "allocation", **{
+        "coop-year": Decimal(year), "coop-pool": decision.pool, "coop-measure": decision.measure,
+        "coop-margin": result.margin, "coop-reserve": result.reserve,
+        "coop-non-patronage": non_patronage, "coop-pool-amount": result.pool,
+        "coop-patronage-total": result.total_patronage,
+        "coop-reserve-share": percent(decision.reserve),
+        "coop-cash-share": percent(decision.cash), "coop-qualified": decision.qualified,
+    })
+
+    def posting(account: str, number: Decimal, extra: dict[str, Any] | None = None,
+                ) -> data.Posting:
+        derived.use(account, date)
+        return data.Posting(account, Amount(number, currency), None, None, None, extra)
+
+    postings = [posting(draw_account, result.margin + non_patronage)]
+    unallocated = result.reserve + non_patronage
+    if unallocated:
+        postings.append(posting(chart.unallocated(), -unallocated))
+    for dividend in result.dividends:
+        detail = {"coop-patronage": dividend.patronage, "coop-allocation": dividend.allocation}
+        if dividend.cash:
+            postings.append(posting(chart.payable(dividend.member), -dividend.cash,
+                                    {"coop-kind": "cash", **detail}))
+        if dividend.retained:
+            account = chart.allocated(dividend.member, year, decision.qualified)
+            kind = "qualified" if decision.qualified else NON_QUALIFIED_KIND
+            postings.append(posting(account, -dividend.retained, {"coop-kind": kind, **detail}))
+            equity.add(date, year, dividend.member, account, currency, dividend.retained)
+    return data.Transaction(
+        meta, date, "*", None,
+        f"Patronage dividend {fiscal_label(year)}, {decision.pool}: {percent(decision.cash)} "
+        f"cash, {'qualified' if decision.qualified else 'non-qualified'} notices",
+        data.EMPTY_SET, data.EMPTY_SET, postings)
+
+
+def _redemptions(records: CoopRecords, chart: MemberChart, as_of: datetime.date,
+                 derived: Derived, equity: _EquityLedger) -> None:
+    for redemption in sorted(records.redemptions, key=lambda r: r.date):
+        if redemption.date > as_of:
+            continue  # not paid yet; what it will find outstanding is not known either
+        if redemption.member is not None and redemption.member not in records.members:
+            derived.errors.append(CoopError(redemption.source, (
+                f"coop-redemption names unknown member {redemption.member!r}"), None))
+            continue
+        outstanding = equity.outstanding(redemption.date, redemption.currency, redemption.member)
+        total = sum(outstanding.values(), Decimal(0))
+        whose = f"{redemption.member}'s" if redemption.member else "members'"
+        if redemption.amount > total:
+            derived.errors.append(CoopError(redemption.source, (
+                f"the redemption of {redemption.amount} {redemption.currency} is more than the "
+                f"{total} {redemption.currency} of {whose} retained equity outstanding on "
+                f"{redemption.date}; lower the budget to at most {total}"), None))
+            continue
+        derived.entries.append(redemption_entry(redemption, redeem(redemption.amount,
+                                                                   outstanding),
+                                                records, chart, derived, equity))
+
+
+def redemption_entry(redemption: EquityRedemption, paid: dict[EquityKey, Decimal],
+                     records: CoopRecords, chart: MemberChart, derived: Derived,
+                     equity: _EquityLedger) -> data.Transaction:
+    date, currency = redemption.date, redemption.currency
+    postings = []
+    to_members: dict[str, Decimal] = defaultdict(Decimal)
+    years = sorted({year for year, _, _ in paid})
+    for (year, member, account), amount in sorted(paid.items()):
+        postings.append(data.Posting(account, Amount(amount, currency), None, None, None,
+                                     {"coop-kind": "redeemed", "coop-year": Decimal(year)}))
+        equity.add(date, year, member, account, currency, -amount)
+        to_members[member] += amount
+        derived.use(account, date)
+    for member, amount in sorted(to_members.items()):
+        postings.append(data.Posting(chart.payable(member), Amount(-amount, currency), None,
+                                     None, None, None))
+        derived.use(chart.payable(member), date)
+    label = ", ".join(fiscal_label(y) for y in years)
+    who = records.members[redemption.member].name if redemption.member else None
+    meta = generated_meta(redemption.source, "equity-redemption", **{
+        "coop-budget": redemption.amount})
+    return data.Transaction(
+        meta, date, "*", who, f"Redemption of retained patronage equity: {label}",
+        data.EMPTY_SET, data.EMPTY_SET, postings)
