@@ -1,5 +1,6 @@
 """What the books say about members: the figures behind `coop members`,
-`coop statement` and `coop hours` (and, later, the Fava pages).
+`coop statement` (with the member's retained patronage equity by fiscal year)
+and `coop hours` (and, later, the Fava pages).
 
 Input is the entries the loader produced, after the coop plugin ran (so
 dues charges and redemptions are there); output is plain rows. The share rules
@@ -17,7 +18,7 @@ from typing import Any
 
 from beancount.core import data
 
-from coop_beancount.accounts import MemberChart
+from coop_beancount.accounts import NON_QUALIFIED_KIND, QUALIFIED, RETAIN, MemberChart
 from coop_beancount.directives import is_coop_directive, read_records
 from coop_beancount.model import CoopRecords, Member
 from coop_beancount.periods import calendar_period
@@ -159,6 +160,43 @@ class StatementLine:
 
 
 @dataclass(frozen=True)
+class EquityYear:
+    """One fiscal year of a member's retained patronage equity, on their statement.
+
+    Credits to the year's `Allocated` and `Retains` accounts are what was
+    allocated (by kind of notice); debits are what was redeemed (paid back);
+    `outstanding` is the balance: what the co-op still owes the member.
+    """
+
+    year: int
+    qualified: Money
+    non_qualified: Money
+    retains: Money
+    redeemed: Money
+    outstanding: Money
+
+
+def equity_by_year(books: CoopBooks, key: str,
+                   end: datetime.date | None = None) -> list[EquityYear]:
+    """The member's retained patronage equity per fiscal year, through `end`."""
+    years: dict[int, dict[str, Money]] = defaultdict(lambda: defaultdict(dict))
+    for posting in books.postings.get(key, ()):
+        if end is not None and posting.entry.date > end:
+            break
+        equity = books.chart.retained_equity(posting.account)
+        if equity is None:
+            continue
+        year, kind = equity
+        figures = years[year]
+        add(figures[kind if posting.number < 0 else "redeemed"], posting.currency,
+            abs(posting.number))
+        add(figures["outstanding"], posting.currency, -posting.number)
+    return [EquityYear(year, cleaned(f[QUALIFIED]), cleaned(f[NON_QUALIFIED_KIND]),
+                       cleaned(f[RETAIN]), cleaned(f["redeemed"]), cleaned(f["outstanding"]))
+            for year, f in sorted(years.items())]
+
+
+@dataclass(frozen=True)
 class Statement:
     member: Member
     start: datetime.date | None
@@ -166,6 +204,8 @@ class Statement:
     opening_owes: Money
     opening_capital: Money
     lines: list[StatementLine]
+    #: Retained patronage equity by fiscal year at the end of the statement.
+    equity: list[EquityYear] = field(default_factory=list)
 
     @property
     def closing_owes(self) -> Money:
@@ -208,7 +248,8 @@ def statement(
             amount=posting.number, currency=posting.currency, owes=cleaned(owes),
             capital=cleaned(capital), source=entry.meta,
         ))
-    return Statement(member, start, end, cleaned(opening_owes), cleaned(opening_capital), lines)
+    return Statement(member, start, end, cleaned(opening_owes), cleaned(opening_capital), lines,
+                     equity_by_year(books, key, end))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,376 @@
+"""Patronage reports: what the plugin booked, read back for the board, members and the IRS.
+
+    coop patronage BOOKS --year 2025 [--what-if --reserve 15%]
+    coop notices BOOKS --year 2025 --out notices/
+    coop 1099-patr BOOKS --year 2026
+    coop equity BOOKS [--as-of 2026-12-31]
+
+Input is the loaded entries, after the coop plugin ran. Every figure of an
+allocation is in the metadata of the transaction the plugin derived from the
+board's decision (`coop-generated: "allocation"`, `coop-margin`, `coop-reserve`
+..., and `coop-patronage`, `coop-allocation` on each member's postings), so
+these reports read them back rather than work them out again. The one
+exception is a what-if, which hands the booked margin and patronage to the
+same `allocate_pool` the plugin uses.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from beancount.core import data
+
+from coop_beancount.accounts import NON_QUALIFIED_KIND, QUALIFIED, RETAIN, MemberChart
+from coop_beancount.books import PLUGIN_NAME
+from coop_beancount.config import ConfigError, parse_config
+from coop_beancount.errors import location
+from coop_beancount.model import Member
+from coop_beancount.patronage import (
+    MemberDividend,
+    PoolAllocation,
+    allocate_pool,
+    fiscal_label,
+    percent,
+    round_half_up,
+    share_problems,
+)
+from coop_beancount.patronage_books import GENERATED
+from coop_beancount.reports import CoopBooks, Money, add, cleaned
+
+#: `coop-generated` kinds of the plugin's patronage transactions.
+ALLOCATION = "allocation"
+RETAIN_ENTRY = "retain"
+REDEMPTION = "equity-redemption"
+#: Rates per unit are shown to this many places (the arithmetic never uses them).
+RATE_QUANTUM = Decimal("0.000001")
+#: Form 1099-PATR is filed for a recipient paid at least this much in the calendar year.
+FORM_1099_PATR_MINIMUM = Decimal("10.00")
+
+
+class ReportError(ValueError):
+    """Why a patronage report cannot be made from these books, in words for the user."""
+
+
+def parse_percent(text: str) -> Decimal:
+    """ "15%" as 0.15; the way a decision writes its shares."""
+    text = str(text).strip()
+    if not text.endswith("%"):
+        raise ValueError(f"{text!r} is not a percentage such as \"20%\"")
+    try:
+        return Decimal(text[:-1].strip()) / 100
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not a percentage such as \"20%\"") from None
+
+
+@dataclass(frozen=True)
+class BookedPool:
+    """One pool's allocation for one fiscal year, as the plugin booked it (or a what-if)."""
+
+    year: int
+    pool: str
+    measure: str
+    paid: datetime.date
+    currency: str
+    non_patronage: Decimal
+    reserve_share: Decimal
+    cash_share: Decimal
+    qualified: bool
+    result: PoolAllocation
+    source: dict[str, Any]
+
+    @property
+    def rate(self) -> Decimal:
+        """Dividend per unit of patronage, rounded for people to read."""
+        return round_half_up(self.result.rate, RATE_QUANTUM)
+
+    @property
+    def notice(self) -> str:
+        return QUALIFIED if self.qualified else NON_QUALIFIED_KIND
+
+
+def booked_pools(entries: Iterable[Any], chart: MemberChart,
+                 year: int | None = None) -> list[BookedPool]:
+    """Every allocation the plugin booked (for fiscal year `year`), by year, date and pool."""
+    pools = []
+    for entry in entries:
+        if not (isinstance(entry, data.Transaction)
+                and entry.meta.get(GENERATED) == ALLOCATION):
+            continue
+        fiscal_year = int(entry.meta["coop-year"])
+        if year is None or fiscal_year == year:
+            pools.append(_booked_pool(entry, fiscal_year, chart))
+    return sorted(pools, key=lambda p: (p.year, p.paid, p.pool))
+
+
+def _booked_pool(entry: data.Transaction, year: int, chart: MemberChart) -> BookedPool:
+    meta = entry.meta
+    members: dict[str, dict[str, Decimal]] = {}
+    currency = None
+    for posting in entry.postings:
+        currency = currency or posting.units.currency
+        kind = (posting.meta or {}).get("coop-kind")
+        member = chart.member_key(posting.account)
+        if kind is None or member is None:
+            continue
+        # A member's cash and retained postings both carry their patronage and allocation.
+        figures = members.setdefault(member, {
+            "patronage": posting.meta["coop-patronage"],
+            "allocation": posting.meta["coop-allocation"],
+            "cash": Decimal(0), "retained": Decimal(0)})
+        figures["cash" if kind == "cash" else "retained"] -= posting.units.number
+    dividends = tuple(MemberDividend(member, f["patronage"], f["allocation"], f["cash"],
+                                     f["retained"]) for member, f in sorted(members.items()))
+    result = PoolAllocation(meta["coop-margin"], meta["coop-reserve"],
+                            meta["coop-pool-amount"], meta["coop-patronage-total"], dividends)
+    return BookedPool(
+        year=year, pool=meta["coop-pool"], measure=meta["coop-measure"], paid=entry.date,
+        currency=currency or "", non_patronage=meta["coop-non-patronage"],
+        reserve_share=parse_percent(meta["coop-reserve-share"]),
+        cash_share=parse_percent(meta["coop-cash-share"]), qualified=bool(meta["coop-qualified"]),
+        result=result, source=meta)
+
+
+def what_if(booked: BookedPool, reserve: Decimal | None = None, cash: Decimal | None = None,
+            qualified: bool | None = None) -> BookedPool:
+    """The same margin and patronage allocated with other shares; the books are not touched.
+
+    Raises ReportError for shares the plugin would refuse in a decision."""
+    reserve = booked.reserve_share if reserve is None else reserve
+    cash = booked.cash_share if cash is None else cash
+    qualified = booked.qualified if qualified is None else qualified
+    problems = share_problems(reserve, cash, qualified)
+    if problems:
+        raise ReportError("; ".join(problems))
+    patronage = {d.member: d.patronage for d in booked.result.dividends}
+    counted = sum(patronage.values(), Decimal(0))
+    if counted != booked.result.total_patronage:
+        # Members whose allocation rounded to 0.00 have no posting, so no patronage on file.
+        raise ReportError(
+            f"pool {booked.pool!r} of {fiscal_label(booked.year)}: the booked allocation names "
+            f"{counted} of the {booked.result.total_patronage} {booked.measure} of patronage "
+            "(members whose allocation rounded to 0.00 get no posting), so it cannot be "
+            "recomputed exactly")
+    result = allocate_pool(booked.result.margin, reserve, cash, patronage)
+    return replace(booked, reserve_share=reserve, cash_share=cash, qualified=qualified,
+                   result=result)
+
+
+def plugin_as_of(options: Mapping[str, Any]) -> datetime.date | None:
+    """The plugin's `as_of`: nothing is booked after it."""
+    for name, config in options.get("plugin", ()):
+        if name == PLUGIN_NAME:
+            try:
+                return parse_config(config).as_of
+            except ConfigError:
+                return None
+    return None
+
+
+def missing_allocation(books: CoopBooks, year: int, pool: str | None,
+                       booked: list[BookedPool]) -> str:
+    """Why there is no booked allocation for `year` (and `pool`): what the user can do."""
+    label = fiscal_label(year) + (f" pool {pool!r}" if pool else "")
+    if booked:
+        names = ", ".join(sorted({p.pool for p in booked}))
+        return f"no allocation for {label}; the pools booked for {fiscal_label(year)} are: {names}"
+    decisions = [d for d in books.records.decisions
+                 if d.fiscal_year == year and (pool is None or d.pool == pool)]
+    if not decisions:
+        return (f"no allocation for {label}: the books have no board decision for it; record "
+                f'one with custom "coop-allocation" {year} "<pool>" (margin:, measure:, cash:, '
+                "paid:)")
+    as_of = plugin_as_of(books.options)
+    reasons = []
+    for decision in sorted(decisions, key=lambda d: d.date):
+        where = location(decision.source)
+        if as_of is not None and decision.paid > as_of:
+            reasons.append(
+                f"the decision at {where} is paid on {decision.paid}, after the plugin's as_of "
+                f"{as_of}, so nothing is booked yet; raise as_of once it is paid")
+        else:
+            reasons.append(f"the decision at {where} was not booked because of the errors "
+                           "`coop check` shows")
+    return f"no allocation for {label}: " + "; ".join(reasons)
+
+
+@dataclass(frozen=True)
+class NoticeLine:
+    """One pool of a member's written notice of allocation."""
+
+    pool: BookedPool
+    dividend: MemberDividend
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A member's written notice of allocation for one fiscal year, every pool of it."""
+
+    member: Member
+    year: int
+    lines: tuple[NoticeLine, ...]
+
+    def total(self, field: str) -> Money:
+        money: Money = {}
+        for line in self.lines:
+            add(money, line.pool.currency, getattr(line.dividend, field))
+        return money
+
+    @property
+    def kinds(self) -> list[str]:
+        return sorted({line.pool.notice for line in self.lines}, reverse=True)
+
+    @property
+    def file_name(self) -> str:
+        return f"{fiscal_label(self.year)}-{self.member.key}.html"
+
+
+def member_notices(books: CoopBooks, pools: list[BookedPool]) -> list[Notice]:
+    """One notice per member with an allocation in `pools` (one fiscal year), in key order."""
+    by_member: dict[str, list[NoticeLine]] = defaultdict(list)
+    for pool in pools:
+        for dividend in pool.result.dividends:
+            by_member[dividend.member].append(NoticeLine(pool, dividend))
+    return [Notice(books.records.members[key], pools[0].year, tuple(lines))
+            for key, lines in sorted(by_member.items())]
+
+
+def render_notices(notices_: list[Notice], coop_name: str, paper: str,
+                   ) -> dict[str, str]:
+    """File name -> printable HTML: each notice, and index.html listing them."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    environment = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                              autoescape=True, undefined=StrictUndefined,
+                              trim_blocks=True, lstrip_blocks=True)
+    environment.filters["money"] = _money
+    environment.filters["number"] = lambda n: f"{n:,}"
+    environment.globals.update(fiscal_label=fiscal_label, percent=percent)
+    notice = environment.get_template("notice.html")
+    index = environment.get_template("notices_index.html")
+    files = {n.file_name: notice.render(notice=n, coop=coop_name, paper=paper)
+             for n in notices_}
+    files["index.html"] = index.render(notices=notices_, coop=coop_name, paper=paper,
+                                       year=notices_[0].year if notices_ else None)
+    return files
+
+
+def _money(value: Money | tuple[Decimal, str]) -> str:
+    if isinstance(value, tuple):
+        number, currency = value
+        return f"{number:,} {currency}"
+    return ", ".join(f"{n:,} {c}" for c, n in sorted(value.items())) or "0.00"
+
+
+@dataclass(frozen=True)
+class Form1099Patr:
+    """One recipient's Form 1099-PATR figures for a calendar year of payment."""
+
+    member: str
+    name: str
+    box1: Decimal  # patronage dividends: cash, and qualified notices at face value
+    box3: Decimal  # per-unit retain allocations
+    box5: Decimal  # redemption of non-qualified notices
+
+    @property
+    def total(self) -> Decimal:
+        return self.box1 + self.box3 + self.box5
+
+
+def form_1099_patr(books: CoopBooks, year: int,
+                   minimum: Decimal = FORM_1099_PATR_MINIMUM) -> tuple[list[Form1099Patr], str]:
+    """Per recipient paid at least `minimum` in calendar year `year`; and the currency.
+
+    Box 1 is the cash and qualified retained parts of allocations paid in the
+    year (the cash of a non-qualified allocation is income when paid too); box
+    3 the per-unit retains withheld in the year; box 5 what the co-op redeemed
+    of non-qualified notices in the year (income only now).
+    """
+    chart = books.chart
+    boxes: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal("0.00")] * 3)
+    found: set[str] = set()
+    for entry in books.entries:
+        if not isinstance(entry, data.Transaction) or entry.date.year != year:
+            continue
+        kind = entry.meta.get(GENERATED)
+        if kind not in (ALLOCATION, RETAIN_ENTRY, REDEMPTION):
+            continue
+        for posting in entry.postings:
+            member = chart.member_key(posting.account)
+            if member is None:
+                continue
+            number = posting.units.number
+            equity = chart.retained_equity(posting.account)
+            posting_kind = (posting.meta or {}).get("coop-kind")
+            if kind == ALLOCATION and posting_kind in ("cash", QUALIFIED):
+                boxes[member][0] -= number
+            elif kind == RETAIN_ENTRY and equity is not None and equity[1] == RETAIN:
+                boxes[member][1] -= number
+            elif (kind == REDEMPTION and equity is not None
+                  and equity[1] == NON_QUALIFIED_KIND):
+                boxes[member][2] += number
+            else:
+                continue
+            found.add(posting.units.currency)
+    if len(found) > 1:
+        raise ReportError(f"patronage was paid in several currencies in {year} "
+                          f"({', '.join(sorted(found))}); Form 1099-PATR is in US dollars")
+    members = books.records.members
+    rows = [Form1099Patr(key, members[key].name if key in members else "", *figures)
+            for key, figures in sorted(boxes.items())]
+    return [row for row in rows if row.total >= minimum], (found.pop() if found else "USD")
+
+
+@dataclass(frozen=True)
+class EquityRow:
+    """Retained patronage equity outstanding: one member, one fiscal year (or a total)."""
+
+    member: str
+    name: str
+    year: str
+    qualified: Money
+    non_qualified: Money
+    retains: Money
+
+    @property
+    def total(self) -> Money:
+        money: Money = {}
+        for part in (self.qualified, self.non_qualified, self.retains):
+            for currency, number in part.items():
+                add(money, currency, number)
+        return cleaned(money)
+
+
+def outstanding_equity(books: CoopBooks, as_of: datetime.date | None = None,
+                       by: str = "member-year") -> list[EquityRow]:
+    """The revolving fund: members' retained equity outstanding (through `as_of`), from the
+    balances of their `Allocated:FY*` and `Retains:FY*` accounts.
+
+    `by` is "member-year" (a row per member and fiscal year), "member" or "year".
+    """
+    figures: dict[tuple[str, str], dict[str, Money]] = defaultdict(
+        lambda: {QUALIFIED: {}, NON_QUALIFIED_KIND: {}, RETAIN: {}})
+    for key in sorted(books.postings):
+        for account, money in books.balances(key, as_of).items():
+            equity = books.chart.retained_equity(account)
+            if equity is None:
+                continue
+            year, kind = equity
+            group = {"member": (key, ""), "year": ("", fiscal_label(year))}.get(
+                by, (key, fiscal_label(year)))
+            for currency, number in money.items():
+                add(figures[group][kind], currency, -number)
+    members = books.records.members
+    rows = []
+    for (key, year), kinds in sorted(figures.items()):
+        row = EquityRow(key, members[key].name if key else "", year,
+                        cleaned(kinds[QUALIFIED]), cleaned(kinds[NON_QUALIFIED_KIND]),
+                        cleaned(kinds[RETAIN]))
+        if row.total:
+            rows.append(row)
+    return rows
