@@ -317,9 +317,12 @@ def _share(entry: data.Custom, key: str, default: str | None = None) -> Decimal:
             f"{entry.type} '{key}:' must be a percentage in quotes such as \"20%\", "
             f"not {text!r}")
     try:
-        return Decimal(text.strip()[:-1].strip()) / 100
+        share = Decimal(text.strip()[:-1].strip()) / 100
     except ArithmeticError:
-        raise DirectiveError(f"{entry.type} '{key}:' {text!r} is not a percentage") from None
+        share = None
+    if share is None or not share.is_finite():  # "NaN%" parses, and then cannot be compared
+        raise DirectiveError(f"{entry.type} '{key}:' {text!r} is not a percentage")
+    return share
 
 
 def _accounts(entry: data.Custom, key: str, required: bool) -> tuple[str, ...]:
@@ -360,6 +363,9 @@ def read_redemption(entry: data.Custom) -> EquityRedemption:
     _no_extra_values(entry, 1)
     if amount.number is None or amount.number <= 0:
         raise DirectiveError(f"a redemption budget must be more than zero, not {amount}")
+    if amount.number.normalize().as_tuple().exponent < -2:
+        # Paid out in cents, pro rata: a fraction of a cent could not be paid to anyone.
+        raise DirectiveError(f"a redemption budget is paid in whole cents, not {amount}")
     member = _meta(entry, "member", str, "the member key")
     if member is not None and not is_valid_key(member):
         raise DirectiveError(f"coop-redemption 'member:' {member!r} is not a member key")

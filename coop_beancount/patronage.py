@@ -10,8 +10,9 @@
 The rules (docs/patronage.md walks through them with an example):
 
 * the pool is the patronage margin minus the reserve (rounded half up to the
-  cent); it is divided by each member's patronage with `allocate` (largest
-  remainder, ties to the lower key), so the parts add up to the pool exactly;
+  cent; anything under a cent stays in the reserve); it is divided by each
+  member's patronage with `allocate` (largest remainder, ties to the lower
+  key), so the parts add up to the pool exactly;
 * each member's cash part is their allocation times the cash share, rounded
   *up* to the cent, so it never falls below the share the board set (nor
   below the 20% a qualified notice needs); the rest is retained;
@@ -121,7 +122,10 @@ def allocate_pool(
     """Divide a pool's margin (less the reserve) by patronage; each part split into cash and
     retained. Patronage must be non-negative with a positive total (see pool_problems)."""
     reserve = round_half_up(margin * reserve_share, quantum)
-    pool = margin - reserve
+    # Only whole cents can be allocated: what a margin has under a cent stays in the reserve
+    # (so the members' parts add up to the pool, and the pool and reserve to the margin).
+    pool = max(margin - reserve, Decimal(0)).quantize(quantum, rounding=ROUND_FLOOR)
+    reserve = margin - pool
     weights = {member: quantity for member, quantity in patronage.items() if quantity > 0}
     parts = allocate(pool, weights, None, quantum)
     dividends = []

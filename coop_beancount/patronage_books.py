@@ -59,6 +59,7 @@ from coop_beancount.patronage import (
     percent,
     pool_problems,
     redeem,
+    round_half_up,
     share_problems,
 )
 
@@ -79,6 +80,8 @@ class PatronageFigures:
     #: Income and expense postings that name a member: (entry, posting, member key).
     member_postings: list[tuple[data.Transaction, data.Posting, str]] = field(
         default_factory=list)
+    #: Income and expense accounts with a posting that names no member.
+    unattributed: set[str] = field(default_factory=set)
     #: Postings to members' retained equity: (date, member, account, currency, number).
     equity_postings: list[tuple[datetime.date, str, str, str, Decimal]] = field(
         default_factory=list)
@@ -208,15 +211,12 @@ def _transaction_patronage(
         return measure_of[account]
 
     result = []
-    attributed: Totals = defaultdict(Decimal)
     currencies: dict[str, str] = {}
-    year_of = figures.calendar.year_of
     for entry, posting, key in figures.member_postings:
         measure = lookup(posting.account)
         if measure is None:
             continue
         units = posting.units
-        attributed[(posting.account, year_of(entry.date), units.currency)] += units.number
         currency = currencies.setdefault(measure.name, units.currency)
         if currency != units.currency:
             derived.errors.append(CoopError(entry.meta, (
@@ -231,12 +231,10 @@ def _transaction_patronage(
         sign = -1 if is_under(posting.account, (chart.income,)) else 1
         result.append(PatronageRecord(entry.date, key, measure.name, sign * units.number,
                                       entry.meta, entry.narration))
-    # Every posting to a measure's account must say whose business it was. Compare totals
-    # (cheap); only if they differ, walk the entries again to point at the culprits.
-    unattributed = any(
-        number != attributed.get(key, 0)
-        for key, number in figures.totals.items() if lookup(key[0]) is not None)
-    if unattributed:
+    # Every posting to a measure's account must say whose business it was. The pass noted the
+    # accounts with a posting that names nobody (cheap; comparing totals would miss postings
+    # that cancel out); only if one is a measure's, walk the entries again for the culprits.
+    if any(lookup(account) is not None for account in figures.unattributed):
         for entry in all_entries:
             if type(entry) is not data.Transaction:
                 continue
@@ -291,7 +289,7 @@ def _retains(records: CoopRecords, patronage: list[PatronageRecord], chart: Memb
         if not current or current[-1].rate == 0 or record.quantity == 0:
             continue
         retain = current[-1]
-        amount = (record.quantity * retain.rate).quantize(Decimal("0.01"))
+        amount = round_half_up(record.quantity * retain.rate)  # like the reserve: half a cent up
         if amount == 0:
             continue
         year = calendar.year_of(record.date)
@@ -384,6 +382,14 @@ def decision_problems(
         elif not any(is_under(a, (account,)) for a in opened):
             problems.append(f"{label} names account {account}, which is not opened; fix the "
                             "name or open the account")
+    for account in decision.non_patronage_accounts:
+        # Counted in both, a margin would be drawn twice: allocated and kept as non-patronage.
+        overlap = [m for m in decision.margin_accounts
+                   if is_under(account, (m,)) or is_under(m, (account,))]
+        if overlap:
+            problems.append(f"{label}: non-patronage account {account} overlaps margin account "
+                            f"{' '.join(overlap)}; name each income and expense account in "
+                            "only one of margin: and non-patronage:")
     problems.extend(share_problems(decision.reserve, decision.cash, decision.qualified))
     problem = deadline_problem(figures.calendar, decision.fiscal_year, decision.paid)
     if problem:

@@ -157,7 +157,7 @@ def _scan(entries: list[data.Directive], chart: MemberChart, calendar: FiscalCal
     splits = []
     opened = set()
     figures = PatronageFigures(calendar)
-    totals, member_pl = figures.totals, figures.member_postings
+    totals, member_pl, unattributed = figures.totals, figures.member_postings, figures.unattributed
     # Per account: its member key, or _PROFIT_AND_LOSS, or None for any other account.
     owner: dict[str, Any] = {}
     pl_roots = (chart.income + ":", chart.expenses + ":")
@@ -184,6 +184,8 @@ def _scan(entries: list[data.Directive], chart: MemberChart, calendar: FiscalCal
                     member = member_of(entry, posting)
                     if member is not None:
                         member_pl.append((entry, posting, member))
+                    else:
+                        unattributed.add(account)
                 elif key is not None:
                     member_postings.append((entry, posting, key))
             if split or SPLIT in entry.meta:
@@ -227,6 +229,7 @@ def _split_costs(
             for p in added:
                 if p.account == recovery_account:  # recovered costs are margin too
                     figures.totals[(p.account, year, p.units.currency)] += p.units.number
+                    figures.unattributed.add(p.account)
     return generated
 
 
