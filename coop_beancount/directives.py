@@ -349,6 +349,10 @@ def read_allocation(entry: data.Custom) -> AllocationDecision:
             f"coop-measure directive; write it as: {USAGE[entry.type]}")
     qualified = _meta(entry, "qualified", bool, "whether the notices are qualified", True)
     paid = _meta(entry, "paid", datetime.date, "the payment date", entry.date)
+    if paid < entry.date:
+        raise DirectiveError(
+            f"coop-allocation is paid on {paid}, before the board decides on {entry.date}; "
+            "date the directive on the day of the decision, on or before 'paid:'")
     return AllocationDecision(
         date=entry.date, fiscal_year=int(year), pool=pool, measure=measure,
         margin_accounts=_accounts(entry, "margin", True),

@@ -159,8 +159,8 @@ def deadline_problem(calendar_: FiscalCalendar, year: int, paid: datetime.date) 
                 f"{deadline} (the 15th day of the 9th month after the year ends on "
                 f"{calendar_.end(year)}); pay it by then, or it does not count for that year")
     if paid <= calendar_.end(year):
-        return (f"the dividend for {fiscal_label(year)} is paid on {paid}, before the year ends "
-                f"on {calendar_.end(year)}; the margin is only known after year end")
+        return (f"the dividend for {fiscal_label(year)} is paid on {paid}, before the year is over "
+                f"(it ends on {calendar_.end(year)}); the margin is only known after year end")
     return None
 
 

@@ -371,7 +371,7 @@ def test_paid_after_the_deadline():
 
 def test_paid_before_the_year_ends():
     problem = deadline_problem(DECEMBER, 2025, date(2025, 12, 31))
-    assert "before the year ends on 2025-12-31" in problem
+    assert "before the year is over (it ends on 2025-12-31)" in problem
     assert deadline_problem(JUNE, 2025, date(2025, 7, 1)) is None
 
 

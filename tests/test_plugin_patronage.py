@@ -752,7 +752,7 @@ def test_payment_by_the_deadline_of_a_june_year_end(load):
 def test_payment_before_the_year_ends(load):
     text = BOOKS + decision(paid="2024-12-31", date="2024-12-01")
     _, errors, _ = load(text)
-    assert_one_error_at(errors, text, 'custom "coop-allocation"', "before the year ends")
+    assert_one_error_at(errors, text, 'custom "coop-allocation"', "before the year is over")
 
 
 def test_patronage_for_a_non_member(load):
@@ -1060,3 +1060,17 @@ def test_errors_are_coop_errors_at_the_directive():
     assert all(isinstance(e, CoopError) for e in errors), errors
     assert [e.source["lineno"] for e in errors] == [text.splitlines().index(
         '2025-03-01 custom "coop-allocation" 2024') + 1]
+
+
+def test_payment_before_the_decision_is_an_error(load):
+    text = """
+        2025-01-01 custom "coop-measure" "hours"
+        2026-03-01 custom "coop-allocation" 2025
+          margin: "Income:Members:Dues"
+          measure: "hours"
+          cash: "20%"
+          paid: 2026-02-15
+    """
+    _, errors, _ = load(text)
+    assert_one_error_at(errors, text, 'custom "coop-allocation"', "paid on 2026-02-15",
+                        "before the board decides on 2026-03-01")
