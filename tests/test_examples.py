@@ -1,6 +1,7 @@
 """The bundled books: every example and the starter set check clean, and the
 examples' figures are what their READMEs say."""
 
+import datetime
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -21,14 +22,16 @@ def test_books_check_clean(main):
     assert loaded.errors == []
 
 
-def test_both_shared_expense_examples_are_bundled():
-    assert {p.parent.name for p in EXAMPLES} >= {"yogurt-coop", "dev-coop"}
+def test_the_three_yardstick_examples_are_bundled():
+    assert {p.parent.name for p in EXAMPLES} >= {"yogurt-coop", "dev-coop", "growers-coop"}
 
 
-def _books(name):
+def _books(name, until=None):
+    """The example's books; with `until`, only the entries up to that day (a year's end)."""
     loaded = load_books(ROOT / "examples" / name / "main.beancount")
     assert loaded.errors == []
-    return CoopBooks.from_entries(loaded.entries, loaded.options)
+    entries = [e for e in loaded.entries if until is None or e.date <= until]
+    return CoopBooks.from_entries(entries, loaded.options)
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +41,13 @@ def yogurt():
 
 @pytest.fixture(scope="module")
 def dev():
+    """The dev co-op's 2025. Its books go on to 2026-03-31 (the FY2025 patronage dividend is
+    paid in March), so the year-end figures are those of the entries up to 2025-12-31."""
+    return _books("dev-coop", until=datetime.date(2025, 12, 31))
+
+
+@pytest.fixture(scope="module")
+def dev_2026():
     return _books("dev-coop")
 
 
@@ -134,6 +144,20 @@ def test_dev_coop_members(dev):
     # Their part of the accountants' year-end invoice, paid in January.
     assert _amounts({k: r.other_owed for k, r in rows.items()}) == {
         "Devon": "120.84", "Jen": "120.84", "Priya": "120.83", "Tomas": "120.83"}
+
+
+def test_dev_coop_settled_in_january_2026(dev_2026):
+    rows = _rows(dev_2026)
+    # The first quarter's dues (charged on 2026-01-01) and the December invoice are paid, and
+    # the dividend's cash part was paid out the day the plugin credited it.
+    assert _amounts({k: r.other_owed for k, r in rows.items()}) == {}
+    assert _amounts({k: r.dues_owed for k, r in rows.items()}) == {}
+    assert _amounts({k: r.payable for k, r in rows.items()}) == {}
+    dues_2026 = [e for e in dev_2026.entries if e.meta.get("coop-generated") == "dues"
+                 and e.date.year == 2026]
+    assert [(str(e.date), str(e.postings[0].units)) for e in dues_2026] == [
+        ("2026-01-01", "60.00 USD")] * 6
+    assert _account_total(dev_2026, "Assets:Bank:Checking") == Decimal("1929.78")
 
 
 def test_dev_coop_health_plan_by_key_version(dev):
