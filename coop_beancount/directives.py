@@ -54,6 +54,7 @@ from coop_beancount.model import (
     Subscription,
     WorkRecord,
 )
+from coop_beancount.patronage import DEFAULT_POOL
 from coop_beancount.splits import KINDS, KeyVersion, SplitError, parse_rule
 
 PREFIX = "coop-"
@@ -338,7 +339,7 @@ def _accounts(entry: data.Custom, key: str, required: bool) -> tuple[str, ...]:
 
 def read_allocation(entry: data.Custom) -> AllocationDecision:
     year = _value(entry, 0, Decimal, "the fiscal year, like 2025")
-    pool = _value(entry, 1, str, "the pool's name", "patronage")
+    pool = _value(entry, 1, str, "the pool's name", DEFAULT_POOL)
     _no_extra_values(entry, 2)
     if year != year.to_integral_value() or not 1900 < year < 3000:
         raise DirectiveError(f"coop-allocation fiscal year must be a year like 2025, not {year}")

@@ -34,6 +34,8 @@ from coop_beancount.allocation import allocate
 #: The least cash part of a qualified written notice of allocation (IRC §1388(c)).
 QUALIFIED_MINIMUM_CASH = Decimal("0.20")
 CENT = Decimal("0.01")
+#: The pool a decision allocates when it names none.
+DEFAULT_POOL = "patronage"
 
 
 @dataclass(frozen=True)

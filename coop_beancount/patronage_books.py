@@ -50,6 +50,7 @@ from coop_beancount.model import (
     PerUnitRetain,
 )
 from coop_beancount.patronage import (
+    DEFAULT_POOL,
     EquityKey,
     FiscalCalendar,
     PoolAllocation,
@@ -441,10 +442,11 @@ def allocation_entry(
             kind = "qualified" if decision.qualified else NON_QUALIFIED_KIND
             postings.append(posting(account, -dividend.retained, {"coop-kind": kind, **detail}))
             equity.add(date, year, dividend.member, account, currency, dividend.retained)
+    pool = "" if decision.pool == DEFAULT_POOL else f", {decision.pool}"
     return data.Transaction(
         meta, date, "*", None,
-        f"Patronage dividend {fiscal_label(year)}, {decision.pool}: {percent(decision.cash)} "
-        f"cash, {'qualified' if decision.qualified else 'non-qualified'} notices",
+        f"Patronage dividend {fiscal_label(year)}{pool}: {percent(decision.cash)} cash, "
+        f"{'qualified' if decision.qualified else 'non-qualified'} notices",
         data.EMPTY_SET, data.EMPTY_SET, postings)
 
 
