@@ -1,0 +1,132 @@
+"""How a CSV export is laid out, and reading its rows with errors that name file and row.
+
+    csv:
+      encoding: latin-1        # utf-8 (with or without a BOM, the default) or latin-1 ...
+      delimiter: ";"
+      skip_lines: 3            # lines before the header (a bank's title block)
+      date_format: "%d.%m.%Y"
+      decimal: ","
+      thousands: "."
+
+Every importer (bank statements, patronage records, member rosters) reads its
+file through `read_rows`, so every one of them reports a bad row the same way:
+`statement.csv, row 14: ...`.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+
+class ImportFileError(ValueError):
+    """A file that cannot be imported as configured: which file, which row, what is wrong."""
+
+    def __init__(self, path: str | Path, row: int | None, message: str) -> None:
+        self.path = str(path)
+        self.row = row
+        self.message = message
+        where = f"{self.path}, row {row}" if row is not None else self.path
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class CsvFormat:
+    encoding: str = "utf-8-sig"  # reads UTF-8 with or without a byte-order mark
+    delimiter: str = ","
+    skip_lines: int = 0
+    date_format: str = "%Y-%m-%d"
+    decimal: str = "."
+    thousands: str = ","
+
+
+@dataclass(frozen=True)
+class Row:
+    """One data row: its number in the file (1 = the first line) and its cells by header."""
+
+    number: int
+    cells: dict[str, str]
+
+    def get(self, column: str) -> str:
+        return self.cells.get(column, "").strip()
+
+
+def read_rows(path: str | Path, fmt: CsvFormat, required: tuple[str, ...] = ()) -> Iterator[Row]:
+    """The data rows of a CSV file with a header line, after `skip_lines` lines.
+
+    Raises ImportFileError for an unreadable or empty file, a header missing one of the
+    `required` columns, or a row whose number of cells differs from the header's.
+    """
+    try:
+        with open(path, encoding=fmt.encoding, newline="") as handle:
+            lines = handle.read().splitlines(keepends=True)
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(path, None, (
+            f"is not {fmt.encoding} text (byte {exc.start}); set csv: encoding: in the import "
+            "configuration (for example latin-1)")) from None
+    except OSError as exc:
+        raise ImportFileError(path, None, f"cannot be read: {exc.strerror}") from None
+    body = lines[fmt.skip_lines:]
+    reader = csv.reader(body, delimiter=fmt.delimiter)
+    header = next(reader, None)
+    first = fmt.skip_lines + 1
+    if header is None or not any(cell.strip() for cell in header):
+        raise ImportFileError(path, None, (
+            "is empty: no header line" + (f" after skipping {fmt.skip_lines} lines"
+                                          if fmt.skip_lines else "")))
+    names = [cell.strip() for cell in header]
+    missing = [column for column in required if column not in names]
+    if missing:
+        raise ImportFileError(path, first, (
+            f"the header has no column {', '.join(repr(m) for m in missing)}; it has "
+            f"{', '.join(repr(n) for n in names)} (check the column names and the delimiter "
+            f"{fmt.delimiter!r} in the import configuration)"))
+    for offset, cells in enumerate(reader, start=1):
+        number = first + offset
+        if not any(cell.strip() for cell in cells):
+            continue  # blank lines at the end of an export
+        if len(cells) != len(names):
+            raise ImportFileError(path, number, (
+                f"has {len(cells)} cells, the header has {len(names)}; a stray delimiter "
+                f"{fmt.delimiter!r} in a cell, or the wrong delimiter"))
+        yield Row(number, dict(zip(names, cells, strict=True)))
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def parse_number(text: str, fmt: CsvFormat, path: str | Path, row: int, column: str) -> Decimal:
+    """'1.234,56' with decimal ',' is 1234.56; '(12.00)' and '12.00-' are negative."""
+    raw = _SPACES.sub("", text)
+    negative = False
+    if raw.startswith("(") and raw.endswith(")"):
+        negative, raw = True, raw[1:-1]
+    if raw.endswith("-"):
+        negative, raw = True, raw[:-1]
+    if fmt.thousands:
+        raw = raw.replace(fmt.thousands, "")
+    if fmt.decimal != ".":
+        raw = raw.replace(fmt.decimal, ".")
+    try:
+        number = Decimal(raw)
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite() or not raw:
+        raise ImportFileError(path, row, (
+            f"{column!r} is {text!r}, not a number written with decimal {fmt.decimal!r} and "
+            f"thousands {fmt.thousands!r}"))
+    return -number if negative else number
+
+
+def parse_date(text: str, fmt: CsvFormat, path: str | Path, row: int,
+               column: str) -> datetime.date:
+    try:
+        return datetime.datetime.strptime(text.strip(), fmt.date_format).date()
+    except ValueError:
+        raise ImportFileError(path, row, (
+            f"{column!r} is {text!r}, not a date in the format {fmt.date_format!r}")) from None
