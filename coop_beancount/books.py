@@ -14,6 +14,7 @@ from typing import Any
 from beancount import loader
 
 from coop_beancount.errors import CoopError, location
+from coop_beancount.files import atomic_append, atomic_write
 
 PLUGIN_NAME = "coop_beancount.plugins.coop"
 
@@ -45,3 +46,23 @@ def format_error(error: Any) -> str:
     """`file:line: message`, one line, the way bean-check starts its reports."""
     message = " ".join(str(error.message).split())
     return f"{location(error.source)}: {message}"
+
+
+def includes(loaded: Loaded, target: Path) -> bool:
+    """Whether `target` is one of the files the books are loaded from."""
+    files = {Path(f).resolve() for f in loaded.options.get("include", [])}
+    return Path(target).resolve() in files
+
+
+def append_checked(loaded: Loaded, target: Path, text: str) -> list[Any]:
+    """Append `text` to a file of the books, atomically, and check the books again.
+
+    If they no longer check clean, the file is put back as it was and the errors are
+    returned: a command that writes to the books never leaves them worse than it found
+    them. Raises OSError if the file cannot be written (nothing is changed then).
+    """
+    old = atomic_append(target, text)
+    after = load_books(loaded.path)
+    if after.errors:
+        atomic_write(target, old)
+    return after.errors

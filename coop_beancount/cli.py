@@ -28,8 +28,9 @@ from typing import Any
 import click
 
 from coop_beancount import __version__
-from coop_beancount.books import Loaded, format_error, load_books
-from coop_beancount.files import atomic_append, atomic_write
+from coop_beancount.books import Loaded, append_checked, format_error, includes, load_books
+from coop_beancount.files import atomic_write
+from coop_beancount.importers.cli import import_group
 from coop_beancount.output import FORMATS, money_text, render
 from coop_beancount.patronage import fiscal_label, percent
 from coop_beancount.patronage_reports import (
@@ -95,6 +96,9 @@ def main() -> None:
     BOOKS is the ledger's main file (for example main.beancount). Start new
     books with `coop init DIR`; see `coop COMMAND --help` for each command.
     """
+
+
+main.add_command(import_group)
 
 
 def _load(books: Path, ignore_errors: bool = True, can_ignore: bool = True) -> Loaded:
@@ -381,8 +385,7 @@ def settle(books: Path, currency: str | None, bank: str, date: datetime.date | N
 def _write_settlement(loaded: Loaded, coop: CoopBooks, target: Path, date: datetime.date,
                       currency: str, bank: str, offsets: list[SetOff],
                       payments: list[Payment]) -> None:
-    included = {Path(f).resolve() for f in loaded.options.get("include", [])}
-    if target.resolve() not in included:
+    if not includes(loaded, target):
         raise click.ClickException(
             f"{target} is not one of the files of {loaded.path}; write to a file the books "
             "include (for example this year's file)")
@@ -391,11 +394,9 @@ def _write_settlement(loaded: Loaded, coop: CoopBooks, target: Path, date: datet
         raise click.ClickException(f"the bank account {bank} is not open in {loaded.path}; "
                                    "pass the co-op's bank account with --bank")
     text = _settlement_text(coop, date, currency, bank, offsets, payments)
-    old = atomic_append(target, text)
-    after = load_books(loaded.path)
-    if after.errors:
-        atomic_write(target, old)
-        for error in after.errors[:5]:
+    errors = append_checked(loaded, target, text)
+    if errors:
+        for error in errors[:5]:
             click.echo(format_error(error), err=True)
         raise click.ClickException(f"the settle-up would not check clean, so {target} was left "
                                    "as it was")

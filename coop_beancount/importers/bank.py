@@ -1,0 +1,446 @@
+"""A bank statement (CSV) as transactions matched to members, configured without code.
+
+A statement such as::
+
+    Date,Transaction ID,Counterparty,Counterparty Account,Memo,Debit,Credit,Balance
+    12/15/2025,CSB-7741,CHLOE NGUYEN,0042117734,December dues,,5.00,290.07
+    12/20/2025,CSB-7790,MARKET BASKET #412,,POS PURCHASE,33.21,,267.62
+
+with the import.yaml section (config.py has every key)::
+
+    - type: bank
+      account: Assets:Bank:Checking
+      currency: USD
+      filename: "checking-*.csv"
+      csv: {date_format: "%m/%d/%Y"}
+      columns: {date: Date, transaction_id: Transaction ID, payee: Counterparty,
+                counterparty_account: Counterparty Account, narration: Memo,
+                reference: Memo, debit: Debit, credit: Credit, balance: Balance}
+
+becomes, given the books' members and the matching rules (matching.py)::
+
+    2025-12-15 * "CHLOE NGUYEN" "December dues"
+      import-id: "1c0e53d4f2a8e61c079b"
+      bank-id: "CSB-7741"
+      counterparty-account: "0042117734"
+      coop-match: "reference+iban"
+      Assets:Bank:Checking        5.00 USD
+      Assets:Members:Chloe:Dues  -5.00 USD
+
+    2025-12-20 ! "MARKET BASKET #412" "POS PURCHASE"
+      import-id: "..."
+      coop-note: "no member matched: name 'MARKET BASKET #412' is no member's"
+      Assets:Bank:Checking      -33.21 USD
+      Expenses:Unknown           33.21 USD
+
+    2025-12-21 balance Assets:Bank:Checking   267.62 USD
+
+Amounts: one signed `amount` column (positive is money in, or with `positive: outflow`
+money out), or `amount` and a `sign` column whose values say debit or credit, or `debit`
+and `credit` columns (debits go out, whatever sign the bank writes them with). A column is
+a header name or a position (1 is the first column). A `balance` column becomes a balance
+assertion after the statement's last day (or after every day, `balances: daily`): the
+balance on the last row of a day is the balance at the start of the next, which is when
+Beancount checks a `balance` line.
+
+Bad rows (a bad date, a bad number) are all reported together, each with its row
+(BadRowsError); a row with the wrong number of cells ends the reading of the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import fnmatch
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+import beangulp
+from beancount.core import data
+from beancount.core.amount import Amount
+
+from coop_beancount.accounts import MemberChart
+from coop_beancount.importers import dedupe, matching
+from coop_beancount.importers.csvformat import (
+    CsvFormat,
+    ImportFileError,
+    Row,
+    parse_date,
+    parse_number,
+    read_rows,
+)
+
+#: A column: its header name, or its position (1 is the first column).
+Column = str | int
+
+DEBIT_MARKS = ("D", "DR", "DEBIT", "-", "S")
+CREDIT_MARKS = ("C", "CR", "CREDIT", "+", "H")
+BALANCES = ("last", "daily")
+POSITIVE = ("inflow", "outflow")
+
+
+@dataclass(frozen=True)
+class BankColumns:
+    """Where each field is. Only `date`, and `amount` or `debit`/`credit`, are required."""
+
+    date: Column
+    amount: Column | None = None
+    debit: Column | None = None
+    credit: Column | None = None
+    sign: Column | None = None
+    payee: Column | None = None
+    #: Several columns are joined with " / ".
+    narration: tuple[Column, ...] = ()
+    reference: Column | None = None
+    counterparty_account: Column | None = None
+    balance: Column | None = None
+    transaction_id: Column | None = None
+    currency: Column | None = None
+
+    def __post_init__(self) -> None:
+        if self.amount is None and self.debit is None and self.credit is None:
+            raise ValueError("a bank importer needs an amount column or debit/credit columns")
+        if self.amount is not None and (self.debit is not None or self.credit is not None):
+            raise ValueError("a bank importer takes an amount column or debit/credit columns, "
+                             "not both")
+        if self.sign is not None and self.amount is None:
+            raise ValueError("a sign column goes with an amount column")
+
+    def all(self) -> list[Column]:
+        found: list[Column] = []
+        for item in dataclass_fields(self):
+            value = getattr(self, item.name)
+            for column in value if isinstance(value, tuple) else (value,):
+                if column is not None and column not in found:
+                    found.append(column)
+        return found
+
+
+class StatementRow(NamedTuple):
+    """One statement row, parsed. (A named tuple: a statement has 100,000 of them.)"""
+
+    number: int
+    date: datetime.date
+    amount: Decimal
+    currency: str
+    payee: str = ""
+    narration: str = ""
+    reference: str = ""
+    counterparty_account: str = ""
+    transaction_id: str = ""
+    balance: Decimal | None = None
+
+
+class BadRowsError(ImportFileError):
+    """Rows that cannot be imported, each with its row number.
+
+    `entries` has the entries of the good rows, which can be written if the user asks for
+    that; it is empty when the file broke off (a row with the wrong number of cells), since
+    the rows after the break were never read.
+    """
+
+    def __init__(self, path: str, errors: Sequence[ImportFileError],
+                 rows: Sequence[StatementRow] = ()) -> None:
+        self.errors = list(errors)
+        self.rows = list(rows)
+        self.entries: list[Any] = []
+        count = len(self.errors)
+        lines = "\n".join(f"  row {error.row}: {error.message}" for error in self.errors)
+        super().__init__(path, None, (
+            f"{count} row{'s' if count != 1 else ''} cannot be imported:\n{lines}"))
+
+
+@dataclass(frozen=True)
+class _Labels:
+    """Each field's header name, once the header is known (positions resolved)."""
+
+    fields: dict[str, str | None]
+    narration: tuple[str, ...]
+
+    def cell(self, row: Row, name: str) -> str:
+        label = self.fields[name]
+        return row.get(label) if label is not None else ""
+
+
+class BankImporter(beangulp.Importer):
+    """A bank's CSV statement for one account; see the module docstring."""
+
+    def __init__(self, name: str, account: str, currency: str, columns: BankColumns,
+                 csv: CsvFormat | None = None, filename_pattern: str | None = None,
+                 matching_config: matching.MatchingConfig | None = None,
+                 balances: str = "last", positive: str = "inflow",
+                 debit_marks: Sequence[str] = DEBIT_MARKS,
+                 credit_marks: Sequence[str] = CREDIT_MARKS,
+                 chart: MemberChart | None = None) -> None:
+        if balances not in BALANCES:
+            raise ValueError(f"balances must be one of {', '.join(BALANCES)}")
+        if positive not in POSITIVE:
+            raise ValueError(f"positive must be one of {', '.join(POSITIVE)}")
+        self._name = name
+        self.importer_account = account
+        self.currency = currency
+        self.columns = columns
+        self.csv = csv or CsvFormat()
+        self.filename_pattern = filename_pattern
+        self.matching = matching_config or matching.MatchingConfig()
+        self.balances = balances
+        self.positive = positive
+        self.debit_marks = frozenset(mark.upper() for mark in debit_marks)
+        self.credit_marks = frozenset(mark.upper() for mark in credit_marks)
+        self.chart = chart or MemberChart()
+        self._named = tuple(c for c in columns.all() if isinstance(c, str))
+        self._positions = [c for c in columns.all() if isinstance(c, int)]
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    # --- beangulp's interface ----------------------------------------------------------
+
+    def mismatch(self, filepath: str) -> str | None:
+        """Why this importer does not recognise the file, or None when it does.
+
+        Recognised: the file name fits the pattern (if any) and the header has the named
+        columns. A file whose header fits but whose rows are bad is recognised: extract
+        then says which rows are bad.
+        """
+        basename = os.path.basename(filepath)
+        if self.filename_pattern and not fnmatch.fnmatch(basename, self.filename_pattern):
+            return f"the file name does not match {self.filename_pattern!r}"
+        try:
+            first = next(read_rows(filepath, self.csv, self._named), None)
+        except ImportFileError as error:
+            if error.row is None or error.row <= self.csv.skip_lines + 1:
+                return error.message
+            return None
+        except (csv.Error, ValueError) as error:
+            return f"is not CSV as configured: {error}"
+        if first is not None and self._positions and max(self._positions) > len(first.cells):
+            return (f"the configuration names column {max(self._positions)}, the header has "
+                    f"{len(first.cells)}")
+        return None
+
+    def identify(self, filepath: str) -> bool:
+        return self.mismatch(filepath) is None
+
+    def account(self, filepath: str) -> str:
+        return self.importer_account
+
+    def date(self, filepath: str) -> datetime.date | None:
+        """The statement's last day (for the archive's file name)."""
+        try:
+            rows = self.read(filepath)
+        except ImportFileError:
+            return None
+        return max((row.date for row in rows), default=None)
+
+    def extract(self, filepath: str, existing: data.Entries | None) -> data.Entries:
+        """The statement's transactions and balance assertions.
+
+        Raises ImportFileError for a file that cannot be read, BadRowsError (with the good
+        rows' entries in `.entries`) when some rows cannot be. The good rows of a statement
+        with bad ones give no balance assertion: without the bad rows it could not hold.
+        """
+        try:
+            rows = self.read(filepath)
+        except BadRowsError as exc:
+            exc.entries = self.entries(filepath, exc.rows, existing, balances=False)
+            raise
+        return self.entries(filepath, rows, existing)
+
+    def deduplicate(self, entries: data.Entries, existing: data.Entries) -> None:
+        """By import-id, and for hand-written books by (date, account, amount): dedupe.py."""
+        dedupe.mark_duplicates(entries, existing)
+
+    # --- reading -----------------------------------------------------------------------
+
+    def read(self, filepath: str) -> list[StatementRow]:
+        """The statement's rows; BadRowsError lists every bad row (with the good ones)."""
+        good: list[StatementRow] = []
+        bad: list[ImportFileError] = []
+        labels: _Labels | None = None
+        dates: dict[str, datetime.date] = {}  # a statement has few days and many rows
+        try:
+            for row in read_rows(filepath, self.csv, self._named):
+                if labels is None:
+                    labels = self._labels(filepath, row)
+                try:
+                    good.append(self._parse(filepath, row, labels, dates))
+                except ImportFileError as exc:
+                    bad.append(exc)
+        except csv.Error as exc:
+            raise ImportFileError(filepath, None, f"is not CSV as configured: {exc}") from None
+        except ImportFileError as exc:
+            if not bad:
+                raise
+            # The file breaks off here: list the bad rows before it too, and offer no rows,
+            # so that nothing is written of a statement read only in part.
+            raise BadRowsError(filepath, [*bad, exc], rows=()) from None
+        if bad:
+            raise BadRowsError(filepath, bad, good)
+        if labels is None:
+            raise ImportFileError(filepath, None, "has a header but no rows: nothing to import")
+        return good
+
+    def _labels(self, filepath: str, row: Row) -> _Labels:
+        header = list(row.cells)
+
+        def label(column: Column | None) -> str | None:
+            if column is None or isinstance(column, str):
+                return column
+            if column > len(header):
+                raise ImportFileError(filepath, self.csv.skip_lines + 1, (
+                    f"the configuration names column {column}, the header has "
+                    f"{len(header)} columns"))
+            return header[column - 1]
+
+        fields = {item.name: label(getattr(self.columns, item.name))
+                  for item in dataclass_fields(self.columns) if item.name != "narration"}
+        narration = tuple(label(column) or "" for column in self.columns.narration)
+        return _Labels(fields, narration)
+
+    def _parse(self, filepath: str, row: Row, labels: _Labels,
+               dates: dict[str, datetime.date]) -> StatementRow:
+        number = row.number
+        cell = labels.cell
+        text = cell(row, "date")
+        if not text:
+            raise ImportFileError(filepath, number, f"{labels.fields['date']!r} is empty")
+        date = dates.get(text)
+        if date is None:
+            date = dates[text] = parse_date(text, self.csv, filepath, number,
+                                            str(labels.fields["date"]))
+        amount = self._amount(filepath, row, labels)
+        balance = None
+        if cell(row, "balance"):
+            balance = parse_number(cell(row, "balance"), self.csv, filepath, number,
+                                   str(labels.fields["balance"]))
+        narration = " / ".join(part for part in (row.get(label) for label in labels.narration)
+                               if part)
+        return StatementRow(
+            number=number, date=date, amount=amount,
+            currency=cell(row, "currency") or self.currency,
+            payee=cell(row, "payee"), narration=narration, reference=cell(row, "reference"),
+            counterparty_account=cell(row, "counterparty_account"),
+            transaction_id=cell(row, "transaction_id"), balance=balance)
+
+    def _amount(self, filepath: str, row: Row, labels: _Labels) -> Decimal:
+        number = row.number
+        fields = labels.fields
+
+        def value(name: str) -> Decimal:
+            return parse_number(labels.cell(row, name), self.csv, filepath, number,
+                                str(fields[name]))
+
+        if fields["amount"] is not None:
+            if not labels.cell(row, "amount"):
+                raise ImportFileError(filepath, number, f"{fields['amount']!r} is empty")
+            amount = value("amount")
+            if fields["sign"] is not None:
+                mark = labels.cell(row, "sign").upper()
+                if mark in self.debit_marks:
+                    return -abs(amount)
+                if mark in self.credit_marks:
+                    return abs(amount)
+                raise ImportFileError(filepath, number, (
+                    f"{fields['sign']!r} is {mark!r}, neither a debit "
+                    f"({', '.join(sorted(self.debit_marks))}) nor a credit "
+                    f"({', '.join(sorted(self.credit_marks))})"))
+            return -amount if self.positive == "outflow" else amount
+        debit = labels.cell(row, "debit")
+        credit = labels.cell(row, "credit")
+        if not debit and not credit:
+            named = " nor ".join(repr(fields[name]) for name in ("debit", "credit")
+                                 if fields[name] is not None)
+            raise ImportFileError(filepath, number, f"has no amount: neither {named}")
+        total = Decimal(0)
+        if credit:
+            total += abs(value("credit"))
+        if debit:
+            total -= abs(value("debit"))
+        return total
+
+    # --- entries -----------------------------------------------------------------------
+
+    def entries(self, filepath: str, rows: Sequence[StatementRow],
+                existing: data.Entries | None, balances: bool = True) -> data.Entries:
+        """Transactions for the rows, then the balance assertions."""
+        members = matching.members_from_entries(existing or ())
+        rules = matching.build_rules(members, self.matching)
+        ids = dedupe.RowIds()
+        entries: list[Any] = [self._transaction(filepath, row, rules, ids) for row in rows]
+        if balances:
+            entries.extend(self._balances(filepath, rows))
+        return entries
+
+    def row_id(self, ids: dedupe.RowIds, row: StatementRow) -> str:
+        if row.transaction_id:
+            # The bank's own id is the row's identity; the date and amount guard against a
+            # bank that reuses ids.
+            return ids(self.importer_account, "bank-id", row.transaction_id, row.date,
+                       row.amount)
+        return ids(self.importer_account, row.date, row.amount, row.currency, row.reference,
+                   row.narration, row.payee, row.counterparty_account)
+
+    def _transaction(self, filepath: str, row: StatementRow, rules: matching.Rules,
+                     ids: dedupe.RowIds) -> data.Transaction:
+        payment = matching.Payment(
+            date=row.date, amount=row.amount, payee=row.payee, narration=row.narration,
+            reference=row.reference, counterparty_account=row.counterparty_account)
+        found = matching.match(payment, rules, self.chart)
+        meta = data.new_metadata(filepath, row.number)
+        meta[dedupe.IMPORT_ID] = self.row_id(ids, row)
+        # The reference is kept unless it is the narration already (one column for both).
+        reference = row.reference if row.reference != row.narration else ""
+        for key, text in (("bank-id", row.transaction_id), ("reference", reference),
+                          ("counterparty-account", row.counterparty_account)):
+            if text:
+                meta[key] = text
+        if found.matched:
+            meta["coop-match"] = found.how
+        else:
+            meta["coop-note"] = found.note
+        postings = [
+            data.Posting(self.importer_account, Amount(row.amount, row.currency),
+                         None, None, None, None),
+            data.Posting(found.account, Amount(-row.amount, row.currency),
+                         None, None, None, None),
+        ]
+        return data.Transaction(
+            meta, row.date, "*" if found.matched else "!", row.payee or None,
+            row.narration or row.reference, data.EMPTY_SET, data.EMPTY_SET, postings)
+
+    def _balances(self, filepath: str, rows: Sequence[StatementRow]) -> list[data.Balance]:
+        """One balance assertion per currency after the last day (or after every day)."""
+        with_balance = [row for row in rows if row.balance is not None]
+        if not with_balance:
+            return []
+        # Banks list newest first or oldest first; the day's closing balance is on the row
+        # listed last for that day in time order.
+        descending = rows[0].date > rows[-1].date
+        in_time_order = list(reversed(with_balance)) if descending else with_balance
+        closing: dict[tuple[str, datetime.date], StatementRow] = {}
+        for row in in_time_order:
+            closing[(row.currency, row.date)] = row
+        if self.balances == "last":
+            last: dict[str, StatementRow] = {}
+            for (currency, _date), row in closing.items():
+                if currency not in last or row.date >= last[currency].date:
+                    last[currency] = row
+            chosen = list(last.values())
+        else:
+            chosen = list(closing.values())
+        balances = []
+        for row in chosen:
+            meta = data.new_metadata(filepath, row.number)
+            day = row.date + datetime.timedelta(days=1)
+            assert row.balance is not None
+            meta[dedupe.IMPORT_ID] = dedupe.import_id(
+                self.importer_account, "balance", day, row.balance, row.currency)
+            balances.append(data.Balance(meta, day, self.importer_account,
+                                         Amount(row.balance, row.currency), None, None))
+        return balances

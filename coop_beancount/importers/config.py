@@ -1,0 +1,520 @@
+"""import.yaml: the co-op's importers, configured in the books, validated with clear errors.
+
+`coop import` (and Fava's import page) read `import.yaml` next to the books' main file.
+A full example, every key shown (defaults in the comments)::
+
+    # Rules for matching bank payments to members, for every bank importer (optional).
+    # (Who a member is on a statement is also read from the books: `iban:` and
+    # `bank-name:` metadata under each coop-member directive; see matching.py.)
+    matching:
+      inflow: receivable            # a member's payment in, when no reference rule says
+      outflow: payable              # a payment out to a member
+      unknown_inflow: Income:Unknown      # the placeholder account of an unmatched payment
+      unknown_outflow: Expenses:Unknown
+      names:                        # names on statements -> member key
+        "SOUZA, ANA": Ana
+      accounts:                     # IBANs or account numbers -> member key; in quotes
+        "0042117734": Chloe
+      references:                   # first match wins; searched in the reference, then
+        - pattern: '\\bshares?\\b'   #   the narration; case-insensitive regular expressions
+          to: shares:Member         # dues | receivable | payable | shares:<Class> | an account
+        - pattern: 'dues (?P<member>\\w+)'    # who: a `member` group with the member key,
+          to: dues                            #   or `member: Ana`, or else found by the
+        - pattern: 'PEA-\\d{4}-\\d{2}'         #   account number or the name
+          to: Assets:Clients:PearlStreetPress  # an account: no member
+
+    importers:
+      - type: bank
+        name: checking              # how `coop import identify` names it (default: bank:<account>)
+        account: Assets:Bank:Checking       # required
+        currency: USD                       # required
+        filename: "checking-*.csv"  # a glob on the file name (optional)
+        csv:                        # the file's layout; every key optional
+          encoding: utf-8           # utf-8 (with or without a BOM), latin-1, cp1252, ...
+          delimiter: ","
+          skip_lines: 0             # lines before the header (a bank's title block)
+          date_format: "%m/%d/%Y"   # strptime codes; quote it ("%" cannot start a YAML value)
+          decimal: "."
+          thousands: ","            # "" when the bank writes none
+        columns:                    # a header name, or a position (1 is the first column)
+          date: Date                # required
+          amount: Amount            # a signed amount; or debit: and credit: columns
+          # debit: Debit            # money out (whatever its sign)
+          # credit: Credit          # money in
+          # sign: Dr/Cr             # with amount: a column saying debit or credit
+          payee: Counterparty
+          narration: Memo           # or a list of columns, joined with " / "
+          reference: Memo           # what reference rules search
+          counterparty_account: Counterparty Account   # for matching by IBAN/account number
+          transaction_id: Transaction ID   # the bank's own id: the row's identity
+          balance: Balance          # becomes a balance assertion
+          currency: Currency        # when a statement mixes currencies
+        positive: inflow            # or outflow: a bank that writes money out as positive
+        # sign_values:              # with columns.sign: the values that mean each (default)
+        #   debit: [D, DR, DEBIT, "-", S]
+        #   credit: [C, CR, CREDIT, "+", H]
+        balances: last              # one assertion after the last day; daily: after each day
+        matching:                   # keys here replace the same keys of the top-level one
+          inflow: dues
+
+      - type: patronage             # records.py: a CSV of member, date, quantity
+        name: scale-house
+        account: Equity:Members     # where `coop import archive` files it (default)
+        measure: barrels            # required: a coop-measure of the books
+        filename: "scale-*.csv"
+        csv: {delimiter: ";"}
+        columns: {member: Grower, date: Date, quantity: Barrels, description: Bog}
+
+      - type: roster                # records.py: a CSV of members
+        filename: "members*.csv"
+        columns: {key: Key, name: Name, joined: Joined, left: Left, iban: IBAN,
+                  email: Email}
+
+Every mistake is an ImportConfigError naming the file and the key path, for example
+`import.yaml: importers[2].csv.decimal: must be one character, not ',,'`; `importers[1]` is
+the first importer. Unknown keys are errors, not ignored, so a typo never silently drops a
+setting.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import beangulp
+import yaml
+from beancount.core import account as account_lib
+
+from coop_beancount.accounts import is_valid_key
+from coop_beancount.importers import matching
+from coop_beancount.importers.bank import (
+    BALANCES,
+    CREDIT_MARKS,
+    DEBIT_MARKS,
+    POSITIVE,
+    BankColumns,
+    BankImporter,
+)
+from coop_beancount.importers.csvformat import CsvFormat
+
+TYPES = ("bank", "patronage", "roster")
+DEFAULT_RECORDS_ACCOUNT = "Equity:Members"
+
+
+class ImportConfigError(ValueError):
+    """A mistake in import.yaml: the file, the key path, what is wrong."""
+
+    def __init__(self, path: str | Path, key: str | None, message: str) -> None:
+        self.path = str(path)
+        self.key = key
+        self.message = message
+        where = f"{self.path}: {key}" if key else self.path
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class ImportConfig:
+    path: Path
+    importers: list[beangulp.Importer]
+
+
+# --- checking values -----------------------------------------------------------------------
+
+_TYPE_NAMES = {str: "text", int: "a whole number", list: "a list", dict: "a mapping (key: value)",
+               bool: "true or false"}
+
+
+class _Section:
+    """A mapping of the file being checked, with its key path for messages."""
+
+    def __init__(self, path: str, where: str, value: Any) -> None:
+        self.path = path
+        self.where = where
+        if not isinstance(value, dict):
+            self.fail(None, f"must be {_TYPE_NAMES[dict]}, not {_describe(value)}")
+        self.value: dict[Any, Any] = value
+
+    def key_path(self, key: str | None) -> str:
+        if key is None:
+            return self.where
+        return f"{self.where}.{key}" if self.where else key
+
+    def fail(self, key: str | None, message: str) -> NoReturn:
+        raise ImportConfigError(self.path, self.key_path(key) or None, message)
+
+    def allow(self, keys: tuple[str, ...]) -> None:
+        for key in self.value:
+            if key not in keys:
+                self.fail(str(key), f"unknown key; the keys here are {', '.join(keys)}")
+
+    def get(self, key: str, kind: type, required: bool = False, default: Any = None) -> Any:
+        if key not in self.value or self.value[key] is None:
+            if required:
+                self.fail(key, "is missing")
+            return default
+        value = self.value[key]
+        if (kind is int and isinstance(value, bool)) or not isinstance(value, kind):
+            self.fail(key, f"must be {_TYPE_NAMES[kind]}, not {_describe(value)}")
+        return value
+
+    def section(self, key: str, required: bool = False) -> _Section | None:
+        if key not in self.value or self.value[key] is None:
+            if required:
+                self.fail(key, "is missing")
+            return None
+        return _Section(self.path, self.key_path(key), self.value[key])
+
+    def account(self, key: str, required: bool = False, default: str | None = None) -> Any:
+        value = self.get(key, str, required, default)
+        if value is not None and not account_lib.is_valid(value):
+            self.fail(key, f"{value!r} is not an account name (such as Assets:Bank:Checking)")
+        return value
+
+    def member_key(self, key: str, value: Any) -> str:
+        if not isinstance(value, str) or not is_valid_key(value):
+            self.fail(key, f"{value!r} is not a member key (such as Ana or M042)")
+        return value
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (true/false)"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, (list, dict)):
+        return _TYPE_NAMES[type(value)]
+    return f"{value!r} ({type(value).__name__})"
+
+
+# --- csv -----------------------------------------------------------------------------------
+
+def _encoding(section: _Section, text: str) -> str:
+    try:
+        name = codecs.lookup(text).name
+    except LookupError:
+        section.fail("encoding", f"unknown encoding {text!r} (for example utf-8 or latin-1)")
+    # utf-8-sig reads UTF-8 with or without a byte-order mark: a bookkeeper never has to know.
+    return "utf-8-sig" if name in ("utf-8", "utf-8-sig") else text
+
+
+def _one_char(section: _Section, key: str, text: str, empty_ok: bool = False) -> str:
+    if len(text) != 1 and not (empty_ok and text == ""):
+        section.fail(key, f"must be one character{' or empty' if empty_ok else ''}, "
+                          f"not {text!r}")
+    return text
+
+
+def csv_format(section: _Section | None) -> CsvFormat:
+    if section is None:
+        return CsvFormat()
+    section.allow(("encoding", "delimiter", "skip_lines", "date_format", "decimal",
+                   "thousands"))
+    default = CsvFormat()
+    encoding = section.get("encoding", str)
+    delimiter = section.get("delimiter", str)
+    skip_lines = section.get("skip_lines", int, default=0)
+    if skip_lines < 0:
+        section.fail("skip_lines", f"must be 0 or more, not {skip_lines}")
+    date_format = section.get("date_format", str, default=default.date_format)
+    if "%" not in date_format:
+        section.fail("date_format", f"{date_format!r} has no strptime codes (such as %d.%m.%Y)")
+    decimal = section.get("decimal", str)
+    thousands = section.get("thousands", str)
+    fmt = CsvFormat(
+        encoding=_encoding(section, encoding) if encoding is not None else default.encoding,
+        delimiter=(_one_char(section, "delimiter", delimiter) if delimiter is not None
+                   else default.delimiter),
+        skip_lines=skip_lines,
+        date_format=date_format,
+        decimal=_one_char(section, "decimal", decimal) if decimal is not None else default.decimal,
+        thousands=(_one_char(section, "thousands", thousands, empty_ok=True)
+                   if thousands is not None else default.thousands),
+    )
+    if fmt.thousands == fmt.decimal:
+        key = "thousands" if thousands is not None else "decimal"
+        section.fail(key, (
+            f"decimal and thousands separators are both {fmt.decimal!r}; set the other one "
+            "too (for example decimal: \",\" and thousands: \".\")"))
+    return fmt
+
+
+# --- columns -------------------------------------------------------------------------------
+
+def _column(section: _Section, key: str, value: Any) -> str | int:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        section.fail(key, f"must be a column name or a position (1 is the first column), "
+                          f"not {_describe(value)}")
+    if isinstance(value, int) and value < 1:
+        section.fail(key, f"position {value}: the first column is 1")
+    if isinstance(value, str) and not value.strip():
+        section.fail(key, "is an empty column name")
+    return value.strip() if isinstance(value, str) else value
+
+
+def _columns(section: _Section, required: tuple[str, ...],
+             optional: tuple[str, ...]) -> dict[str, str | int]:
+    section.allow(required + optional)
+    found = {}
+    for key in required + optional:
+        if key in section.value and section.value[key] is not None:
+            found[key] = _column(section, key, section.value[key])
+        elif key in required:
+            section.fail(key, "is missing: which column holds it?")
+    return found
+
+
+BANK_COLUMNS = ("date", "amount", "debit", "credit", "sign", "payee", "narration",
+                "reference", "counterparty_account", "balance", "transaction_id", "currency")
+
+
+def bank_columns(section: _Section) -> BankColumns:
+    value = dict(section.value)
+    narration = value.pop("narration", None)
+    plain = _Section(section.path, section.where, value)
+    found = _columns(plain, ("date",), tuple(k for k in BANK_COLUMNS
+                                             if k not in ("date", "narration")))
+    if narration is None:
+        columns_narration: tuple[str | int, ...] = ()
+    elif isinstance(narration, list):
+        if not narration:
+            section.fail("narration", "is an empty list")
+        columns_narration = tuple(_column(section, f"narration[{i}]", item)
+                                  for i, item in enumerate(narration, 1))
+    else:
+        columns_narration = (_column(section, "narration", narration),)
+    if "amount" not in found and "debit" not in found and "credit" not in found:
+        section.fail("amount", "is missing: give the amount column, or debit and credit columns")
+    if "amount" in found and ("debit" in found or "credit" in found):
+        section.fail("amount", "and debit/credit are both given: an amount column holds "
+                               "the signed amount, debit and credit columns replace it")
+    if "sign" in found and "amount" not in found:
+        section.fail("sign", "goes with an amount column: it says whether the amount is a "
+                             "debit or a credit")
+    return BankColumns(narration=columns_narration, **found)  # type: ignore[arg-type]
+
+
+# --- matching ------------------------------------------------------------------------------
+
+MATCHING_KEYS = ("inflow", "outflow", "unknown_inflow", "unknown_outflow", "names", "accounts",
+                 "references")
+
+
+def _target(section: _Section, key: str, required: bool = False) -> str | None:
+    value = section.get(key, str, required)
+    if value is not None:
+        problem = matching.target_error(value)
+        if problem:
+            section.fail(key, problem)
+    return value
+
+
+def _lookup(section: _Section | None, normalize: Callable[[str], str],
+            what: str) -> dict[str, str]:
+    if section is None:
+        return {}
+    found = {}
+    for text, key in section.value.items():
+        if not isinstance(text, str):
+            section.fail(str(text), (
+                f"put each {what} in quotes: YAML read this one as the number {text!r} "
+                "(unquoted digits are numbers to YAML, leading zeros dropped or read as octal)"))
+        found[normalize(text)] = section.member_key(text, key)
+    return found
+
+
+def _reference(section: _Section) -> matching.ReferenceRule:
+    section.allow(("pattern", "to", "member"))
+    text = section.get("pattern", str, required=True)
+    try:
+        pattern = re.compile(text, re.IGNORECASE)
+    except re.error as exc:
+        section.fail("pattern", f"{text!r} is not a regular expression: {exc}")
+    to = _target(section, "to")
+    member = section.get("member", str)
+    if member is not None:
+        section.member_key("member", member)
+    if "member" in pattern.groupindex and member is not None:
+        section.fail("member", "and a (?P<member>...) group in the pattern: give one of the two")
+    if to is not None and not matching.is_member_target(to) and (
+            member is not None or "member" in pattern.groupindex):
+        section.fail("to", f"{to!r} is an account: a rule that names a member books to one of "
+                           "their accounts (dues, receivable, payable, shares:<Class>)")
+    return matching.ReferenceRule(pattern=pattern, to=to, member=member)
+
+
+def matching_config(path: str, where: str, merged: Mapping[str, Any]) -> matching.MatchingConfig:
+    section = _Section(path, where, dict(merged))
+    section.allow(MATCHING_KEYS)
+    references = section.get("references", list, default=[])
+    rules = tuple(_reference(_Section(path, section.key_path(f"references[{i}]"), item))
+                  for i, item in enumerate(references, 1))
+    default = matching.MatchingConfig()
+    return matching.MatchingConfig(
+        references=rules,
+        names=_lookup(section.section("names"), matching.normalize_name, "name"),
+        accounts=_lookup(section.section("accounts"), matching.normalize_account_number,
+                         "account number"),
+        inflow=_target(section, "inflow") or default.inflow,
+        outflow=_target(section, "outflow") or default.outflow,
+        unknown_inflow=section.account("unknown_inflow", default=default.unknown_inflow),
+        unknown_outflow=section.account("unknown_outflow", default=default.unknown_outflow),
+    )
+
+
+# --- importers -----------------------------------------------------------------------------
+
+COMMON = ("type", "name", "account", "filename", "csv", "columns")
+
+
+def _filename(section: _Section) -> str | None:
+    pattern = section.get("filename", str)
+    if pattern is not None and ("/" in pattern or "\\" in pattern):
+        section.fail("filename", f"{pattern!r}: a pattern for the file name only, no folders")
+    return pattern
+
+
+def bank(section: _Section, name: str, top_matching: Mapping[str, Any]) -> BankImporter:
+    section.allow((*COMMON, "currency", "positive", "sign_values", "balances", "matching"))
+    account = section.account("account", required=True)
+    currency = section.get("currency", str, required=True)
+    if not re.fullmatch(r"[A-Z][A-Z0-9'._-]{0,22}[A-Z0-9]", currency):
+        section.fail("currency", f"{currency!r} is not a currency such as USD")
+    columns_section = section.section("columns", required=True)
+    assert columns_section is not None
+    columns = bank_columns(columns_section)
+    pattern = _filename(section)
+    if pattern is None and not any(isinstance(c, str) for c in columns.all()):
+        section.fail("filename", (
+            "is missing: with columns given only by position, the file name is what tells "
+            "this bank's statements apart"))
+    positive = section.get("positive", str, default="inflow")
+    if positive not in POSITIVE:
+        section.fail("positive", f"must be {' or '.join(POSITIVE)}, not {positive!r}")
+    balances = section.get("balances", str, default="last")
+    if balances not in BALANCES:
+        section.fail("balances", f"must be {' or '.join(BALANCES)}, not {balances!r}")
+    debit_marks, credit_marks = DEBIT_MARKS, CREDIT_MARKS
+    signs = section.section("sign_values")
+    if signs is not None:
+        if columns.sign is None:
+            signs.fail(None, "is only used with columns.sign")
+        signs.allow(("debit", "credit"))
+        debit_marks = tuple(_marks(signs, "debit", debit_marks))
+        credit_marks = tuple(_marks(signs, "credit", credit_marks))
+        common = {m.upper() for m in debit_marks} & {m.upper() for m in credit_marks}
+        if common:
+            signs.fail("credit", f"{', '.join(sorted(common))} cannot mean debit and credit")
+    own = section.section("matching")
+    merged = {**top_matching, **(own.value if own is not None else {})}
+    where = section.key_path("matching") if own is not None else "matching"
+    return BankImporter(
+        name=name, account=account, currency=currency, columns=columns,
+        csv=csv_format(section.section("csv")), filename_pattern=pattern,
+        matching_config=matching_config(section.path, where, merged),
+        balances=balances, positive=positive, debit_marks=debit_marks,
+        credit_marks=credit_marks)
+
+
+def _marks(section: _Section, key: str, default: tuple[str, ...]) -> list[str]:
+    values = section.get(key, list, default=list(default))
+    marks = []
+    for i, value in enumerate(values, 1):
+        if not isinstance(value, str) or not value.strip():
+            section.fail(f"{key}[{i}]", f"must be text, not {_describe(value)}")
+        marks.append(value.strip())
+    return marks
+
+
+def patronage(section: _Section, name: str) -> beangulp.Importer:
+    from coop_beancount.importers import records  # written alongside; loaded when used
+
+    section.allow((*COMMON, "measure"))
+    measure = section.get("measure", str, required=True)
+    columns_section = section.section("columns", required=True)
+    assert columns_section is not None
+    columns = _columns(columns_section, ("member", "date", "quantity"), ("description",))
+    return records.PatronageImporter(
+        name=name, account=section.account("account", default=DEFAULT_RECORDS_ACCOUNT),
+        measure=measure, columns=columns, csv=csv_format(section.section("csv")),
+        filename_pattern=_filename(section))
+
+
+def roster(section: _Section, name: str) -> beangulp.Importer:
+    from coop_beancount.importers import records  # written alongside; loaded when used
+
+    section.allow(COMMON)
+    columns_section = section.section("columns", required=True)
+    assert columns_section is not None
+    columns = _columns(columns_section, ("key", "name", "joined"), ("left", "iban", "email"))
+    return records.RosterImporter(
+        name=name, account=section.account("account", default=DEFAULT_RECORDS_ACCOUNT),
+        columns=columns, csv=csv_format(section.section("csv")),
+        filename_pattern=_filename(section))
+
+
+def _importer(section: _Section, top_matching: Mapping[str, Any]) -> beangulp.Importer:
+    kind = section.get("type", str, required=True)
+    if kind not in TYPES:
+        section.fail("type", f"unknown importer type {kind!r}; the types are "
+                             f"{', '.join(TYPES)}")
+    name = section.get("name", str)
+    if name is None:
+        account = section.value.get("account")
+        name = f"{kind}:{account if isinstance(account, str) else DEFAULT_RECORDS_ACCOUNT}"
+    if kind == "bank":
+        return bank(section, name, top_matching)
+    if kind == "patronage":
+        return patronage(section, name)
+    return roster(section, name)
+
+
+def parse_config(path: str | Path, document: Any) -> ImportConfig:
+    """Build the importers from the YAML document already read from `path`."""
+    shown = str(path)
+    if document is None:
+        raise ImportConfigError(shown, None, "is empty; it needs an `importers:` list")
+    top = _Section(shown, "", document)
+    top.allow(("importers", "matching"))
+    top_matching = top.section("matching")
+    if top_matching is not None:
+        # Checked here once, so its mistakes are reported at its own keys.
+        matching_config(shown, "matching", top_matching.value)
+    items = top.get("importers", list, required=True)
+    if not items:
+        top.fail("importers", "is an empty list")
+    importers = []
+    names: dict[str, int] = {}
+    for i, item in enumerate(items, 1):
+        importer = _importer(_Section(shown, f"importers[{i}]", item),
+                             top_matching.value if top_matching is not None else {})
+        if importer.name in names:
+            raise ImportConfigError(shown, f"importers[{i}].name", (
+                f"{importer.name!r} is also the name of importers[{names[importer.name]}]; "
+                "give each importer its own name:"))
+        names[importer.name] = i
+        importers.append(importer)
+    return ImportConfig(path=Path(path), importers=importers)
+
+
+def load_config(path: str | Path) -> ImportConfig:
+    """Read and check import.yaml; ImportConfigError names the file and the key."""
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            document = yaml.safe_load(handle)
+    except OSError as exc:
+        raise ImportConfigError(path, None, f"cannot be read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ImportConfigError(path, None, "is not UTF-8 text") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        hint = ""
+        if "%" in str(getattr(exc, "context", "") or "") or "'%'" in problem:
+            hint = " (a value starting with % must be in quotes: \"%d.%m.%Y\")"
+        raise ImportConfigError(path, where, f"is not valid YAML: {problem}{hint}") from None
+    return parse_config(path, document)
