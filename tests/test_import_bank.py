@@ -18,8 +18,8 @@ from beancount.parser.grammar import ValueType
 from beangulp import extract
 
 from coop_beancount.importers import dedupe, matching
-from coop_beancount.importers.bank import BadRowsError, BankColumns, BankImporter
-from coop_beancount.importers.csvformat import CsvFormat, ImportFileError
+from coop_beancount.importers.bank import BankColumns, BankImporter
+from coop_beancount.importers.csvformat import BadRows, CsvFormat, ImportFileError
 
 D = Decimal
 BANK = "Assets:Bank:Checking"
@@ -157,7 +157,7 @@ def test_a_sign_column_and_a_bank_that_writes_outflows_positive(tmp_path):
 def test_an_unknown_sign_value_names_the_file_and_row(tmp_path):
     path = write(tmp_path, "sign.csv", "Date,Amount,S/H\n2025-12-01,5.00,S\n2025-12-02,1.00,X\n")
     columns = BankColumns(date="Date", amount="Amount", sign="S/H")
-    with pytest.raises(BadRowsError) as raised:
+    with pytest.raises(BadRows) as raised:
         run(importer(columns, debit_marks=("S",), credit_marks=("H",)), path)
     assert f"{path}: 1 row cannot be imported" in str(raised.value)
     assert "row 3: 'S/H' is 'X', neither a debit (S) nor a credit (H)" in str(raised.value)
@@ -235,7 +235,7 @@ def test_a_newest_first_statement_closes_each_day_on_its_first_listed_row(tmp_pa
 
 def test_a_statement_with_bad_rows_offers_no_balance_assertion(tmp_path):
     path = write(tmp_path, "bal.csv", BALANCED.replace("-2.00", "-2.0O"))
-    with pytest.raises(BadRowsError) as raised:
+    with pytest.raises(BadRows) as raised:
         run(importer(BALANCE_COLUMNS), path)
     assert amounts(raised.value.entries) == [D("5.00"), D("10.00")]
     assert balances(raised.value.entries) == []
@@ -282,7 +282,7 @@ def test_a_bad_date_names_the_file_and_row(tmp_path):
     path = write(tmp_path, "s.csv", "Date,Payee,Account,Memo,Amount\n"
                                     "2025-12-15,Ana,,x,5.00\n"
                                     "15/12/2025,Ben,,y,5.00\n")
-    with pytest.raises(BadRowsError) as raised:
+    with pytest.raises(BadRows) as raised:
         run(importer(), path)
     error = raised.value
     assert str(error).startswith(f"{path}: 1 row cannot be imported")
@@ -297,7 +297,7 @@ def test_a_bad_number_and_an_empty_amount_are_listed_together(tmp_path):
                                     "2025-12-15,Ana,,x,5.OO\n"
                                     "2025-12-16,Ana,,x,\n"
                                     "2025-12-17,Ana,,x,1.00\n")
-    with pytest.raises(BadRowsError) as raised:
+    with pytest.raises(BadRows) as raised:
         run(importer(), path)
     message = str(raised.value)
     assert message.startswith(f"{path}: 2 rows cannot be imported")
@@ -308,7 +308,7 @@ def test_a_bad_number_and_an_empty_amount_are_listed_together(tmp_path):
 
 def test_a_row_with_no_debit_nor_credit(tmp_path):
     path = write(tmp_path, "dc.csv", "Date,Debit,Credit\n2025-12-01,,\n")
-    with pytest.raises(BadRowsError, match="row 2: has no amount: neither 'Debit' nor 'Credit'"):
+    with pytest.raises(BadRows, match="row 2: has no amount: neither 'Debit' nor 'Credit'"):
         run(importer(BankColumns(date="Date", debit="Debit", credit="Credit")), path)
 
 
@@ -324,7 +324,7 @@ def test_a_wrong_column_count_names_the_row_and_offers_nothing(tmp_path):
                                     "2025-12-15,Ana,,x,five\n"
                                     "2025-12-16,Ana,,x,5.00\n"
                                     "2025-12-16,Ana,x,5.00\n")
-    with pytest.raises(BadRowsError) as raised:
+    with pytest.raises(BadRows) as raised:
         run(importer(), path)
     assert [e.row for e in raised.value.errors] == [2, 4]
     assert raised.value.entries == []

@@ -12,9 +12,9 @@ from beancount.parser import printer
 from beangulp import extract, testing
 
 from coop_beancount.importers.config import load_config
-from coop_beancount.importers.csvformat import CsvFormat, ImportFileError
+from coop_beancount.importers.csvformat import BadRows, CsvFormat, ImportFileError
 from coop_beancount.importers.dedupe import DUPLICATE, DUPLICATE_OF, IMPORT_ID
-from coop_beancount.importers.records import BadRows, PatronageImporter, RosterImporter
+from coop_beancount.importers.records import PatronageImporter, RosterImporter
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -162,7 +162,7 @@ def test_a_bad_value_names_the_file_and_row(tmp_path, row, words):
     error = bad_rows(patronage(), path)
     assert error.path == path
     assert [e.row for e in error.errors] == [4]
-    assert str(error).startswith(f"{path}, row 4: 1 bad row(s): row 4: ")
+    assert str(error).startswith(f"{path}: 1 row cannot be imported:\n  row 4: ")
     for word in words:
         assert word in str(error.errors[0])
     # The good rows are there for a caller who chooses to write them.

@@ -44,7 +44,7 @@ balance on the last row of a day is the balance at the start of the next, which 
 Beancount checks a `balance` line.
 
 Bad rows (a bad date, a bad number) are all reported together, each with its row
-(BadRowsError); a row with the wrong number of cells ends the reading of the file.
+(BadRows); a row with the wrong number of cells ends the reading of the file.
 """
 
 from __future__ import annotations
@@ -66,6 +66,7 @@ from beancount.core.amount import Amount
 from coop_beancount.accounts import MemberChart
 from coop_beancount.importers import dedupe, matching
 from coop_beancount.importers.csvformat import (
+    BadRows,
     CsvFormat,
     ImportFileError,
     Row,
@@ -133,25 +134,6 @@ class StatementRow(NamedTuple):
     counterparty_account: str = ""
     transaction_id: str = ""
     balance: Decimal | None = None
-
-
-class BadRowsError(ImportFileError):
-    """Rows that cannot be imported, each with its row number.
-
-    `entries` has the entries of the good rows, which can be written if the user asks for
-    that; it is empty when the file broke off (a row with the wrong number of cells), since
-    the rows after the break were never read.
-    """
-
-    def __init__(self, path: str, errors: Sequence[ImportFileError],
-                 rows: Sequence[StatementRow] = ()) -> None:
-        self.errors = list(errors)
-        self.rows = list(rows)
-        self.entries: list[Any] = []
-        count = len(self.errors)
-        lines = "\n".join(f"  row {error.row}: {error.message}" for error in self.errors)
-        super().__init__(path, None, (
-            f"{count} row{'s' if count != 1 else ''} cannot be imported:\n{lines}"))
 
 
 @dataclass(frozen=True)
@@ -241,15 +223,14 @@ class BankImporter(beangulp.Importer):
     def extract(self, filepath: str, existing: data.Entries | None) -> data.Entries:
         """The statement's transactions and balance assertions.
 
-        Raises ImportFileError for a file that cannot be read, BadRowsError (with the good
+        Raises ImportFileError for a file that cannot be read, BadRows (with the good
         rows' entries in `.entries`) when some rows cannot be. The good rows of a statement
         with bad ones give no balance assertion: without the bad rows it could not hold.
         """
-        try:
-            rows = self.read(filepath)
-        except BadRowsError as exc:
-            exc.entries = self.entries(filepath, exc.rows, existing, balances=False)
-            raise
+        rows, bad = self._read(filepath)
+        if bad is not None:
+            raise BadRows(filepath, bad, [] if rows is None else
+                          self.entries(filepath, rows, existing, balances=False))
         return self.entries(filepath, rows, existing)
 
     def deduplicate(self, entries: data.Entries, existing: data.Entries) -> None:
@@ -259,7 +240,15 @@ class BankImporter(beangulp.Importer):
     # --- reading -----------------------------------------------------------------------
 
     def read(self, filepath: str) -> list[StatementRow]:
-        """The statement's rows; BadRowsError lists every bad row (with the good ones)."""
+        """The statement's rows; BadRows lists every bad row."""
+        rows, bad = self._read(filepath)
+        if bad is not None:
+            raise BadRows(filepath, bad)
+        return rows
+
+    def _read(self, filepath: str,
+              ) -> tuple[list[StatementRow] | None, list[ImportFileError] | None]:
+        """(good rows, bad rows or None); good rows None when the file broke off."""
         good: list[StatementRow] = []
         bad: list[ImportFileError] = []
         labels: _Labels | None = None
@@ -279,12 +268,12 @@ class BankImporter(beangulp.Importer):
                 raise
             # The file breaks off here: list the bad rows before it too, and offer no rows,
             # so that nothing is written of a statement read only in part.
-            raise BadRowsError(filepath, [*bad, exc], rows=()) from None
+            return None, [*bad, exc]
         if bad:
-            raise BadRowsError(filepath, bad, good)
+            return good, bad
         if labels is None:
             raise ImportFileError(filepath, None, "has a header but no rows: nothing to import")
-        return good
+        return good, None
 
     def _labels(self, filepath: str, row: Row) -> _Labels:
         header = list(row.cells)

@@ -38,7 +38,7 @@ from beangulp import extract as beangulp_extract
 from beangulp import utils as beangulp_utils
 
 from coop_beancount.books import Loaded, append_checked, format_error, includes, load_books
-from coop_beancount.importers.csvformat import ImportFileError
+from coop_beancount.importers.csvformat import BadRows, ImportFileError
 from coop_beancount.importers.dedupe import DUPLICATE, DUPLICATE_OF
 from coop_beancount.importers.records import RosterImporter
 from coop_beancount.output import table
@@ -220,9 +220,8 @@ def _progress(items: list[Any], label: str, shown: bool) -> Any:
 
 
 def _is_bad_rows(error: ImportFileError) -> bool:
-    """Some rows are bad, the others read: records.BadRows and bank.BadRowsError both carry
-    `errors` (each bad row) and `entries` (what the good rows gave)."""
-    return hasattr(error, "errors") and hasattr(error, "entries")
+    """Some rows are bad, the others read (`errors`, and `entries` of the good rows)."""
+    return isinstance(error, BadRows)
 
 
 def _extract(documents: list[Document], existing: list[Any]) -> list[ImportFileError]:

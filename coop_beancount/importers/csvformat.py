@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 
 class ImportFileError(ValueError):
@@ -33,6 +34,24 @@ class ImportFileError(ValueError):
         self.message = message
         where = f"{self.path}, row {row}" if row is not None else self.path
         super().__init__(f"{where}: {message}")
+
+
+class BadRows(ImportFileError):
+    """Rows that cannot be imported, each an ImportFileError with its row number.
+
+    `entries` holds what the good rows gave, which is written only if the user asks for
+    it; an importer leaves it empty when the file broke off, so that nothing of a file
+    read only in part is ever written.
+    """
+
+    def __init__(self, path: str | Path, errors: list[ImportFileError],
+                 entries: list[Any] | tuple[()] = ()) -> None:
+        self.errors = list(errors)
+        self.entries = list(entries)
+        count = len(self.errors)
+        lines = "\n".join(f"  row {error.row}: {error.message}" for error in self.errors)
+        super().__init__(path, None, (
+            f"{count} row{'s' if count != 1 else ''} cannot be imported:\n{lines}"))
 
 
 @dataclass(frozen=True)
@@ -86,6 +105,14 @@ def read_rows(path: str | Path, fmt: CsvFormat, required: tuple[str, ...] = ()) 
             f"the header has no column {', '.join(repr(m) for m in missing)}; it has "
             f"{', '.join(repr(n) for n in names)} (check the column names and the delimiter "
             f"{fmt.delimiter!r} in the import configuration)"))
+    try:
+        yield from _data_rows(path, fmt, reader, names, first)
+    except csv.Error as exc:
+        raise ImportFileError(path, None, f"is not CSV as configured: {exc}") from None
+
+
+def _data_rows(path: str | Path, fmt: CsvFormat, reader: Any, names: list[str],
+               first: int) -> Iterator[Row]:
     for offset, cells in enumerate(reader, start=1):
         number = first + offset
         if not any(cell.strip() for cell in cells):

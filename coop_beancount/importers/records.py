@@ -65,6 +65,7 @@ from beancount.parser.grammar import ValueType  # what the parser wraps custom v
 
 from coop_beancount.accounts import is_valid_key
 from coop_beancount.importers.csvformat import (
+    BadRows,
     CsvFormat,
     ImportFileError,
     Row,
@@ -79,17 +80,6 @@ from coop_beancount.importers.dedupe import (
     RowIds,
     mark_duplicates,
 )
-
-
-class BadRows(ImportFileError):
-    """Some rows of a file could not be read: `errors` lists them, `entries` has the rest."""
-
-    def __init__(self, path: str, errors: list[ImportFileError], entries: list[Any]) -> None:
-        self.errors = errors
-        self.entries = entries
-        shown = "; ".join(f"row {e.row}: {e.message}" for e in errors[:3])
-        more = f"; and {len(errors) - 3} more" if len(errors) > 3 else ""
-        super().__init__(path, errors[0].row, f"{len(errors)} bad row(s): {shown}{more}")
 
 
 def clean_text(text: str) -> str:

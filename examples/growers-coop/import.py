@@ -1,0 +1,7 @@
+"""Fava's import page: the importers `coop import` uses, from import.yaml beside this file."""
+
+from pathlib import Path
+
+from coop_beancount.importers.config import load_config
+
+CONFIG = load_config(Path(__file__).with_name("import.yaml")).importers
