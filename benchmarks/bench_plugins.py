@@ -5,7 +5,9 @@ It writes two books that load to the same entries:
 * the *plugin books* (A): what a co-op writes by hand, with
   `plugin "coop_beancount.plugins.coop"` deriving the member accounts' opens, every
   dues charge, the redemption of a leaver's shares, and each member's part of the
-  shared expenses (`split:`, a third of the transactions by default);
+  shared expenses (`split:`, a third of the transactions by default); with
+  `--patronage monthly`, the per-unit retains, the patronage allocations and the
+  redemptions of retained equity;
 * the *hand-written books* (B): the same text without the plugin line, with
   everything the plugin derived in A printed out as ordinary directives, and each
   split transaction replaced by the transaction as the plugin left it.
@@ -18,9 +20,16 @@ the entries it receives inside the loader (parsed and booked).
     .venv/bin/python benchmarks/bench_plugins.py --members 1000 --transactions 100000 \\
         --repeat 3 --seed 1 --max-overhead 10
 
+Patronage dividends (issue 4: 2,000 members, ~240,000 monthly records over 10 years, a
+decision and a redemption every year; target 15%):
+
+    .venv/bin/python benchmarks/bench_plugins.py --members 2000 --years 10 --founders 1 \\
+        --leave-rate 0.02 --patronage monthly --split-share 0.1 --transactions 600000 \\
+        --repeat 3 --seed 1 --max-overhead 15
+
 `--transactions` counts every transaction of the loaded books, the derived ones
-included: A writes fewer (the plugin adds the dues charges and redemptions), B writes
-them all. See benchmarks/README.md.
+included: A writes fewer (the plugin adds the dues charges, redemptions, retains and
+allocations), B writes them all. See benchmarks/README.md.
 
 The books are made by one generator per feature (FEATURES below), each with its own
 random stream, so a feature added later does not change what the others write. The
@@ -50,7 +59,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +75,7 @@ from beancount.parser.version import VERSION as BEANCOUNT_VERSION
 
 from coop_beancount.dues import dues_charges
 from coop_beancount.model import DuesSchedule, Member
+from coop_beancount.patronage import allocate_pool, percent, redeem
 from coop_beancount.periods import add_months
 from coop_beancount.splits import KeyVersion, SplitKeys, parse_rule, split_amount
 
@@ -102,6 +112,29 @@ SPLIT_KEYS = (("health-plan", "weights"), ("storage", "percent"), ("kitchen", "e
               ("workshop", "usage"))
 #: Plugin-only metadata on the postings a split adds; B does not write it.
 SPLIT_META = ("coop-split", "coop-basis", "coop-units", "coop-unit")
+
+# Patronage dividends (--patronage): a consumer co-op allocating its margin on members'
+# purchases, with producer members whose deliveries carry a per-unit retain.
+PATRONAGE = ("none", "monthly")  # --patronage: no patronage, or a record per member-month
+PURCHASES_MEASURE = "purchases"  # monthly coop-patronage records; the allocations' measure
+DELIVERIES_MEASURE = "crates"  # producer members' deliveries, with a per-unit retain
+PATRONAGE_SALES = "Income:Patronage:Sales"
+PATRONAGE_STOCK = "Expenses:Patronage:Stock"
+PATRONAGE_PRODUCE = "Expenses:Patronage:Member-Produce"
+NON_PATRONAGE_INCOME = "Income:NonPatronage:Interest"
+MARGIN_ROOTS = "Income:Patronage Expenses:Patronage"  # `margin:` names the roots
+COST_SHARE = Decimal("0.80")  # the cost of what the members buy: the margin is 20% of sales
+SPENDING = (30, 80, 150, 300)  # a member's usual month of purchases (USD), +-50%
+RETAIN_SHARE = 0.1  # members who also deliver produce, under a per-unit retain
+CRATES = (5, 60)  # crates a producer delivers in a month
+CRATE_PRICE = Decimal("8.00")
+RETAIN_RATES = (Decimal("0.50"), Decimal("0.60"))  # per crate: from the start, from halfway
+RESERVE_SHARE = Decimal("0.10")
+CASH_SHARE = Decimal("0.30")  # qualified notices: at least 20% in cash
+NON_QUALIFIED_CASH_SHARE = Decimal("0.10")
+NON_QUALIFIED_EVERY = 4  # every fourth fiscal year's notices are non-qualified
+REDEMPTION_SHARE = Decimal("0.35")  # a year's redemption budget, of the equity outstanding
+CENT = Decimal("0.01")
 
 FIRST = ("Ada", "Ben", "Chloe", "Dev", "Elif", "Femi", "Gus", "Hana", "Ivan", "Jo", "Kemal",
          "Lena", "Mo", "Nia", "Omar", "Pia", "Quinn", "Rosa", "Sami", "Tess", "Uma", "Vik",
@@ -175,6 +208,10 @@ class Book:
     end: datetime.date  # also the plugin's as_of
     seed: int
     split_share: float = SPLIT_SHARE
+    founders: float = FOUNDERS
+    leave_rate: float = LEAVE_RATE
+    patronage: str = "none"
+    retain_share: float = RETAIN_SHARE
     members: list[MemberPlan] = field(default_factory=list)
     items: list[tuple[datetime.date, int, int, str]] = field(default_factory=list)
     written: Counter = field(default_factory=Counter)  # transactions A writes, per kind
@@ -246,7 +283,7 @@ def gen_members(book: Book, rng: random.Random) -> None:
     book.directive(book.start, "share class",
                    f'custom "coop-share-class" "{SHARE_CLASS}" {PAR} {CURRENCY}')
     count = book.members_wanted
-    founders = min(count, max(1, round(count * FOUNDERS)))
+    founders = min(count, max(1, round(count * book.founders)))
     latest_join = (book.end - book.start).days - 90
     joins = [book.start] * founders + [
         book.start + datetime.timedelta(days=rng.randrange(latest_join))
@@ -257,7 +294,7 @@ def gen_members(book: Book, rng: random.Random) -> None:
         key = f"M{number:0{width}d}"
         name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
         left = None
-        if rng.random() < LEAVE_RATE:
+        if rng.random() < book.leave_rate:
             earliest, latest = joined + datetime.timedelta(days=90), book.end - 30 * DAY
             if earliest <= latest:
                 left = random_day(rng, earliest, latest)
@@ -563,6 +600,166 @@ def gen_splits(book: Book, rng: random.Random) -> None:
                                  ("Assets:Bank:Checking", total), (member.receivable(), -total)])
 
 
+def _month_ends(first: datetime.date, last: datetime.date) -> list[datetime.date]:
+    """The last day of every month from `first`'s to `last`, up to `last`."""
+    days = []
+    month = first.replace(day=1)
+    while (end := add_months(month, 1) - DAY) <= last:
+        days.append(end)
+        month = add_months(month, 1)
+    return days
+
+
+def gen_patronage(book: Book, rng: random.Random) -> None:
+    """Patronage dividends (`--patronage monthly`): a consumer co-op's dividends on purchases.
+
+    Every member active on a month's last day has a `coop-patronage` record of their
+    purchases that month (`purchases`, in USD); with `--retain-share` R, a fraction R of
+    the members also deliver produce (`crates`, a per-unit retain of 0.50 USD a crate,
+    0.60 from halfway). The month's sales to members are booked to
+    `Income:Patronage:Sales`, their cost (80% of the sales, member produce included) to
+    `Expenses:Patronage:*`, so each fiscal year's patronage margin is 20% of the sales;
+    a year's bank interest is non-patronage income. The producers are paid for their
+    crates at once, all but the retain, which is credited to their payable (the plugin
+    moves it to `Retains:FY<year>`).
+
+    The board's decision for each fiscal year (`coop-allocation`, reserve 10%, 30% cash
+    and qualified notices, every fourth year 10% cash and non-qualified) is paid on March
+    15 of the next year; from the second year on, a `coop-redemption` on June 30 pays back
+    35% of the retained equity then outstanding (oldest year first, the last year reached
+    pro rata). The cash parts and the redeemed equity are paid out of the members'
+    payables by hand (one transaction for all members). Those amounts are computed with
+    the plugin's own rules (`coop_beancount.patronage`), so payables net out.
+    """
+    if book.patronage == "none" or not book.members:
+        return
+    for account in (PATRONAGE_SALES, PATRONAGE_STOCK, PATRONAGE_PRODUCE, NON_PATRONAGE_INCOME):
+        book.directive(book.start, "open", f"open {account} {CURRENCY}")
+    book.directive(book.start, "measure", f'custom "coop-measure" "{PURCHASES_MEASURE}"')
+    producers = {m.key for m in book.members if rng.random() < book.retain_share}
+    halfway = datetime.date(book.start.year + (book.end.year - book.start.year + 1) // 2, 1, 1)
+    rates = [(book.start, RETAIN_RATES[0])]
+    if book.start < halfway <= book.end:
+        rates.append((halfway, RETAIN_RATES[1]))
+    if producers:
+        book.directive(book.start, "measure", f'custom "coop-measure" "{DELIVERIES_MEASURE}"')
+        for since, rate in rates:
+            book.directive(since, "per-unit retain",
+                           f'custom "coop-retain" "{DELIVERIES_MEASURE}" {rate} {CURRENCY}')
+    spending = {m.key: rng.choice(SPENDING) for m in book.members}
+
+    # Retained equity as the plugin sees it: (date, fiscal year, member, account, credit).
+    equity: list[tuple[datetime.date, int, str, str, Decimal]] = []
+    patronage: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    margin: dict[int, Decimal] = defaultdict(Decimal)
+    for day in _month_ends(book.start, book.end):
+        year = day.year  # fiscal years end on 12-31 (the plugin's default)
+        rate = next(rate for since, rate in reversed(rates) if since <= day)
+        sales = produce = withheld = ZERO
+        retained: list[tuple[str, Decimal | None]] = []
+        for member in book.members:
+            if not member.joined <= day <= member.last:
+                continue  # patronage only while a member
+            usual = spending[member.key]
+            bought = money(rng, usual // 2, usual * 3 // 2)
+            book.directive(day, "patronage record", (
+                f'custom "coop-patronage" "{member.key}" "{PURCHASES_MEASURE}" {bought}'))
+            patronage[year][member.key] += bought
+            sales += bought
+            if member.key not in producers:
+                continue
+            crates = rng.randint(*CRATES)
+            book.directive(day, "patronage record", (
+                f'custom "coop-patronage" "{member.key}" "{DELIVERIES_MEASURE}" {crates}'))
+            retain = (crates * rate).quantize(CENT)
+            produce += crates * CRATE_PRICE
+            withheld += retain
+            retained.append((member.payable(), -retain))
+            account = f"Equity:Members:{member.key}:Retains:FY{year}"
+            equity.append((day, year, member.key, account, retain))
+            book.derived["per-unit retain"] += 1
+        if not sales:
+            continue
+        book.transaction(day, "patronage sales", "Members", "Sales to members", [
+            ("Assets:Bank:Checking", sales), (PATRONAGE_SALES, -sales)])
+        stock = (sales * COST_SHARE - produce).quantize(CENT)
+        if stock > 0:
+            book.transaction(day, "patronage costs", rng.choice(SUPPLIERS), "Stock", [
+                (PATRONAGE_STOCK, stock), ("Assets:Bank:Checking", None)])
+        else:
+            stock = ZERO
+        if produce:
+            book.transaction(day, "member produce", "Producer members",
+                             "Produce delivered, paid less the per-unit retain", [
+                                 (PATRONAGE_PRODUCE, produce), *retained,
+                                 ("Assets:Bank:Checking", -(produce - withheld))])
+        margin[year] += sales - stock - produce
+
+    non_patronage: dict[int, Decimal] = {}
+    for year in range(book.start.year, book.end.year + 1):
+        day = datetime.date(year, 12, 15)
+        if book.start <= day <= book.end:
+            interest = non_patronage[year] = money(rng, 500, 3000)
+            book.transaction(day, "interest", "Bank", "Interest", [
+                ("Assets:Bank:Checking", interest), (NON_PATRONAGE_INCOME, -interest)])
+
+    for year in sorted(patronage):
+        decided, paid = datetime.date(year + 1, 3, 1), datetime.date(year + 1, 3, 15)
+        if paid > book.end or margin[year] <= 0:
+            continue  # paid after the books end (the plugin would skip it), or no margin
+        qualified = (year - book.start.year) % NON_QUALIFIED_EVERY != NON_QUALIFIED_EVERY - 1
+        cash = CASH_SHARE if qualified else NON_QUALIFIED_CASH_SHARE
+        text = (f'custom "coop-allocation" {year} "patronage"\n'
+                f'  margin: "{MARGIN_ROOTS}"\n'
+                f'  non-patronage: "{NON_PATRONAGE_INCOME.rsplit(":", 1)[0]}"\n'
+                f'  measure: "{PURCHASES_MEASURE}"\n'
+                f'  reserve: "{percent(RESERVE_SHARE)}"\n'
+                f'  cash: "{percent(cash)}"\n')
+        if not qualified:
+            text += "  qualified: FALSE\n"
+        book.directive(decided, "allocation decision", text + f"  paid: {paid}")
+        book.derived["allocation"] += 1
+        result = allocate_pool(margin[year], RESERVE_SHARE, cash, patronage[year])
+        for dividend in result.dividends:
+            if dividend.retained:
+                account = f"Equity:Members:{dividend.member}:Allocated:FY{year}"
+                account += "" if qualified else ":NonQualified"
+                equity.append((paid, year, dividend.member, account, dividend.retained))
+        payout = [(f"Liabilities:Members:{d.member}:Payable", d.cash)
+                  for d in result.dividends if d.cash]
+        if payout:
+            book.transaction(paid, "patronage cash payout", "Members",
+                             f"Patronage dividend FY{year}, cash part",
+                             [*payout, ("Assets:Bank:Checking", None)])
+
+    for year in range(book.start.year + 1, book.end.year + 1):
+        day = datetime.date(year, 6, 30)
+        if day > book.end:
+            break
+        balances: dict[tuple[int, str, str], Decimal] = defaultdict(Decimal)
+        for when, fiscal, key, account, credit in equity:
+            if when <= day:
+                balances[(fiscal, key, account)] += credit
+        outstanding = {k: v for k, v in balances.items() if v}
+        budget = (sum(outstanding.values(), ZERO) * REDEMPTION_SHARE).quantize(
+            Decimal(1), rounding=ROUND_FLOOR)
+        if budget <= 0:
+            continue
+        book.directive(day, "redemption", f"custom \"coop-redemption\" {budget:.2f} {CURRENCY}")
+        book.derived["equity redemption"] += 1
+        repaid: dict[str, Decimal] = defaultdict(Decimal)
+        for (fiscal, key, account), amount in redeem(budget, outstanding).items():
+            equity.append((day, fiscal, key, account, -amount))
+            repaid[key] += amount
+        payday = day + 15 * DAY
+        if payday <= book.end:
+            book.transaction(payday, "redemption payout", "Members",
+                             "Retained patronage equity redeemed, paid out", [
+                                 *((f"Liabilities:Members:{key}:Payable", amount)
+                                   for key, amount in sorted(repaid.items())),
+                                 ("Assets:Bank:Checking", None)])
+
+
 def gen_ordinary(book: Book, rng: random.Random) -> None:
     """Co-op transactions with no member account, up to --transactions in all."""
     wanted = book.transactions_wanted - book.transactions
@@ -606,8 +803,8 @@ def gen_ordinary(book: Book, rng: random.Random) -> None:
 
 
 #: One generator per feature, run in this order; each gets its own random stream.
-#: The last one fills up to --transactions. Add a feature (patronage, ...) by adding its
-#: generator before "ordinary".
+#: The last one fills up to --transactions. Add a feature by adding its generator before
+#: "ordinary".
 FEATURES: list[tuple[str, Callable[[Book, random.Random], None]]] = [
     ("co-op accounts", gen_coop_accounts),
     ("members and shares", gen_members),
@@ -616,6 +813,7 @@ FEATURES: list[tuple[str, Callable[[Book, random.Random], None]]] = [
     ("member trading", gen_member_trading),
     ("reimbursements", gen_reimbursements),
     ("shared expenses", gen_splits),
+    ("patronage", gen_patronage),
     ("ordinary", gen_ordinary),
 ]
 
@@ -625,7 +823,8 @@ def generate(args: argparse.Namespace) -> Book:
     book = Book(
         members_wanted=args.members, transactions_wanted=args.transactions,
         start=datetime.date(end.year - args.years + 1, 1, 1), end=end, seed=args.seed,
-        split_share=args.split_share)
+        split_share=args.split_share, founders=args.founders, leave_rate=args.leave_rate,
+        patronage=args.patronage, retain_share=args.retain_share)
     for name, feature in FEATURES:
         progress(f"generating: {name}")
         feature(book, random.Random(f"{args.seed}:{name}"))
@@ -673,6 +872,24 @@ def split_written_out(entry: data.Transaction) -> data.Transaction:
     return entry._replace(meta=plain_meta(entry.meta), postings=postings)
 
 
+def derived_written_out(entry: data.Directive) -> data.Directive:
+    """A derived entry as someone would write it by hand: none of the plugin's metadata.
+
+    Not on the entry (coop-generated, coop-year, coop-margin, ...) and not on the
+    postings (the allocations' and redemptions' coop-kind, coop-patronage,
+    coop-allocation, coop-year).
+    """
+    entry = entry._replace(meta=plain_meta(entry.meta))
+    if isinstance(entry, data.Transaction) and any(p.meta for p in entry.postings):
+        postings = []
+        for posting in entry.postings:
+            meta = {k: v for k, v in (posting.meta or {}).items()
+                    if not k.startswith(("coop-", "__"))}
+            postings.append(posting._replace(meta=meta or None))
+        entry = entry._replace(postings=postings)
+    return entry
+
+
 def is_split(entry: data.Directive) -> bool:
     return isinstance(entry, data.Transaction) and any(
         p.meta and "coop-split" in p.meta for p in entry.postings)
@@ -687,8 +904,9 @@ def hand_written(text_a: str, derived: list[data.Directive], splits: list[data.T
     is replaced by the transaction as the plugin left it, printed with
     `beancount.parser.printer` (see split_written_out); everything else in A is
     copied as it is. The derived entries are printed without the plugin's own
-    metadata (coop-generated, coop-schedule, coop-period): someone writing them by
-    hand would not write it, and it would make B slower to parse than it needs to be.
+    metadata (coop-generated, coop-schedule, coop-period, the patronage figures; see
+    derived_written_out): someone writing them by hand would not write it, and it would
+    make B slower to parse than it needs to be.
     """
     dcontext = options["dcontext"]
     replaced = {e.meta["lineno"]: e for e in splits}
@@ -708,7 +926,7 @@ def hand_written(text_a: str, derived: list[data.Directive], splits: list[data.T
         raise BenchmarkError(f"{len(replaced)} split transaction(s) not found in A's text")
     out.write("\n; Everything the coop plugin derives in the plugin books, written out.\n\n")
     for entry in derived:
-        out.write(printer.format_entry(entry._replace(meta=plain_meta(entry.meta)), dcontext))
+        out.write(printer.format_entry(derived_written_out(entry), dcontext))
         out.write("\n")
     return out.getvalue()
 
@@ -847,6 +1065,20 @@ def overhead(a: float, b: float) -> float:
     return (a - b) / b * 100
 
 
+def patronage_lines(patronage: dict[str, Any] | None) -> list[str]:
+    if not patronage:
+        return []
+    derived, postings = patronage["derived"], patronage["derived_postings"]
+    measures = ", ".join(f"{n:,} {m}" for m, n in sorted(patronage["records_by_measure"].items()))
+    return [
+        f"Patronage: {patronage['records']:,} coop-patronage records ({measures}), "
+        f"{patronage['decisions']} coop-allocation and {patronage['redemptions']} "
+        f"coop-redemption directives; derived: {derived['allocation']} allocations "
+        f"({postings['allocation']:,} postings), {derived['equity-redemption']} redemptions "
+        f"({postings['equity-redemption']:,} postings), {derived['retain']:,} per-unit retains.",
+    ]
+
+
 def report(figures: dict[str, Any]) -> str:
     a, b = figures["bean_check"]["A"], figures["bean_check"]["B"]
     books = figures["books"]
@@ -862,6 +1094,7 @@ def report(figures: dict[str, Any]) -> str:
         f"({books['split_transactions'] / max(1, books['transactions']):.1%} of all), "
         f"{books['split_postings_added']:,} postings added by the plugin (members' parts and "
         "recovery credits).",
+        *patronage_lines(books.get("patronage")),
         "",
         f"bean-check, {figures['repeat']} runs each, alternating "
         "(A = plugin books, B = hand-written books):",
@@ -906,6 +1139,29 @@ def side_figures(runs: dict[str, Any]) -> dict[str, Any]:
             "phases_ms": runs["phases_ms"], "phases_median_ms": phases_median}
 
 
+def patronage_summary(entries: list[data.Directive],
+                      derived: list[data.Directive]) -> dict[str, Any] | None:
+    """What patronage the books hold: the records, and what the plugin derived from them."""
+    records = Counter(e.values[1].value for e in entries if isinstance(e, data.Custom)
+                      and e.type == "coop-patronage" and len(e.values) > 1)
+    if not records:
+        return None
+    kinds = ("retain", "allocation", "equity-redemption")
+    txns = {kind: [e for e in derived if isinstance(e, data.Transaction)
+                   and e.meta[GENERATED] == kind] for kind in kinds}
+    return {
+        "records": sum(records.values()),
+        "records_by_measure": dict(records),
+        "decisions": sum(1 for e in entries if isinstance(e, data.Custom)
+                         and e.type == "coop-allocation"),
+        "redemptions": sum(1 for e in entries if isinstance(e, data.Custom)
+                           and e.type == "coop-redemption"),
+        "derived": {kind: len(found) for kind, found in txns.items()},
+        "derived_postings": {kind: sum(len(e.postings) for e in found)
+                             for kind, found in txns.items()},
+    }
+
+
 def member_share(entries: list[data.Directive]) -> float:
     roots = ("Assets:Members:", "Liabilities:Members:", "Equity:Members:")
     total = touching = 0
@@ -938,6 +1194,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--split-share", type=float, default=SPLIT_SHARE, metavar="FRACTION",
                     help="fraction of --transactions that are shared expenses with split: "
                     f"(default {SPLIT_SHARE}; 0 disables)")
+    ap.add_argument("--founders", type=float, default=FOUNDERS, metavar="FRACTION",
+                    help=f"fraction of the members who join on the first day (default {FOUNDERS})")
+    ap.add_argument("--leave-rate", type=float, default=LEAVE_RATE, metavar="FRACTION",
+                    help=f"fraction of the members who leave (default {LEAVE_RATE})")
+    ap.add_argument("--patronage", choices=PATRONAGE, default="none",
+                    help="patronage dividends: none (default), or a coop-patronage record per "
+                    "active member and month, a decision per fiscal year and a redemption per "
+                    "year")
+    ap.add_argument("--retain-share", type=float, default=RETAIN_SHARE, metavar="FRACTION",
+                    help="with --patronage, fraction of the members who also deliver produce "
+                    f"under a per-unit retain (default {RETAIN_SHARE}; 0 disables)")
     ap.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     ap.add_argument("--keep", type=Path, metavar="DIR",
                     help="write the books into DIR and keep them (default: a temporary directory)")
@@ -953,6 +1220,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         ap.error("--years must be at least 1")
     if not 0 <= args.split_share < 1:
         ap.error("--split-share must be at least 0 and below 1")
+    for name in ("founders", "leave_rate", "retain_share"):
+        if not 0 <= getattr(args, name) <= 1:
+            ap.error(f"--{name.replace('_', '-')} must be from 0 to 1")
     try:
         datetime.date.fromisoformat(args.as_of)
     except ValueError:
@@ -981,12 +1251,14 @@ def run(args: argparse.Namespace, workdir: Path, command: list[str]) -> dict[str
     split_postings = sum(1 for e in splits for p in e.postings if p.meta and "coop-split" in p.meta)
     summary_a = summary(entries)
     share = member_share(entries)
+    patronage = patronage_summary(entries, derived)
     del entries
     progress(f"writing {path_b} ({len(derived):,} derived entries printed, {len(splits):,} split "
              "transactions written out)")
     text_b = hand_written(text_a, derived, splits, options)
     path_b.write_text(text_b)
     derived_txns = sum(1 for e in derived if isinstance(e, data.Transaction))
+    derived_kinds = dict(Counter(e.meta[GENERATED] for e in derived))
     derived_opens = sum(1 for e in derived if isinstance(e, data.Open))
     del derived, splits, text_a, text_b, options
     gc.collect()
@@ -1035,6 +1307,10 @@ def run(args: argparse.Namespace, workdir: Path, command: list[str]) -> dict[str
             "split_postings_added": split_postings,
             "other_directives_a": other_directives,
             "member_share": share,
+            "derived_kinds": derived_kinds,
+            "founders": args.founders,
+            "leave_rate": args.leave_rate,
+            "patronage": patronage,
             "accounts": len(summary_a["opened"]),
             "size_a_bytes": path_a.stat().st_size,
             "size_b_bytes": path_b.stat().st_size,

@@ -90,8 +90,9 @@ DATE = Date()
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="coop")
 def main() -> None:
-    """Keep a co-operative's books in Beancount: members, shares, dues and
-    hours of work, checked on every load and browsable in Fava.
+    """Keep a co-operative's books in Beancount: members, shares, dues, hours of
+    work, shared costs, patronage dividends and imports, checked on every load
+    and browsable in Fava.
 
     BOOKS is the ledger's main file (for example main.beancount). Start new
     books with `coop init DIR`; see `coop COMMAND --help` for each command.
