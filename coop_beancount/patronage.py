@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
@@ -53,6 +54,7 @@ class FiscalCalendar:
         calendar_.end(2024)  # raises ValueError for a day the month does not have
         return calendar_
 
+    @functools.lru_cache(maxsize=256)  # noqa: B019 (few calendars, few years: a small cache)
     def end(self, year: int) -> datetime.date:
         last = calendar.monthrange(year, self.end_month)[1]
         if self.end_day > last and not (self.end_month == 2 and self.end_day == 29):
