@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from coop_beancount.errors import CoopError
 from coop_beancount.patronage import FiscalCalendar
 from tests.conftest import HEADER, PLUGIN
-from tests.support import FILENAME, assert_one_error_at, coop_errors, line_no
+from tests.support import FILENAME, WORKED, assert_one_error_at, coop_errors, line_no
 
 D = Decimal
 
@@ -130,45 +130,6 @@ def opens(entries: list) -> dict[str, data.Open]:
 
 # --- the worked example -----------------------------------------------------------------------
 
-WORKED = """\
-option "operating_currency" "USD"
-plugin "coop_beancount.plugins.coop" "{'as_of': '2026-12-31'}"
-
-2024-01-01 open Assets:Bank USD
-2024-01-01 open Income:Patronage:Sales USD
-2024-01-01 open Expenses:Growing USD
-2024-01-01 open Income:NonPatronage:Interest USD
-
-2024-01-01 custom "coop-measure" "barrels"
-2024-01-01 custom "coop-member" "G1" "Grower One"
-2024-01-01 custom "coop-member" "G2" "Grower Two"
-2024-01-01 custom "coop-member" "G3" "Grower Three"
-2024-01-01 custom "coop-member" "G4" "Grower Four"
-2025-10-01 custom "coop-patronage" "G1" "barrels" 12000
-2025-10-01 custom "coop-patronage" "G2" "barrels" 7500
-2025-10-01 custom "coop-patronage" "G3" "barrels" 3333
-2025-10-01 custom "coop-patronage" "G4" "barrels" 950
-
-2025-11-01 * "Sales"
-  Assets:Bank  60000.00 USD
-  Income:Patronage:Sales
-2025-11-02 * "Costs"
-  Assets:Bank  -12000.00 USD
-  Expenses:Growing
-2025-11-03 * "Interest"
-  Assets:Bank  2500.00 USD
-  Income:NonPatronage:Interest
-
-2026-03-01 custom "coop-allocation" 2025 "barrels"
-  margin: "Income:Patronage Expenses:Growing"
-  non-patronage: "Income:NonPatronage"
-  measure: "barrels"
-  reserve: "10%"
-  cash: "20%"
-  paid: 2026-03-15
-
-2026-06-30 custom "coop-redemption" 10000.00 USD
-"""
 
 
 def test_the_worked_example_derives_the_domain_notes_figures():

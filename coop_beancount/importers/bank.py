@@ -51,8 +51,6 @@ from __future__ import annotations
 
 import csv
 import datetime
-import fnmatch
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import fields as dataclass_fields
@@ -70,6 +68,7 @@ from coop_beancount.importers.csvformat import (
     CsvFormat,
     ImportFileError,
     Row,
+    mismatch,
     parse_date,
     parse_number,
     read_rows,
@@ -190,21 +189,8 @@ class BankImporter(beangulp.Importer):
         columns. A file whose header fits but whose rows are bad is recognised: extract
         then says which rows are bad.
         """
-        basename = os.path.basename(filepath)
-        if self.filename_pattern and not fnmatch.fnmatch(basename, self.filename_pattern):
-            return f"the file name does not match {self.filename_pattern!r}"
-        try:
-            first = next(read_rows(filepath, self.csv, self._named), None)
-        except ImportFileError as error:
-            if error.row is None or error.row <= self.csv.skip_lines + 1:
-                return error.message
-            return None
-        except (csv.Error, ValueError) as error:
-            return f"is not CSV as configured: {error}"
-        if first is not None and self._positions and max(self._positions) > len(first.cells):
-            return (f"the configuration names column {max(self._positions)}, the header has "
-                    f"{len(first.cells)}")
-        return None
+        return mismatch(filepath, self.csv, self._named, self._positions,
+                        self.filename_pattern)
 
     def identify(self, filepath: str) -> bool:
         return self.mismatch(filepath) is None

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import csv
 import datetime
+import fnmatch
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -122,6 +124,30 @@ def _data_rows(path: str | Path, fmt: CsvFormat, reader: Any, names: list[str],
                 f"has {len(cells)} cells, the header has {len(names)}; a stray delimiter "
                 f"{fmt.delimiter!r} in a cell, or the wrong delimiter"))
         yield Row(number, dict(zip(names, cells, strict=True)))
+
+
+def mismatch(path: str | Path, fmt: CsvFormat, named: tuple[str, ...],
+             positions: list[int], filename_pattern: str | None) -> str | None:
+    """Why a file is not one an importer of this layout reads, or None when it is.
+
+    The file name must fit the pattern and the header must have the named columns (and as
+    many as the positions need). A file whose header fits but whose rows are bad *is*
+    recognised: extracting it then says which rows are bad.
+    """
+    if filename_pattern and not fnmatch.fnmatch(os.path.basename(path), filename_pattern):
+        return f"the file name does not match {filename_pattern!r}"
+    try:
+        first = next(read_rows(path, fmt, named), None)
+    except ImportFileError as error:
+        if error.row is None or error.row <= fmt.skip_lines + 1:
+            return error.message
+        return None
+    except ValueError as error:
+        return f"is not CSV as configured: {error}"
+    if first is not None and positions and max(positions) > len(first.cells):
+        return (f"the configuration names column {max(positions)}, the header has "
+                f"{len(first.cells)}")
+    return None
 
 
 _SPACES = re.compile(r"\s+")

@@ -51,8 +51,6 @@ from __future__ import annotations
 import calendar
 import csv
 import datetime
-import fnmatch
-import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -69,6 +67,7 @@ from coop_beancount.importers.csvformat import (
     CsvFormat,
     ImportFileError,
     Row,
+    mismatch,
     parse_date,
     parse_number,
     read_rows,
@@ -205,22 +204,8 @@ class CsvRecordsImporter(beangulp.Importer):
 
     def mismatch(self, filepath: str) -> str | None:
         """Why this importer does not recognise the file, or None when it does."""
-        basename = os.path.basename(filepath)
-        if self.filename_pattern and not fnmatch.fnmatch(basename, self.filename_pattern):
-            return f"the file name does not match {self.filename_pattern!r}"
-        try:
-            first = next(read_rows(filepath, self.csv, self._named), None)
-        except ImportFileError as error:
-            # An error past the header is a bad row of a file that is ours: extract says so.
-            if error.row is None or error.row <= self.csv.skip_lines + 1:
-                return error.message
-            return None
-        except (csv.Error, ValueError) as error:
-            return f"is not CSV as configured: {error}"
-        if first is not None and self._positions and max(self._positions) > len(first.cells):
-            return (f"the configuration names column {max(self._positions)}, the header has "
-                    f"{len(first.cells)}")
-        return None
+        return mismatch(filepath, self.csv, self._named, self._positions,
+                        self.filename_pattern)
 
     def identify(self, filepath: str) -> bool:
         return self.mismatch(filepath) is None
