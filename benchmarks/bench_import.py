@@ -81,6 +81,7 @@ os.environ["BEANCOUNT_DISABLE_LOAD_CACHE"] = "1"
 from beancount.core import data
 from beancount.parser import printer
 from beancount.parser.version import VERSION as BEANCOUNT_VERSION
+from common import BenchmarkError, progress, run_check  # benchmarks/common.py, beside this script
 
 from coop_beancount.books import format_error, load_books
 from coop_beancount.importers import dedupe
@@ -173,15 +174,6 @@ STATEMENT_HEADER = ("Date", "Transaction ID", "Type", "Counterparty", "Counterpa
                     "Memo", "Debit", "Credit", "Balance")
 
 
-class BenchmarkError(Exception):
-    """The benchmark cannot go on (bad arguments, books that do not check, wrong results)."""
-
-
-def progress(message: str) -> None:
-    print(f"[{time.perf_counter() - _STARTED:7.1f}s] {message}", file=sys.stderr, flush=True)
-
-
-_STARTED = time.perf_counter()
 
 
 # --------------------------------------------------------------------------------------
@@ -721,20 +713,11 @@ def time_in_process(books: Path, statement: Path, config: Path, plan: Plan,
 # Subprocesses: bean-check and coop import extract, alternately
 
 
-_TIMING = re.compile(r"Operation: '([^']+)'\s+Time:\s+(\d+) ms")
 _DRY_RUN = re.compile(r"Dry run: (\d+) new entr")
 
 
-def run_check(bean_check: Path, books: Path, env: dict[str, str]) -> tuple[float, dict[str, Any]]:
-    started = time.perf_counter()
-    proc = subprocess.run([str(bean_check), "-v", str(books)], env=env, capture_output=True,
-                          text=True, check=False)
-    wall = time.perf_counter() - started
-    if proc.returncode != 0:
-        messages = [line for line in proc.stderr.splitlines() if not line.startswith("INFO")]
-        raise BenchmarkError(f"bean-check {books} exited {proc.returncode}:\n"
-                             + "\n".join(messages[:20]))
-    return wall, {"phases_ms": {name: int(ms) for name, ms in _TIMING.findall(proc.stderr)}}
+def _check_phases(wall: float, phases: dict[str, int]) -> tuple[float, dict[str, Any]]:
+    return wall, {"phases_ms": phases}
 
 
 def run_extract(coop: Path, books: Path, statement: Path,
@@ -765,7 +748,7 @@ def time_subprocesses(books: Path, statement: Path, repeat: int,
             raise BenchmarkError(f"no {tool.name} next to {sys.executable}")
     env = dict(os.environ, BEANCOUNT_DISABLE_LOAD_CACHE="1")
     sides: dict[str, Callable[[], tuple[float, dict[str, Any]]]] = {
-        "bean-check": lambda: run_check(bean_check, books, env),
+        "bean-check": lambda: _check_phases(*run_check(bean_check, books, env)),
         "extract": lambda: run_extract(coop, books, statement, env),
     }
     for index in range(warmup):

@@ -49,9 +49,7 @@ import os
 import platform
 import pstats
 import random
-import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -72,6 +70,7 @@ from beancount.core import data
 from beancount.core.amount import Amount
 from beancount.parser import booking, parser, printer
 from beancount.parser.version import VERSION as BEANCOUNT_VERSION
+from common import BenchmarkError, progress, run_check  # benchmarks/common.py, beside this script
 
 from coop_beancount.dues import dues_charges
 from coop_beancount.model import DuesSchedule, Member
@@ -155,15 +154,6 @@ COOP_ACCOUNTS = (
 )
 
 
-class BenchmarkError(Exception):
-    """The benchmark cannot go on (bad arguments, books that do not load the same)."""
-
-
-def progress(message: str) -> None:
-    print(f"[{time.perf_counter() - _STARTED:7.1f}s] {message}", file=sys.stderr, flush=True)
-
-
-_STARTED = time.perf_counter()
 
 
 # --------------------------------------------------------------------------------------
@@ -1013,7 +1003,6 @@ def time_plugin(path: Path, repeat: int, profile_rows: int) -> dict[str, Any]:
     return result
 
 
-_TIMING = re.compile(r"Operation: '([^']+)'\s+Time:\s+(\d+) ms")
 PHASES = (
     ("parse", "parse"),
     ("booking", "booking"),
@@ -1022,19 +1011,6 @@ PHASES = (
     ("validation", "beancount.ops.validate"),
     ("loader total", "beancount.loader (total)"),
 )
-
-
-def run_check(bean_check: Path, path: Path, env: dict[str, str]) -> tuple[float, dict[str, int]]:
-    """One `bean-check -v` run: wall seconds and the loader's own phase timings (ms)."""
-    started = time.perf_counter()
-    proc = subprocess.run([str(bean_check), "-v", str(path)], env=env, capture_output=True,
-                          text=True, check=False)
-    wall = time.perf_counter() - started
-    if proc.returncode != 0:
-        messages = [line for line in proc.stderr.splitlines() if not line.startswith("INFO")]
-        raise BenchmarkError(f"bean-check {path} exited {proc.returncode}:\n"
-                             + "\n".join(messages[:20]))
-    return wall, {name: int(ms) for name, ms in _TIMING.findall(proc.stderr)}
 
 
 def time_checks(bean_check: Path, paths: dict[str, Path], repeat: int,
