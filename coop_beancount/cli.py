@@ -7,6 +7,7 @@
     coop balances BOOKS                 what each member owes or is owed (shared costs)
     coop settle BOOKS [--write FILE]    few payments (greedy) that bring everyone to zero
     coop costs BOOKS --unit quarts      cost per unit of usage-split costs, and savings
+    coop shared-costs BOOKS             shared costs per key and period: parts, who paid
     coop patronage BOOKS --year 2025    a year's patronage dividends (or --what-if)
     coop notices BOOKS --year 2025 --out DIR   members' written notices of allocation
     coop 1099-patr BOOKS --year 2026    Form 1099-PATR figures for a calendar year
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import datetime
 import sys
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +38,15 @@ from coop_beancount.patronage_reports import (
     BookedPool,
     ReportError,
     booked_pools,
+    check_rows,
+    fiscal_calendar,
     form_1099_patr,
     member_notices,
     missing_allocation,
+    next_redemption,
     outstanding_equity,
     parse_percent,
+    redemptions_made,
     render_notices,
     what_if,
 )
@@ -57,6 +62,7 @@ from coop_beancount.reports import (
     usage_costs,
 )
 from coop_beancount.settle import COOP, Payment, SetOff, set_offs, settle_up
+from coop_beancount.shared_costs import by_key_and_period, shared_cost_rows, shared_costs
 from coop_beancount.starter import MAIN_FILE, InitError, init_books
 
 BOOKS = click.argument(
@@ -147,7 +153,7 @@ MEMBER_COLUMNS = [
     ("key", "Key"), ("name", "Name"), ("joined", "Joined"), ("left", "Left"),
     ("shares_subscribed", "Subscribed"), ("shares_paid", "Paid in"),
     ("dues_owed", "Dues owed"), ("other_owed", "Other owed"), ("payable", "Co-op owes"),
-    ("capital", "Capital"), ("hours", "Hours"),
+    ("capital", "Capital"), ("allocated", "Of which allocated"), ("hours", "Hours"),
 ]
 
 
@@ -156,15 +162,20 @@ MEMBER_COLUMNS = [
 @FORMAT
 @IGNORE_ERRORS
 @click.option("--active", is_flag=True, help="Only members who have not left.")
-def members(books: Path, fmt: str, ignore_errors: bool, active: bool) -> None:
+@click.option("--as-of", "as_of", type=DATE, help="As the books stood at the end of this day: "
+              "members who had joined by then, their balances then [default: the end of the "
+              "books].")
+def members(books: Path, fmt: str, ignore_errors: bool, active: bool,
+            as_of: datetime.date | None) -> None:
     """List every member of BOOKS.
 
     Columns: key, name, join and leave dates, shares subscribed and paid in,
     dues owed (arrears), other amounts owed, what the co-op owes the member,
-    the member's capital (equity), and hours of work given.
+    the member's capital (equity) and how much of it is allocated patronage
+    equity not yet redeemed, and hours of work given.
     """
     loaded = _load(books, ignore_errors)
-    rows = member_rows(CoopBooks.from_entries(loaded.entries, loaded.options))
+    rows = member_rows(CoopBooks.from_entries(loaded.entries, loaded.options), as_of)
     if active:
         rows = [row for row in rows if row.left is None]
     click.echo(render([vars(row) for row in rows], MEMBER_COLUMNS, fmt), nl=False)
@@ -472,6 +483,55 @@ def costs(books: Path, unit: str, frequency: str, per: str | None, fmt: str,
     click.echo(render(rows(by_member), [("label", "Member"), *USAGE_COLUMNS[1:]], fmt), nl=False)
 
 
+SHARED_COST_COLUMNS = [("key", "Key"), ("period", "Period"), ("costs", "Costs"),
+                       ("total", "Total"), ("paid_by", "Paid by")]
+SHARED_PART_COLUMNS = [("key", "Key"), ("period", "Period"), ("member", "Member"),
+                       ("name", "Name"), ("part", "Part")]
+
+
+@main.command("shared-costs")
+@BOOKS
+@click.option("--by", "frequency", type=click.Choice(["weekly", "monthly", "quarterly", "yearly"]),
+              default="monthly", show_default=True, help="Length of each period.")
+@click.option("--from", "start", type=DATE, help="First day [default: the beginning].")
+@click.option("--to", "end", type=DATE, help="Last day [default: the end of the books].")
+@click.option("--per", type=click.Choice(["key", "member"]), default=None,
+              help="Only one of the two tables (csv and json print one; default: key).")
+@FORMAT
+@IGNORE_ERRORS
+def shared_costs_command(books: Path, frequency: str, start: datetime.date | None,
+                         end: datetime.date | None, per: str | None, fmt: str,
+                         ignore_errors: bool) -> None:
+    """Shared costs per split key and period: the total, who paid, each member's part.
+
+    A key is a named split key (coop-split-key) or the kind of an inline rule
+    (usage quarts, equal, weights, percent, fixed). "Paid by" is the co-op, or
+    the member who paid out of pocket (a posting to their payable).
+
+    \b
+    Example:
+      coop shared-costs main.beancount --by quarterly
+      coop shared-costs main.beancount --per member --format csv
+    """
+    if start and end and end < start:
+        raise click.BadParameter(f"--to {end} is before --from {start}")
+    loaded = _load(books, ignore_errors)
+    coop = CoopBooks.from_entries(loaded.entries, loaded.options)
+    groups = by_key_and_period(shared_costs(coop), frequency, start, end)
+    if not groups:
+        raise click.ClickException(f"no shared costs (split:) in {books} in that time")
+    names = {key: m.name for key, m in coop.records.members.items()}
+    totals, parts = shared_cost_rows(groups, names)
+    if fmt != "table" or per is not None:
+        rows, columns = (parts, SHARED_PART_COLUMNS) if per == "member" else (
+            totals, SHARED_COST_COLUMNS)
+        click.echo(render(rows, columns, fmt), nl=False)
+        return
+    click.echo(render(totals, SHARED_COST_COLUMNS, fmt), nl=False)
+    click.echo()
+    click.echo(render(parts, SHARED_PART_COLUMNS, fmt), nl=False)
+
+
 class Percent(click.ParamType):
     name = "PERCENT"
 
@@ -485,6 +545,24 @@ class Percent(click.ParamType):
 
 
 PERCENT = Percent()
+
+
+class MoneyAmount(click.ParamType):
+    name = "AMOUNT"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Decimal:
+        if isinstance(value, Decimal):
+            return value
+        try:
+            number = Decimal(str(value).replace(",", ""))
+        except InvalidOperation:
+            number = None
+        if number is None or not number.is_finite():
+            self.fail(f"{value!r} is not an amount written like 25000.00", param, ctx)
+        return number
+
+
+MONEY = MoneyAmount()
 YEAR = click.IntRange(1901, 2999)
 
 
@@ -518,6 +596,10 @@ def _pool_row(pool: BookedPool) -> dict[str, Any]:
             "reserve_share": percent(pool.reserve_share), "reserve": {money: result.reserve},
             "pool_amount": {money: result.pool}, "patronage": result.total_patronage,
             "rate": pool.rate, "cash_share": percent(pool.cash_share), "notice": pool.notice}
+
+
+CHECK_COLUMNS = [("year", "Year"), ("pool", "Pool"), ("check", "Check"), ("status", "Status"),
+                 ("detail", "Detail")]
 
 
 def _pool_summary(pool: BookedPool) -> str:
@@ -576,8 +658,9 @@ def _total_row(rows: list[dict[str, Any]], label: str, pool: BookedPool | None =
 @click.option("--cash", type=PERCENT, help="With --what-if: the cash share, like 30%.")
 @click.option("--qualified/--non-qualified", "qualified", default=None,
               help="With --what-if: the kind of notices (default: as decided).")
-@click.option("--per", type=click.Choice(["pool", "member"]), default=None,
-              help="Only one of the two tables (csv and json print one; default: member).")
+@click.option("--per", type=click.Choice(["pool", "member", "check"]), default=None,
+              help="Only one table: the pools, the members, or the compliance checks (csv "
+              "and json print one; default: member).")
 @FORMAT
 @IGNORE_ERRORS
 def patronage_command(books: Path, year: int, pool: str | None, what_if_: bool,
@@ -627,6 +710,9 @@ def patronage_command(books: Path, year: int, pool: str | None, what_if_: bool,
             click.echo(what_if_note, err=True)
         if per == "pool":
             click.echo(render(pool_rows, pool_columns, fmt), nl=False)
+        elif per == "check":
+            click.echo(render(check_rows(pools, fiscal_calendar(coop.options)), CHECK_COLUMNS,
+                              fmt), nl=False)
         else:
             flat = [row for rows in member_rows_ for row in rows]
             member_columns = ([("year", "Year")] if fmt != "table" else []) + columns
@@ -634,9 +720,12 @@ def patronage_command(books: Path, year: int, pool: str | None, what_if_: bool,
         return
     click.echo(what_if_note if what_if_ else
                f"Patronage dividends for {fiscal_label(year)}, as booked.")
+    calendar = fiscal_calendar(coop.options)
     for pool_ in pools:
         click.echo()
         click.echo(_pool_summary(pool_))
+        click.echo()
+        click.echo(render(check_rows([pool_], calendar), CHECK_COLUMNS[2:], fmt), nl=False)
     click.echo()
     rows = []
     unlisted = []
@@ -774,6 +863,8 @@ def form_1099_patr_command(books: Path, year: int, fmt: str, ignore_errors: bool
     click.echo(render(rows, PATR_COLUMNS, fmt), nl=False)
 
 
+REDEMPTION_COLUMNS = [("date", "Date"), ("member", "Member"), ("name", "Name"),
+                      ("year", "Fiscal year"), ("kind", "Kind"), ("amount", "Amount")]
 EQUITY_COLUMNS = [("member", "Member"), ("name", "Name"), ("year", "Fiscal year"),
                   ("qualified", "Qualified"), ("non_qualified", "Non-qualified"),
                   ("retains", "Retains"), ("total", "Total")]
@@ -786,9 +877,16 @@ EQUITY_COLUMNS = [("member", "Member"), ("name", "Name"), ("year", "Fiscal year"
 @click.option("--by", type=click.Choice(["member-year", "member", "year"]),
               default="member-year", show_default=True,
               help="One row per member and fiscal year, per member, or per fiscal year.")
+@click.option("--redeemed", is_flag=True,
+              help="List the redemptions made instead: date, member, fiscal year, amount.")
+@click.option("--redeem", "budget", type=MONEY,
+              help="Show what a revolving redemption of this budget (like 25000.00) would pay "
+              "whom, as of --as-of; nothing is written.")
+@click.option("--currency", help="With --redeem: the currency [default: the operating currency].")
 @FORMAT
 @IGNORE_ERRORS
-def equity(books: Path, as_of: datetime.date | None, by: str, fmt: str,
+def equity(books: Path, as_of: datetime.date | None, by: str, redeemed: bool,
+           budget: Decimal | None, currency: str | None, fmt: str,
            ignore_errors: bool) -> None:
     """Members' retained patronage equity outstanding (the revolving fund).
 
@@ -797,12 +895,39 @@ def equity(books: Path, as_of: datetime.date | None, by: str, fmt: str,
     owes members by fiscal year, oldest first, which is the order
     coop-redemption pays it back in.
 
+    --redeemed lists the redemptions made; --redeem 25000.00 shows what the
+    next revolving redemption of that budget would pay each member, by the
+    rule a coop-redemption is booked with (oldest year first, the last year
+    reached pro rata).
+
     \b
     Example:
       coop equity main.beancount --as-of 2026-12-31 --by year
+      coop equity main.beancount --redeem 25000.00
     """
     loaded = _load(books, ignore_errors)
     coop = CoopBooks.from_entries(loaded.entries, loaded.options)
+    if redeemed or budget is not None:
+        if budget is not None:
+            currency = currency or (coop.options.get("operating_currency") or ["USD"])[0]
+            try:
+                lines = next_redemption(coop, budget, currency, as_of)
+            except ReportError as exc:
+                raise click.ClickException(str(exc)) from None
+        else:
+            lines = redemptions_made(coop, as_of)
+        rows = [vars(line) for line in lines]
+        if fmt == "table" and not rows:
+            click.echo("No redemptions have been made.")
+            return
+        if fmt == "table":
+            total: dict[str, Any] = {"date": "Total", "amount": {}}
+            for row in rows:
+                for money_currency, number in row["amount"].items():
+                    add(total["amount"], money_currency, number)
+            rows.append(total)
+        click.echo(render(rows, REDEMPTION_COLUMNS, fmt), nl=False)
+        return
     found = outstanding_equity(coop, as_of, by)
     rows = [{**vars(row), "total": row.total} for row in found]
     columns = [c for c in EQUITY_COLUMNS

@@ -216,3 +216,57 @@ def redeem(budget: Decimal, outstanding: Mapping[EquityKey, Decimal],
             paid.update((names[n], amount) for n, amount in parts.items() if amount)
         break
     return paid
+
+
+@dataclass(frozen=True)
+class Check:
+    """One compliance check of a booked allocation, with what it found."""
+
+    name: str
+    #: "ok", "failed", or "n/a" when the rule does not apply to this pool.
+    status: str
+    detail: str
+
+
+def compliance_checks(calendar_: FiscalCalendar, year: int, paid: datetime.date,
+                      qualified: bool, cash_share: Decimal,
+                      result: PoolAllocation) -> list[Check]:
+    """The rules a pool's allocation must keep, each with its status: the timing
+    (after year end, by the deadline), the cash part of a qualified notice, and that
+    every figure adds up to the cent."""
+    checks = []
+    timing = deadline_problem(calendar_, year, paid)
+    deadline = calendar_.deadline(year)
+    checks.append(Check(
+        "Paid after the fiscal year ends",
+        "failed" if timing and paid <= calendar_.end(year) else "ok",
+        f"paid {paid}; {fiscal_label(year)} ended {calendar_.end(year)}"))
+    checks.append(Check(
+        "Paid by the deadline (15th day of the 9th month after year end)",
+        "failed" if paid > deadline else "ok", f"paid {paid}; deadline {deadline}"))
+    if qualified:
+        short = [d.member for d in result.dividends
+                 if d.cash < d.allocation * QUALIFIED_MINIMUM_CASH]
+        checks.append(Check(
+            "Qualified notices pay at least 20% in cash",
+            "failed" if short or cash_share < QUALIFIED_MINIMUM_CASH else "ok",
+            f"cash share {percent(cash_share)}"
+            + (f"; under 20% for {', '.join(short)}" if short else "; every member at or over")))
+    else:
+        checks.append(Check("Qualified notices pay at least 20% in cash", "n/a",
+                            "non-qualified notices: members are taxed when it is redeemed"))
+    allocated = sum((d.allocation for d in result.dividends), Decimal(0))
+    checks.append(Check(
+        "Members' allocations add up to the pool", "ok" if allocated == result.pool else "failed",
+        f"{allocated:,} allocated of a pool of {result.pool:,}"))
+    checks.append(Check(
+        "Pool and reserve add up to the margin",
+        "ok" if result.pool + result.reserve == result.margin else "failed",
+        f"{result.pool:,} + {result.reserve:,} = {result.pool + result.reserve:,}; "
+        f"margin {result.margin:,}"))
+    split = [d.member for d in result.dividends if d.cash + d.retained != d.allocation]
+    checks.append(Check(
+        "Cash and retained add up to each allocation", "failed" if split else "ok",
+        f"differs for {', '.join(split)}" if split else
+        f"{len(result.dividends)} members"))
+    return checks

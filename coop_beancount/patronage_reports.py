@@ -28,15 +28,20 @@ from beancount.core import data
 
 from coop_beancount.accounts import NON_QUALIFIED_KIND, QUALIFIED, RETAIN, MemberChart
 from coop_beancount.books import PLUGIN_NAME
-from coop_beancount.config import ConfigError, parse_config
+from coop_beancount.config import ConfigError, PluginConfig, parse_config
 from coop_beancount.errors import location
 from coop_beancount.model import Member
 from coop_beancount.patronage import (
+    Check,
+    EquityKey,
+    FiscalCalendar,
     MemberDividend,
     PoolAllocation,
     allocate_pool,
+    compliance_checks,
     fiscal_label,
     percent,
+    redeem,
     round_half_up,
     share_problems,
 )
@@ -161,15 +166,39 @@ def what_if(booked: BookedPool, reserve: Decimal | None = None, cash: Decimal | 
                    result=result)
 
 
-def plugin_as_of(options: Mapping[str, Any]) -> datetime.date | None:
-    """The plugin's `as_of`: nothing is booked after it."""
+def plugin_config(options: Mapping[str, Any]) -> PluginConfig | None:
+    """The coop plugin's settings in these books (None if it is not loaded or its config is
+    broken: the load reported that already)."""
     for name, config in options.get("plugin", ()):
         if name == PLUGIN_NAME:
             try:
-                return parse_config(config).as_of
+                return parse_config(config)
             except ConfigError:
                 return None
     return None
+
+
+def plugin_as_of(options: Mapping[str, Any]) -> datetime.date | None:
+    """The plugin's `as_of`: nothing is booked after it."""
+    config = plugin_config(options)
+    return config.as_of if config else None
+
+
+def fiscal_calendar(options: Mapping[str, Any]) -> FiscalCalendar:
+    config = plugin_config(options)
+    return config.fiscal_year if config else FiscalCalendar()
+
+
+def pool_checks(pool: BookedPool, calendar: FiscalCalendar) -> list[Check]:
+    """The compliance checks of a booked pool, with their status."""
+    return compliance_checks(calendar, pool.year, pool.paid, pool.qualified, pool.cash_share,
+                             pool.result)
+
+
+def check_rows(pools: list[BookedPool], calendar: FiscalCalendar) -> list[dict[str, Any]]:
+    """Each pool's compliance checks, as the Fava page shows them too."""
+    return [{"year": pool.year, "pool": pool.pool, "check": check.name, "status": check.status,
+             "detail": check.detail} for pool in pools for check in pool_checks(pool, calendar)]
 
 
 def missing_allocation(books: CoopBooks, year: int, pool: str | None,
@@ -374,3 +403,64 @@ def outstanding_equity(books: CoopBooks, as_of: datetime.date | None = None,
         if row.total:
             rows.append(row)
     return rows
+
+
+@dataclass(frozen=True)
+class RedemptionLine:
+    """What one redemption (made, or proposed) pays one member for one fiscal year."""
+
+    date: datetime.date
+    member: str
+    name: str
+    year: str
+    kind: str
+    amount: Money
+
+
+def redemptions_made(books: CoopBooks, as_of: datetime.date | None = None,
+                     ) -> list[RedemptionLine]:
+    """Every equity redemption the plugin booked (through `as_of`), by date, member, year."""
+    chart, members = books.chart, books.records.members
+    lines = []
+    for entry in books.entries:
+        if not (isinstance(entry, data.Transaction) and entry.meta.get(GENERATED) == REDEMPTION):
+            continue
+        if as_of is not None and entry.date > as_of:
+            break
+        for posting in entry.postings:
+            equity = chart.retained_equity(posting.account)
+            key = chart.member_key(posting.account)
+            if equity is None or key is None:
+                continue
+            year, kind = equity
+            lines.append(RedemptionLine(entry.date, key, members[key].name if key in members
+                                        else "", fiscal_label(year), kind,
+                                        {posting.units.currency: posting.units.number}))
+    return sorted(lines, key=lambda line: (line.date, line.member, line.year))
+
+
+def next_redemption(books: CoopBooks, budget: Decimal, currency: str,
+                    as_of: datetime.date | None = None) -> list[RedemptionLine]:
+    """What a revolving redemption of `budget` on `as_of` would pay whom: the same
+    `redeem` rule the plugin books a coop-redemption with (oldest fiscal year first,
+    the last year reached pro rata). Raises ReportError for a budget it cannot pay."""
+    outstanding: dict[EquityKey, Decimal] = {}
+    kinds: dict[str, str] = {}
+    for key in sorted(books.postings):
+        for account, money in books.balances(key, as_of).items():
+            equity = books.chart.retained_equity(account)
+            number = -money.get(currency, Decimal(0))
+            if equity is not None and number:
+                outstanding[(equity[0], key, account)] = number
+                kinds[account] = equity[1]
+    total = sum((n for n in outstanding.values() if n > 0), Decimal(0))
+    if budget <= 0 or budget != budget.quantize(Decimal("0.01")):
+        raise ReportError(f"a redemption budget is a positive amount in cents, not {budget}")
+    if budget > total:
+        raise ReportError(f"the budget {budget:,} {currency} is more than the {total:,} "
+                          f"{currency} of retained equity outstanding; lower it")
+    members = books.records.members
+    date = as_of or datetime.date.today()
+    return [RedemptionLine(date, member, members[member].name if member in members else "",
+                           fiscal_label(year), kinds[account], {currency: amount})
+            for (year, member, account), amount in sorted(redeem(budget, outstanding).items())]

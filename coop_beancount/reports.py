@@ -56,6 +56,7 @@ class CoopBooks:
     records: CoopRecords
     shares: ShareLedger
     postings: dict[str, list[MemberPosting]] = field(default_factory=dict)
+    share_payments: list[SharePayment] = field(default_factory=list)
 
     @classmethod
     def from_entries(cls, entries: list[Any], options: dict[str, Any]) -> CoopBooks:
@@ -79,7 +80,16 @@ class CoopBooks:
                                                  -units.number, units.currency, entry.meta))
         shares = track_shares(records.share_classes, records.members, records.subscriptions,
                               payments)
-        return cls(entries, options, chart, records, shares, dict(postings))
+        return cls(entries, options, chart, records, shares, dict(postings), payments)
+
+    def shares_on(self, date: datetime.date | None) -> ShareLedger:
+        """Subscriptions and payments replayed through `date` (inclusive)."""
+        if date is None:
+            return self.shares
+        records = self.records
+        return track_shares(records.share_classes, records.members,
+                            [s for s in records.subscriptions if s.date <= date],
+                            [p for p in self.share_payments if p.date <= date])
 
     def member(self, key: str) -> Member | None:
         return self.records.members.get(key)
@@ -106,22 +116,33 @@ class MemberRow:
     payable: Money
     capital: Money
     hours: Decimal
+    #: Of the capital: retained patronage equity (allocated and retains) not yet redeemed.
+    allocated: Money = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        return "left" if self.left is not None else "active"
 
 
-def member_rows(books: CoopBooks) -> list[MemberRow]:
-    """One row per member, in key order: status, shares, what they owe and own."""
+def member_rows(books: CoopBooks, as_of: datetime.date | None = None) -> list[MemberRow]:
+    """One row per member, in key order: status, shares, what they owe and own (through
+    `as_of`, inclusive: the members who had joined by then)."""
     hours: dict[str, Decimal] = defaultdict(Decimal)
     for record in books.records.work:
-        hours[record.member] += record.hours
+        if as_of is None or record.date <= as_of:
+            hours[record.member] += record.hours
     subscribed: dict[str, Money] = defaultdict(dict)
-    for holding in books.shares.holdings.values():
+    for holding in books.shares_on(as_of).holdings.values():
         add(subscribed[holding.member], holding.currency, holding.subscribed)
     chart = books.chart
     rows = []
     for key, member in sorted(books.records.members.items()):
-        balances = books.balances(key)
+        if as_of is not None and member.joined > as_of:
+            continue
+        balances = books.balances(key, as_of)
         capital: Money = {}
         paid: Money = {}
+        allocated: Money = {}
         equity_prefix = chart.equity_root(key) + ":"
         for account, money in balances.items():
             for currency, number in money.items():
@@ -129,13 +150,17 @@ def member_rows(books: CoopBooks) -> list[MemberRow]:
                     add(capital, currency, -number)
                 if chart.share_class(key, account) is not None:
                     add(paid, currency, -number)
+                if chart.retained_equity(account) is not None:
+                    add(allocated, currency, -number)
+        left = member.left if as_of is None or (member.left and member.left <= as_of) else None
         rows.append(MemberRow(
-            key=key, name=member.name, joined=member.joined, left=member.left,
+            key=key, name=member.name, joined=member.joined, left=left,
             shares_subscribed=cleaned(subscribed.get(key, {})), shares_paid=cleaned(paid),
             dues_owed=cleaned(balances.get(chart.dues(key), {})),
             other_owed=cleaned(balances.get(chart.receivable(key), {})),
             payable=cleaned({c: -n for c, n in balances.get(chart.payable(key), {}).items()}),
             capital=cleaned(capital), hours=hours.get(key, Decimal(0)),
+            allocated=cleaned(allocated),
         ))
     return rows
 

@@ -1,0 +1,164 @@
+"""Shared costs as the plugin booked them: per split key and period, the total, each
+member's part and who paid.
+
+    2025-02-01 * "Market Basket" "Whole milk"
+      Expenses:Production:Milk   17.45 USD
+        split: "usage quarts: Ana 3, Ben 2"
+      Assets:Bank:Checking
+
+The plugin adds the members' parts (meta `coop-split`, the rule it used) and
+the credit to the recovery account to that transaction; this module reads
+them back from the loaded entries, so `coop shared-costs` and the Fava page
+show what the books hold, never a second computation. Costs are grouped by
+the split's key: a named key (`health-plan`) or the kind of an inline rule
+(`usage quarts`, `equal`, `weights`, `percent`, `fixed`).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from beancount.core import data
+
+from coop_beancount.output import money_text
+from coop_beancount.periods import calendar_period
+from coop_beancount.reports import CoopBooks, Money, add, cleaned
+
+SPLIT_META = "coop-split"
+#: Who paid a cost that no member paid out of pocket.
+THE_COOP = "co-op"
+
+
+@dataclass(frozen=True)
+class SharedCost:
+    """One split of one cost: the expense, how it was shared and who paid it."""
+
+    date: datetime.date
+    description: str
+    key: str
+    rule: str
+    currency: str
+    total: Decimal
+    parts: dict[str, Decimal]
+    #: Member keys who paid out of pocket, or THE_COOP.
+    paid_by: tuple[str, ...]
+    source: dict[str, Any]
+
+
+def key_of(rule: str) -> str:
+    """The key a split is filed under: a named key's name, or an inline rule's kind.
+
+    >>> key_of("health-plan (from 2025-07-01: weights: Ana 1, Chloe 2)")
+    'health-plan'
+    >>> key_of("usage quarts: Ana 3, Ben 2")
+    'usage quarts'
+    """
+    head, colon, _ = rule.partition(":")
+    if " (from " in head:
+        return head.split(" (from ", 1)[0].strip()
+    return head.strip() if colon else rule.strip()
+
+
+def shared_costs(books: CoopBooks) -> list[SharedCost]:
+    """Every split cost in the books, in date order."""
+    chart = books.chart
+    seen: set[int] = set()
+    entries = []
+    for postings in books.postings.values():
+        for posting in postings:
+            if posting.meta and SPLIT_META in posting.meta and id(posting.entry) not in seen:
+                seen.add(id(posting.entry))
+                entries.append(posting.entry)
+    entries.sort(key=data.entry_sortkey)
+    costs = []
+    for entry in entries:
+        payers = tuple(sorted({
+            key for p in entry.postings
+            if (key := chart.member_key(p.account)) is not None
+            and p.account == chart.payable(key) and not (p.meta and SPLIT_META in p.meta)}))
+        costs.extend(_entry_costs(entry, books, payers or (THE_COOP,)))
+    return costs
+
+
+def _entry_costs(entry: data.Transaction, books: CoopBooks,
+                 paid_by: tuple[str, ...]) -> Iterable[SharedCost]:
+    # The plugin appends each split's member parts, then its recovery credit.
+    parts: dict[str, Decimal] = {}
+    description = " - ".join(part for part in (entry.payee, entry.narration) if part)
+    for posting in entry.postings:
+        meta = posting.meta
+        if not meta or SPLIT_META not in meta:
+            continue
+        member = books.chart.member_key(posting.account)
+        if member is not None and "coop-basis" in meta:
+            parts[member] = parts.get(member, Decimal(0)) + posting.units.number
+            continue
+        rule = str(meta[SPLIT_META])
+        yield SharedCost(entry.date, description, key_of(rule), rule, posting.units.currency,
+                         -posting.units.number, parts, paid_by, entry.meta)
+        parts = {}
+
+
+@dataclass
+class SharedCostPeriod:
+    """The costs of one key in one period: total, members' parts, who paid."""
+
+    key: str
+    period: str
+    costs: int = 0
+    total: Money = field(default_factory=dict)
+    parts: dict[str, Money] = field(default_factory=dict)
+    paid_by: dict[str, Money] = field(default_factory=dict)
+
+
+def by_key_and_period(
+    costs: Iterable[SharedCost], frequency: str = "monthly",
+    start: datetime.date | None = None, end: datetime.date | None = None,
+) -> list[SharedCostPeriod]:
+    """Costs in [start, end] summed per key and calendar period, in key then period order."""
+    groups: dict[tuple[str, str], SharedCostPeriod] = {}
+    for cost in costs:
+        if (start is not None and cost.date < start) or (end is not None and cost.date > end):
+            continue
+        period = calendar_period(cost.date, frequency)
+        group = groups.get((cost.key, period))
+        if group is None:
+            group = groups[(cost.key, period)] = SharedCostPeriod(cost.key, period)
+        group.costs += 1
+        add(group.total, cost.currency, cost.total)
+        for member, number in cost.parts.items():
+            add(group.parts.setdefault(member, {}), cost.currency, number)
+        # Members who paid one cost between them are listed together ("Ana + Ben").
+        payer = " + ".join(cost.paid_by)
+        add(group.paid_by.setdefault(payer, {}), cost.currency, cost.total)
+    for group in groups.values():
+        group.parts = {m: cleaned(money) for m, money in sorted(group.parts.items())}
+        group.paid_by = {p: cleaned(money) for p, money in sorted(group.paid_by.items())}
+    return [groups[k] for k in sorted(groups)]
+
+
+def usage_units(books: CoopBooks) -> list[str]:
+    """The units costs were split by usage in (quarts, hours, ...)."""
+    units = set()
+    for postings in books.postings.values():
+        for posting in postings:
+            if posting.meta and "coop-unit" in posting.meta:
+                units.add(str(posting.meta["coop-unit"]))
+    return sorted(units)
+
+
+def shared_cost_rows(groups: list[SharedCostPeriod], names: dict[str, str],
+                     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The two tables of shared costs: per key and period, and each member's part of them.
+
+    The Fava page shows the same rows."""
+    totals = [{"key": g.key, "period": g.period, "costs": g.costs, "total": g.total,
+               "paid_by": "; ".join(f"{names.get(payer, payer)} {money_text(money)}"
+                                    for payer, money in g.paid_by.items())} for g in groups]
+    parts = [{"key": g.key, "period": g.period, "member": member, "name": names.get(member, ""),
+              "part": money} for g in groups for member, money in g.parts.items()]
+    return totals, parts
