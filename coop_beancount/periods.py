@@ -55,3 +55,15 @@ def calendar_period(date: datetime.date, frequency: str) -> str:
     if frequency == "yearly":
         return str(date.year)
     raise ValueError(f"unknown frequency {frequency!r}")
+
+
+def period_first_day(label: str) -> datetime.date:
+    """The first day of a period labelled by calendar_period (2025-W07, 2025-03, 2025-Q1, 2025)."""
+    year, _, rest = label.partition("-")
+    if not rest:
+        return datetime.date(int(year), 1, 1)
+    if rest.startswith("W"):
+        return datetime.date.fromisocalendar(int(year), int(rest[1:]), 1)
+    if rest.startswith("Q"):
+        return datetime.date(int(year), (int(rest[1:]) - 1) * 3 + 1, 1)
+    return datetime.date(int(year), int(rest), 1)

@@ -350,6 +350,7 @@ class UsageRow:
 
 def usage_costs(
     books: CoopBooks, unit: str, frequency: str = "monthly",
+    start: datetime.date | None = None, end: datetime.date | None = None,
 ) -> tuple[list[UsageRow], list[UsageRow]]:
     """Cost of what members took, in `unit`, per period and per member, against retail.
 
@@ -369,6 +370,8 @@ def usage_costs(
             if not meta or meta.get("coop-unit") != unit:
                 continue
             date = posting.entry.date
+            if (start is not None and date < start) or (end is not None and date > end):
+                continue
             period = calendar_period(date, frequency)
             rows = (by_period.setdefault(period, UsageRow(period)),
                     by_member.setdefault(key, UsageRow(key)))

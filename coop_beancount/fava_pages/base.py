@@ -1,0 +1,150 @@
+"""What the co-op pages share: the books as the co-op sees them (built once per load of
+the ledger, for all four pages), the settings, Fava's time filter, and the 404 page.
+
+Kept out of `__init__.py`: Fava instantiates every extension class it finds in the
+module named on the `fava-extension` line, and this base class is not a page.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime
+from collections import OrderedDict
+from typing import Any
+
+from fava.context import g
+from fava.ext import FavaExtensionBase, FavaExtensionError
+from flask import abort, make_response, render_template, request
+from markupsafe import Markup, escape
+
+from coop_beancount.fava_pages.views import PageNotFound, Settings, parse_settings
+from coop_beancount.reports import CoopBooks
+
+#: The module the books name on their `fava-extension` line.
+MODULE = "coop_beancount.fava_pages"
+EXAMPLE_LINE = f'2025-01-01 custom "fava-extension" "{MODULE}"'
+
+
+class _Loaded:
+    """The co-op's view of one load of a ledger, and the pages' settings."""
+
+    def __init__(self, entries: list[Any], options: dict[str, Any],
+                 settings: Settings) -> None:
+        self.entries = entries
+        self.options = options
+        self.settings = settings
+        self._books: CoopBooks | None = None
+
+    @property
+    def books(self) -> CoopBooks:
+        # Built on the first page view after a load, not at load: Fava reloads on every
+        # change to the files, and most reloads are not followed by a co-op page.
+        if self._books is None:
+            self._books = CoopBooks.from_entries(self.entries, self.options)
+        return self._books
+
+
+class _Loads:
+    """The latest load of each ledger (Fava's ledgers take no weak references, so the few
+    most recent are kept; a load is only used while it is the ledger's current one)."""
+
+    LIMIT = 16
+
+    def __init__(self) -> None:
+        self._by_ledger: OrderedDict[int, _Loaded] = OrderedDict()
+
+    def current(self, ledger: Any) -> _Loaded | None:
+        loaded = self._by_ledger.get(id(ledger))
+        return loaded if loaded is not None and loaded.entries is ledger.all_entries else None
+
+    def put(self, ledger: Any, loaded: _Loaded) -> None:
+        self._by_ledger[id(ledger)] = loaded
+        self._by_ledger.move_to_end(id(ledger))
+        while len(self._by_ledger) > self.LIMIT:
+            self._by_ledger.popitem(last=False)
+
+
+_LOADS = _Loads()
+
+
+class CoopPage(FavaExtensionBase):
+    """A co-op page. The settings are read, and their mistakes reported, once per load."""
+
+    def __init__(self, ledger: Any, config: str | None = None) -> None:
+        # Fava would parse the config itself and crash on one that is not a literal; it is
+        # read (and its mistakes reported) at every load instead, in after_load_file.
+        super().__init__(ledger, None)
+
+    def after_load_file(self) -> None:
+        if _LOADS.current(self.ledger) is not None:
+            return
+        settings, problems, entry = _read_settings(self.ledger)
+        _LOADS.put(self.ledger, _Loaded(self.ledger.all_entries, self.ledger.options, settings))
+        if problems:
+            source = entry.meta if entry is not None else None
+            self.ledger.extensions.errors.extend(
+                FavaExtensionError(source, f"co-op pages: {problem}", entry)
+                for problem in problems)
+
+    @property
+    def loaded(self) -> _Loaded:
+        loaded = _LOADS.current(self.ledger)
+        if loaded is None:
+            self.after_load_file()
+            loaded = _LOADS.current(self.ledger)
+        assert loaded is not None
+        return loaded
+
+    @property
+    def books(self) -> CoopBooks:
+        return self.loaded.books
+
+    @property
+    def settings(self) -> Settings:
+        return self.loaded.settings
+
+    def errors_count(self) -> int:
+        return len(self.ledger.errors)
+
+    # -- Fava's time filter ------------------------------------------------------------
+    def start(self) -> datetime.date | None:
+        date_range = g.filtered.date_range
+        return date_range.begin if date_range else None
+
+    def end(self) -> datetime.date | None:
+        date_range = g.filtered.date_range
+        return date_range.end_inclusive if date_range else None
+
+    def arg(self, name: str) -> str | None:
+        value = request.args.get(name)
+        return value.strip() if value is not None else None
+
+    def page(self, build: Any, *args: Any) -> Any:
+        """The page's data, or Fava's page with a 404 for a URL naming what is not there."""
+        try:
+            return build(*args)
+        except PageNotFound as exc:
+            not_found(str(exc))
+
+
+def not_found(message: str) -> None:
+    content = Markup(f'<h2>Not found</h2><p class="coop-not-found">{escape(message)}</p>')
+    abort(make_response(render_template("_layout.html", page_title="Not found", content=content),
+                        404))
+
+
+def _read_settings(ledger: Any) -> tuple[Settings, list[str], Any]:
+    for entry in ledger.all_entries_by_type.Custom:
+        if entry.type != "fava-extension" or not entry.values or entry.values[0].value != MODULE:
+            continue
+        if len(entry.values) < 2:
+            return Settings(), [], entry
+        text = entry.values[1].value
+        try:
+            value = ast.literal_eval(text) if isinstance(text, str) else text
+        except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
+            return Settings(), [f"the settings {text!r} are not a dict literal; write them "
+                                f"like: {EXAMPLE_LINE} \"{{'period': 'quarterly'}}\""], entry
+        settings, problems = parse_settings(value)
+        return settings, problems, entry
+    return Settings(), [], None

@@ -1,0 +1,352 @@
+"""What each co-op page in Fava shows, as plain data: tables in the shape of Fava's
+`query-table` component, charts in the shape of its `charts` component, and rows
+for the tables that need links.
+
+No Flask here: the extension (`__init__.py`) passes in the books and the request's
+dates and parameters. Every figure comes from the functions the `coop` command
+prints (`member_rows`, `statement`, `shared_costs`, `usage_costs`, `booked_pools`,
+`check_rows`, `outstanding_equity`, `redemptions_made`, `next_redemption`), so a page
+and the command never disagree.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from coop_beancount.output import money_text
+from coop_beancount.patronage import fiscal_label, percent
+from coop_beancount.patronage_reports import (
+    BookedPool,
+    ReportError,
+    booked_pools,
+    check_rows,
+    fiscal_calendar,
+    next_redemption,
+    outstanding_equity,
+    redemptions_made,
+)
+from coop_beancount.periods import period_first_day
+from coop_beancount.reports import CoopBooks, Money, add, member_rows, statement, usage_costs
+from coop_beancount.shared_costs import (
+    by_key_and_period,
+    shared_cost_rows,
+    shared_costs,
+    usage_units,
+)
+
+#: Fava query-table column types for our values.
+STR, DATE, DECIMAL, MONEY, INT = "str", "date", "Decimal", "Inventory", "int"
+
+FREQUENCIES = ("weekly", "monthly", "quarterly", "yearly")
+
+
+class PageNotFound(LookupError):
+    """A member, year or other thing named in the URL that the books do not have."""
+
+
+def table(columns: list[tuple[str, str]], rows: list[list[Any]]) -> dict[str, Any]:
+    """A Fava `query-table`: columns as (heading, type); money cells as {currency: number}."""
+    return {"t": "table", "types": [{"name": name, "dtype": dtype} for name, dtype in columns],
+            "rows": rows}
+
+
+def line_chart(label: str, points: list[tuple[datetime.date, dict[str, Decimal]]],
+               ) -> dict[str, Any]:
+    """A Fava `balances` (line) chart: one line per key of the points' dicts."""
+    return {"type": "balances", "label": label,
+            "data": [{"date": date, "balance": dict(values)} for date, values in points]}
+
+
+def bar_chart(label: str, points: list[tuple[datetime.date, Money]]) -> dict[str, Any]:
+    """A Fava `bar` chart: one bar per point and currency."""
+    return {"type": "bar", "label": label,
+            "data": [{"date": date, "balance": dict(money), "account_balances": {},
+                      "budgets": {}} for date, money in points]}
+
+
+@dataclass
+class Settings:
+    """The pages' settings, from the extension's line in the books."""
+
+    #: Length of the periods on the shared-costs page.
+    period: str = "monthly"
+    #: The budget the equity page proposes for the next revolving redemption.
+    redemption_budget: Decimal | None = None
+
+
+def parse_settings(value: Any) -> tuple[Settings, list[str]]:
+    """Settings from the extension's config (a dict), and what is wrong with it."""
+    settings, problems = Settings(), []
+    if value is None:
+        return settings, problems
+    if not isinstance(value, dict):
+        return settings, [f"the co-op pages' settings must be a dict like {EXAMPLE_SETTINGS}, "
+                          f"not {value!r}"]
+    for key, raw in value.items():
+        if key == "period":
+            if raw in FREQUENCIES:
+                settings.period = raw
+            else:
+                problems.append(f"period {raw!r} is not one of {', '.join(FREQUENCIES)}")
+        elif key == "redemption_budget":
+            try:
+                budget = Decimal(str(raw))
+            except InvalidOperation:
+                budget = None
+            if budget is None or not budget.is_finite() or budget <= 0:
+                problems.append(f"redemption_budget {raw!r} is not an amount like '25000.00'")
+            else:
+                settings.redemption_budget = budget
+        else:
+            problems.append(f"unknown setting {key!r}; the settings are: period, "
+                            "redemption_budget")
+    return settings, problems
+
+
+EXAMPLE_SETTINGS = "\"{'period': 'quarterly', 'redemption_budget': '25000.00'}\""
+
+
+# -- Members ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MemberLine:
+    """One row of the members table, formatted (with the key for its link)."""
+
+    key: str
+    name: str
+    status: str
+    joined: datetime.date
+    left: datetime.date | None
+    cells: list[tuple[str, Decimal]]  # (text, number to sort by), in MEMBER_MONEY order
+
+
+MEMBER_MONEY = [("shares_subscribed", "Shares subscribed"), ("shares_paid", "Shares paid"),
+                ("dues_owed", "Dues owed"), ("other_owed", "Owes co-op"),
+                ("payable", "Co-op owes"), ("capital", "Capital"),
+                ("allocated", "Allocated equity")]
+
+
+def members_page(books: CoopBooks, as_of: datetime.date | None) -> dict[str, Any]:
+    rows = member_rows(books, as_of)
+    lines = [MemberLine(row.key, row.name, row.status, row.joined, row.left,
+                        [(money_text(getattr(row, column)), _sort_number(getattr(row, column)))
+                         for column, _ in MEMBER_MONEY]) for row in rows]
+    totals: list[str] = []
+    for column, _ in MEMBER_MONEY:
+        money: Money = {}
+        for row in rows:
+            for currency, number in getattr(row, column).items():
+                add(money, currency, number)
+        totals.append(money_text(money))
+    active = sum(1 for row in rows if row.left is None)
+    return {"lines": lines, "headings": [h for _, h in MEMBER_MONEY], "totals": totals,
+            "active": active, "left": len(rows) - active, "as_of": as_of}
+
+
+def _sort_number(money: Money) -> Decimal:
+    return sum(money.values(), Decimal(0))
+
+
+# -- A member's page ----------------------------------------------------------------------
+
+def member_page(books: CoopBooks, key: str, start: datetime.date | None,
+                end: datetime.date | None) -> dict[str, Any]:
+    member = books.member(key)
+    if member is None:
+        raise PageNotFound(f"There is no member {key!r} in these books.")
+    result = statement(books, key, start, end)
+    lines = table(
+        [("Date", DATE), ("Description", STR), ("Account", STR), ("Amount", MONEY),
+         ("Owes co-op", MONEY), ("Capital", MONEY)],
+        [[line.date, line.description, line.account, {line.currency: line.amount},
+          line.owes, line.capital] for line in result.lines])
+    equity = table(
+        [("Fiscal year", STR), ("Qualified", MONEY), ("Non-qualified", MONEY),
+         ("Retains", MONEY), ("Redeemed", MONEY), ("Outstanding", MONEY)],
+        [[fiscal_label(y.year), y.qualified, y.non_qualified, y.retains, y.redeemed,
+          y.outstanding] for y in result.equity])
+    history = [[fiscal_label(pool.year), pool.pool, pool.measure, d.patronage,
+                {pool.currency: d.allocation}, {pool.currency: d.cash},
+                {pool.currency: d.retained}, pool.notice, pool.paid]
+               for pool in booked_pools(books.entries, books.chart)
+               if end is None or pool.paid <= end
+               for d in pool.result.dividends if d.member == key]
+    patronage = table(
+        [("Fiscal year", STR), ("Pool", STR), ("Measure", STR), ("Patronage", DECIMAL),
+         ("Allocation", MONEY), ("Cash", MONEY), ("Retained", MONEY), ("Notice", STR),
+         ("Paid", DATE)], history)
+    capital_points: dict[datetime.date, Money] = {}
+    if start is not None and result.opening_capital:
+        capital_points[start] = result.opening_capital
+    for line in result.lines:
+        capital_points[line.date] = line.capital  # the day's last line: its closing capital
+    chart = line_chart(f"Capital of {member.name}", sorted(capital_points.items()))
+    return {"member": member, "statement": result, "lines": lines, "equity": equity,
+            "patronage": patronage, "has_patronage": bool(history),
+            "charts": [chart] if capital_points else [],
+            "closing_owes": money_text(result.closing_owes),
+            "closing_capital": money_text(result.closing_capital),
+            "opening_owes": money_text(result.opening_owes),
+            "opening_capital": money_text(result.opening_capital)}
+
+
+# -- Shared costs -------------------------------------------------------------------------
+
+def shared_costs_page(books: CoopBooks, period: str, start: datetime.date | None,
+                      end: datetime.date | None) -> dict[str, Any]:
+    groups = by_key_and_period(shared_costs(books), period, start, end)
+    names = {key: m.name for key, m in books.records.members.items()}
+    totals, parts = shared_cost_rows(groups, names)
+    by_key: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in parts:
+        by_key[row["key"]].append(row)
+    summary = table([("Key", STR), ("Period", STR), ("Costs", INT), ("Total", MONEY),
+                     ("Paid by", STR)],
+                    [[r["key"], r["period"], r["costs"], r["total"], r["paid_by"]]
+                     for r in totals])
+    member_parts = {key: table([("Period", STR), ("Member", STR), ("Name", STR),
+                                ("Part", MONEY)],
+                               [[r["period"], r["member"], r["name"], r["part"]] for r in rows])
+                    for key, rows in sorted(by_key.items())}
+    usage = [_usage(books, unit, period, start, end) for unit in usage_units(books)]
+    return {"summary": summary, "member_parts": member_parts, "period": period,
+            "usage": [u for u in usage if u is not None], "has_costs": bool(groups)}
+
+
+def _usage(books: CoopBooks, unit: str, period: str, start: datetime.date | None,
+           end: datetime.date | None) -> dict[str, Any] | None:
+    by_period, by_member = usage_costs(books, unit, period, start, end)
+    if not by_period:
+        return None
+    currencies = sorted({c for row in by_period for c in row.cost})
+    per_unit = []
+    for row in by_period:
+        values: dict[str, Decimal] = {}
+        for currency in currencies:
+            if currency in row.cost_per_unit:
+                values[f"co-op cost per {unit} ({currency})"] = row.cost_per_unit[currency]
+            if row.units and currency in row.retail:
+                values[f"retail per {unit} ({currency})"] = (
+                    row.retail[currency] / row.units).quantize(Decimal("0.01"))
+        per_unit.append((period_first_day(row.label), values))
+    charts = [line_chart(f"Cost per {unit}", per_unit)]
+    if any(row.retail for row in by_period):
+        charts.append(bar_chart(f"Members' savings against retail ({unit})",
+                                [(period_first_day(row.label), row.saved) for row in by_period]))
+
+    def rows(items: list) -> list[list[Any]]:
+        return [[r.label, r.units, r.cost, r.cost_per_unit, r.retail, r.saved] for r in items]
+
+    columns = [("Units", DECIMAL), ("Cost", MONEY), ("Per unit", MONEY), ("At retail", MONEY),
+               ("Saved", MONEY)]
+    return {"unit": unit, "charts": charts,
+            "by_period": table([("Period", STR), *columns], rows(by_period)),
+            "by_member": table([("Member", STR), *columns], rows(by_member))}
+
+
+# -- Patronage ----------------------------------------------------------------------------
+
+@dataclass
+class PatronageYear:
+    year: int
+    label: str
+    pools: list[dict[str, Any]] = field(default_factory=list)
+
+
+def patronage_page(books: CoopBooks, year: int | None) -> dict[str, Any]:
+    pools = booked_pools(books.entries, books.chart)
+    years = sorted({pool.year for pool in pools}, reverse=True)
+    if year is not None and year not in years:
+        known = ", ".join(fiscal_label(y) for y in years) or "none"
+        raise PageNotFound(f"No patronage is allocated for {fiscal_label(year)} in these books "
+                           f"(years allocated: {known}).")
+    calendar = fiscal_calendar(books.options)
+    names = {key: m.name for key, m in books.records.members.items()}
+    shown = []
+    for shown_year in ([year] if year is not None else years):
+        entry = PatronageYear(shown_year, fiscal_label(shown_year))
+        for pool in (p for p in pools if p.year == shown_year):
+            entry.pools.append(_pool_view(pool, calendar, names))
+        shown.append(entry)
+    return {"years": shown, "all_years": years, "year": year}
+
+
+def _pool_view(pool: BookedPool, calendar: Any, names: dict[str, str]) -> dict[str, Any]:
+    money, result = pool.currency, pool.result
+    figures = table(
+        [("Pool", STR), ("Measure", STR), ("Paid", DATE), ("Patronage margin", MONEY),
+         ("Non-patronage margin", MONEY), ("Reserve %", STR), ("Reserve", MONEY),
+         ("Pool", MONEY), ("Patronage", DECIMAL), ("Rate per unit", DECIMAL), ("Cash %", STR),
+         ("Notices", STR)],
+        [[pool.pool, pool.measure, pool.paid, {money: result.margin},
+          {money: pool.non_patronage}, percent(pool.reserve_share), {money: result.reserve},
+          {money: result.pool}, result.total_patronage, pool.rate, percent(pool.cash_share),
+          pool.notice]])
+    checks = check_rows([pool], calendar)
+    members = [{"key": d.member, "name": names.get(d.member, ""), "patronage": d.patronage,
+                "allocation": d.allocation, "cash": d.cash, "retained": d.retained,
+                "text": {f: money_text({money: getattr(d, f)})
+                         for f in ("allocation", "cash", "retained")}}
+               for d in result.dividends]
+    totals = {f: money_text({money: sum((getattr(d, f) for d in result.dividends),
+                                        Decimal(0))})
+              for f in ("allocation", "cash", "retained")}
+    return {"pool": pool, "figures": figures, "checks": checks,
+            "failed": sum(1 for c in checks if c["status"] == "failed"),
+            "members": members, "totals": totals}
+
+
+# -- Equity -------------------------------------------------------------------------------
+
+def equity_page(books: CoopBooks, as_of: datetime.date | None, budget_text: str | None,
+                default_budget: Decimal | None) -> dict[str, Any]:
+    columns = [("Qualified", MONEY), ("Non-qualified", MONEY), ("Retains", MONEY),
+               ("Total", MONEY)]
+
+    def money_cells(row: Any) -> list[Money]:
+        return [row.qualified, row.non_qualified, row.retains, row.total]
+
+    by_year = outstanding_equity(books, as_of, "year")
+    by_member_year = outstanding_equity(books, as_of, "member-year")
+    made = redemptions_made(books, as_of)
+    redemption_columns = [("Date", DATE), ("Member", STR), ("Name", STR), ("Fiscal year", STR),
+                          ("Kind", STR), ("Amount", MONEY)]
+    currency = (books.options.get("operating_currency") or ["USD"])[0]
+    budget, problem, proposal = None, None, None
+    text = budget_text if budget_text not in (None, "") else (
+        str(default_budget) if default_budget is not None else None)
+    if text is not None:
+        try:
+            budget = Decimal(text.replace(",", "").strip())
+            if not budget.is_finite():
+                raise InvalidOperation
+        except InvalidOperation:
+            budget, problem = None, f"{text!r} is not an amount like 25000.00"
+    if budget is not None:
+        try:
+            lines = next_redemption(books, budget, currency, as_of)
+            proposal = table(redemption_columns[1:],
+                             [[ln.member, ln.name, ln.year, ln.kind, ln.amount] for ln in lines])
+        except ReportError as exc:
+            problem = str(exc)
+    total: Money = {}
+    for row in by_year:
+        for c, n in row.total.items():
+            add(total, c, n)
+    return {
+        "as_of": as_of, "currency": currency, "budget": budget_text or text or "",
+        "problem": problem, "proposal": proposal, "total": money_text(total),
+        "by_year": table([("Fiscal year", STR), *columns],
+                         [[row.year, *money_cells(row)] for row in by_year]),
+        "by_member_year": table([("Member", STR), ("Name", STR), ("Fiscal year", STR), *columns],
+                                [[row.member, row.name, row.year, *money_cells(row)]
+                                 for row in by_member_year]),
+        "redemptions": table(redemption_columns,
+                             [[ln.date, ln.member, ln.name, ln.year, ln.kind, ln.amount]
+                              for ln in made]),
+        "has_equity": bool(by_year), "has_redemptions": bool(made),
+    }
