@@ -289,7 +289,9 @@ def hours(books: Path, frequency: str, member_keys: tuple[str, ...], start: date
     coop = CoopBooks.from_entries(loaded.entries, loaded.options)
     unknown = [key for key in member_keys if key not in coop.records.members]
     if unknown:
-        raise click.ClickException(f"no member {', '.join(map(repr, unknown))} in {books}")
+        known = ", ".join(sorted(coop.records.members)) or "none"
+        raise click.ClickException(
+            f"no member {', '.join(map(repr, unknown))} in {books} (members: {known})")
     rows = hours_by_period(coop.records, frequency, start, end, member_keys or None)
     click.echo(render([vars(row) for row in rows], HOURS_COLUMNS, fmt), nl=False)
 
@@ -459,7 +461,9 @@ def costs(books: Path, unit: str, frequency: str, per: str | None, fmt: str,
     coop = CoopBooks.from_entries(loaded.entries, loaded.options)
     by_period, by_member = usage_costs(coop, unit, frequency)
     if not by_period:
-        raise click.ClickException(f"no costs split by usage in {unit!r} in {books}")
+        raise click.ClickException(
+            f"no costs split by usage in {unit!r} in {books}; --unit is the unit of the "
+            f"usage splits, as in split: \"usage {unit}: Ana 3, Ben 2\"")
 
     def rows(items: list) -> list[dict]:
         return [{"label": r.label, "units": r.units, "cost": r.cost,
@@ -957,7 +961,10 @@ def equity(books: Path, as_of: datetime.date | None, by: str, redeemed: bool,
 def serve(books: tuple[Path, ...], port: int, host: str, read_only: bool) -> None:
     """Browse BOOKS (one or more ledgers) in Fava on http://HOST:PORT/.
 
-    Fava shows every problem `coop check` finds on its Errors page.
+    Fava shows every problem `coop check` finds on its Errors page. Books with
+    the line `custom "fava-extension" "coop_beancount.fava_pages"` have the
+    co-op's pages in Fava's sidebar: Members (and each member's statement),
+    Shared costs, Patronage and Equity; their addresses are printed at start.
     """
     from fava.cli import main as fava_main
 
@@ -965,7 +972,20 @@ def serve(books: tuple[Path, ...], port: int, host: str, read_only: bool) -> Non
     if read_only:
         args.append("--read-only")
     click.echo(f"Serving {len(books)} ledger(s) on http://{host}:{port}/ (Ctrl-C stops)", err=True)
+    for path in books:
+        click.echo(f"  {path}: co-op pages at "
+                   f"http://{host}:{port}/{ledger_slug(path)}/extension/CoopMembers/", err=True)
     fava_main.main(args=args, prog_name="coop serve", standalone_mode=True)
+
+
+def ledger_slug(path: Path) -> str:
+    """The name Fava gives the books in its URLs: its slug of their title (or file path)."""
+    from beancount.parser import parser
+    from fava.util import slugify
+
+    _, _, options = parser.parse_file(str(path))
+    title = options.get("title")
+    return slugify(title) if title and title != UNNAMED else slugify(str(path.resolve()))
 
 
 @main.command()
