@@ -10,10 +10,25 @@ if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null
     echo "bootstrap: Python 3.11 or newer is needed (found: $("$PYTHON" --version 2>&1))" >&2
     exit 1
 fi
+if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+apt_install() {  # Debian packages, quietly; what is installed is said on stderr
+    $SUDO apt-get update -qq
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
 if ! command -v git >/dev/null 2>&1; then
     echo "bootstrap: installing git (needed by coop init and its tests)" >&2
-    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
-    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq git >/dev/null
+    apt_install git
+fi
+# The browser tests (tests/test_fava_browser.py) drive Debian's Chromium with Playwright
+# (from PyPI, in the test extra); Playwright's own browser download is not used.
+if [ ! -x /usr/bin/chromium ]; then
+    if command -v apt-get >/dev/null 2>&1; then
+        echo "bootstrap: installing chromium (for the browser tests of the Fava pages)" >&2
+        apt_install chromium
+    else
+        echo "bootstrap: no /usr/bin/chromium and no apt-get: the browser tests will skip" \
+             "(or fail under CI)" >&2
+    fi
 fi
 if [ ! -x .venv/bin/python ]; then
     echo "bootstrap: creating .venv" >&2

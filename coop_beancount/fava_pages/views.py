@@ -184,7 +184,12 @@ def member_page(books: CoopBooks, key: str, start: datetime.date | None,
         capital_points[start] = result.opening_capital
     for line in result.lines:
         capital_points[line.date] = line.capital  # the day's last line: its closing capital
-    chart = line_chart(f"Capital of {member.name}", sorted(capital_points.items()))
+    # No capital is a zero on the chart: a point without the currency is not drawn, and
+    # the line would end at the last capital that was not zero.
+    currencies = {currency for capital in capital_points.values() for currency in capital}
+    chart = line_chart(f"Capital of {member.name}",
+                       [(date, {c: capital.get(c, Decimal(0)) for c in currencies})
+                        for date, capital in sorted(capital_points.items())])
     return {"member": member, "statement": result, "lines": lines, "equity": equity,
             "patronage": patronage, "has_patronage": bool(history),
             "charts": [chart] if capital_points else [],
@@ -228,12 +233,12 @@ def _usage(books: CoopBooks, unit: str, period: str, start: datetime.date | None
         values: dict[str, Decimal] = {}
         for currency in currencies:
             if currency in row.cost_per_unit:
-                values[f"co-op cost per {unit} ({currency})"] = row.cost_per_unit[currency]
+                values[f"co-op cost ({currency} per unit)"] = row.cost_per_unit[currency]
             if row.units and currency in row.retail:
-                values[f"retail per {unit} ({currency})"] = (
+                values[f"retail price ({currency} per unit)"] = (
                     row.retail[currency] / row.units).quantize(Decimal("0.01"))
         per_unit.append((period_first_day(row.label), values))
-    charts = [line_chart(f"Cost per {unit}", per_unit)]
+    charts = [line_chart(f"Cost per unit ({unit})", per_unit)]
     if any(row.retail for row in by_period):
         charts.append(bar_chart(f"Members' savings against retail ({unit})",
                                 [(period_first_day(row.label), row.saved) for row in by_period]))
@@ -280,8 +285,8 @@ def _pool_view(pool: BookedPool, calendar: Any, names: dict[str, str]) -> dict[s
     figures = table(
         [("Pool", STR), ("Measure", STR), ("Paid", DATE), ("Patronage margin", MONEY),
          ("Non-patronage margin", MONEY), ("Reserve %", STR), ("Reserve", MONEY),
-         ("Pool", MONEY), ("Patronage", DECIMAL), ("Rate per unit", DECIMAL), ("Cash %", STR),
-         ("Notices", STR)],
+         ("Pool amount", MONEY), ("Patronage", DECIMAL), ("Rate per unit", DECIMAL),
+         ("Cash %", STR), ("Notices", STR)],
         [[pool.pool, pool.measure, pool.paid, {money: result.margin},
           {money: pool.non_patronage}, percent(pool.reserve_share), {money: result.reserve},
           {money: result.pool}, result.total_patronage, pool.rate, percent(pool.cash_share),
