@@ -1,20 +1,33 @@
 """Loading a co-op's books from disk for the `coop` command.
 
 The only place the command reads a ledger: Beancount's loader, plus the checks
-that the books are co-op books at all (the coop plugin is loaded).
+that the books are co-op books at all (the coop plugin is loaded). A command
+that writes to the books first loads them with the file's new content in its
+place (`replaced`), and writes only if that checks clean.
 """
 
 from __future__ import annotations
 
+import glob
+import io
 import os
+import re
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from beancount import loader
+from beancount.core import data
+from beancount.ops import validation
+from beancount.parser import booking, parser
+from beancount.parser import options as beancount_options
+from beancount.utils import encryption
 
-from coop_beancount.errors import CoopError, location
-from coop_beancount.files import atomic_append, atomic_write
+from coop_beancount.errors import CoopError, location, too_many_digits
+from coop_beancount.files import appended, atomic_write
 
 PLUGIN_NAME = "coop_beancount.plugins.coop"
 
@@ -27,10 +40,24 @@ class Loaded:
     options: dict[str, Any]
 
 
-def load_books(path: str | os.PathLike[str]) -> Loaded:
-    """Load a ledger with its plugins; every problem ends up in `errors`."""
+def load_books(path: str | os.PathLike[str],
+               replaced: Mapping[Path, bytes] | None = None) -> Loaded:
+    """Load a ledger with its plugins; every problem ends up in `errors`.
+
+    `replaced` maps files of the books to the content to load in their place
+    (what a file would hold after a write): the files on disk are not touched,
+    and errors point at the file and its lines as if the content were written.
+    """
     path = Path(path)
-    entries, errors, options = loader.load_file(str(path))
+    try:
+        if replaced:
+            entries, errors, options = _load_replacing(path, replaced)
+        else:
+            entries, errors, options = loader.load_file(str(path))
+    except ArithmeticError as error:
+        # Beancount's booking stops with an exception, not an error, on a number longer
+        # than Decimal's 28 digits: find the number, so the message says where it is.
+        return Loaded(path, [], _unbookable(path, replaced or {}, error), {})
     errors = list(errors)
     plugins = [name for name, _ in options.get("plugin", [])]
     if PLUGIN_NAME not in plugins:
@@ -55,14 +82,166 @@ def includes(loaded: Loaded, target: Path) -> bool:
 
 
 def append_checked(loaded: Loaded, target: Path, text: str) -> list[Any]:
-    """Append `text` to a file of the books, atomically, and check the books again.
+    """Append `text` to a file of the books, only if the books then check clean.
 
-    If they no longer check clean, the file is put back as it was and the errors are
-    returned: a command that writes to the books never leaves them worse than it found
-    them. Raises OSError if the file cannot be written (nothing is changed then).
+    The books are loaded with the file's new content in its place; if they would not
+    check clean, nothing is written and the errors are returned. Otherwise the new
+    content replaces the file in one atomic write: a command that writes to the books
+    never leaves them worse than it found them, even if it is killed halfway. Raises
+    OSError if the file cannot be read or written (nothing is changed then).
     """
-    old = atomic_append(target, text)
-    after = load_books(loaded.path)
-    if after.errors:
-        atomic_write(target, old)
+    target = Path(target)
+    new = appended(target.read_bytes(), text)
+    after = load_books(loaded.path, replaced={target: new})
+    if not after.errors:
+        atomic_write(target, new)
     return after.errors
+
+
+# ---- loading with a file's content replaced ---------------------------------------------------
+# Beancount's loader reads every file from disk. These mirror its `_load` and
+# `_parse_recursive` (beancount 3.2, loader.py) step by step, with one difference: a file
+# named in `replaced` is parsed from the given bytes, under its own name. The steps after
+# parsing are the loader's own public functions, so the plugins, booking and validation
+# are exactly those of `loader.load_file`.
+
+def _identity(filename: str) -> tuple[int, int] | None:
+    try:
+        status = os.stat(filename)
+    except OSError:
+        return None
+    return status.st_dev, status.st_ino
+
+
+def _load_replacing(path: Path, replaced: Mapping[Path, bytes]) -> tuple[list, list, dict]:
+    # By the file itself (device and inode), not its name: a symlink or another spelling
+    # of the path must not let the check read the old content.
+    contents = {_identity(str(p)): content for p, content in replaced.items()}
+    if None in contents:
+        raise FileNotFoundError(f"cannot check a write to a file that does not exist: "
+                                f"{', '.join(map(str, replaced))}")
+    filename = os.path.expandvars(os.path.expanduser(str(path)))
+    filename = os.path.normpath(os.path.join(os.getcwd(), filename))
+    entries, errors, options_map, used = _parse_books(filename, contents)
+    if used != set(contents):
+        raise ValueError(f"{', '.join(map(str, replaced))} is not a file of {path}")
+    entries.sort(key=data.entry_sortkey)
+    entries, booking_errors = booking.book(entries, options_map)
+    errors.extend(booking_errors)
+    saved_path = list(sys.path)
+    try:
+        sys.path[0:0] = options_map.get("pythonpath", [])
+        entries, errors = loader.run_transformations(entries, errors, options_map, None)
+    finally:
+        sys.path[:] = saved_path
+    errors.extend(validation.validate(entries, options_map, None, None))
+    return entries, errors, options_map
+
+
+def _parse_books(top: str, contents: dict[Any, bytes]) -> tuple[list, list, dict, set]:
+    """Every file of the books parsed, following includes; and which replacements were used."""
+    entries: list[Any] = []
+    errors: list[Any] = []
+    options_map = None
+    others = []
+    seen: set[str] = set()
+    used = set()
+    stack = [top]
+    while stack:
+        filename = stack.pop(0)
+        if filename in seen:
+            errors.append(loader.LoadError(data.new_metadata("<load>", 0),
+                                           f'Duplicate filename parsed: "{filename}"'))
+            continue
+        if not os.path.exists(filename):
+            errors.append(loader.LoadError(data.new_metadata("<load>", 0),
+                                           f'File "{filename}" does not exist'))
+            continue
+        seen.add(filename)
+        identity = _identity(filename)
+        if identity in contents:
+            used.add(identity)
+            source = io.BytesIO(contents[identity])
+        elif encryption.is_encrypted_file(filename):
+            source = io.BytesIO(encryption.read_encrypted_file(filename).encode())
+        else:
+            source = filename
+        file_entries, file_errors, file_options = parser.parse_file(
+            source, report_filename=filename if source is not filename else None)
+        entries.extend(file_entries)
+        errors.extend(file_errors)
+        if options_map is None:
+            options_map = file_options
+        else:
+            others.append(file_options)
+        folder = os.path.dirname(filename)
+        for include in file_options["include"]:
+            matched = glob.glob(os.path.join(folder, include), recursive=True)
+            if not matched:
+                errors.append(loader.LoadError(data.new_metadata("<load>", 0),
+                                               f'File glob "{include}" does not match any files'))
+            stack.extend(os.path.normpath(os.path.join(folder, m)) for m in matched)
+    if options_map is None:
+        options_map = beancount_options.OPTIONS_DEFAULTS.copy()
+    options_map["include"] = sorted(seen)
+    return entries, errors, loader.aggregate_options_map(options_map, others), used
+
+
+# ---- books Beancount cannot book ---------------------------------------------------------------
+
+#: A number as the ledger writes it (outside strings and comments): 1,234.56 or -20.
+_NUMBER = re.compile(r"(?<![\w.:-])-?\d[\d,]*(?:\.\d*)?(?![\w-])")
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _unbookable(path: Path, replaced: Mapping[Path, bytes], error: ArithmeticError,
+                ) -> list[CoopError]:
+    """Where the numbers too long for Beancount's arithmetic are, as errors at their lines."""
+    contents = {Path(p).resolve(): content for p, content in replaced.items()}
+    found = []
+    for filename in _book_files(path, contents):
+        text = contents.get(Path(filename).resolve())
+        try:
+            if text is None:
+                text = Path(filename).read_bytes()
+        except OSError:
+            continue
+        for lineno, line in enumerate(text.decode("utf-8", "replace").splitlines(), 1):
+            code = _STRING.sub('""', line).split(";", 1)[0]
+            for token in _NUMBER.findall(code):
+                try:
+                    problem = too_many_digits(Decimal(token.replace(",", "")))
+                except ArithmeticError:
+                    continue
+                if problem:
+                    found.append(CoopError({"filename": filename, "lineno": lineno},
+                                           f"Beancount cannot book this number: {problem}", None))
+    return found or [CoopError(
+        {"filename": str(path), "lineno": 0},
+        f"Beancount stopped loading these books on a calculation it cannot make "
+        f"({type(error).__name__}); look for a number with more than 28 digits", None)]
+
+
+def _book_files(path: Path, contents: Mapping[Path, bytes]) -> list[str]:
+    """The main file and every file it includes, as Beancount's loader finds them."""
+    files: list[str] = []
+    stack = [os.path.abspath(path)]
+    while stack:
+        filename = stack.pop(0)
+        if filename in files:
+            continue
+        files.append(filename)
+        try:
+            content = contents.get(Path(filename).resolve())
+            if content is None:
+                _, _, options = parser.parse_file(filename)
+            else:
+                _, _, options = parser.parse_string(content.decode("utf-8", "replace"),
+                                                    report_filename=filename)
+        except (OSError, ValueError):
+            continue
+        folder = os.path.dirname(filename)
+        for pattern in options.get("include", []):
+            stack.extend(sorted(glob.glob(os.path.join(folder, pattern))))
+    return files
+

@@ -56,7 +56,7 @@ def parse_config(text: str | None, today: datetime.date | None = None) -> Plugin
         value = ast.literal_eval(text)
     except (ValueError, SyntaxError, MemoryError, RecursionError) as exc:
         raise ConfigError(
-            f"the coop plugin's config {text!r} is not a Python dict literal "
+            f"the coop plugin's config {_short(text)} is not a Python dict literal "
             f"({type(exc).__name__}); write it like: {EXAMPLE}"
         ) from None
     if not isinstance(value, dict):
@@ -64,7 +64,7 @@ def parse_config(text: str | None, today: datetime.date | None = None) -> Plugin
             f"the coop plugin's config must be a dict, not {type(value).__name__}; "
             f"write it like: {EXAMPLE}"
         )
-    unknown = sorted(str(k) for k in value if k not in KNOWN_KEYS)
+    unknown = sorted(_short(k) for k in value if k not in KNOWN_KEYS)
     if unknown:
         raise ConfigError(
             f"the coop plugin's config has unknown key(s) {', '.join(unknown)}; "
@@ -76,7 +76,8 @@ def parse_config(text: str | None, today: datetime.date | None = None) -> Plugin
             as_of = datetime.date.fromisoformat(str(raw))
         except ValueError:
             raise ConfigError(
-                f"the coop plugin's 'as_of' must be a date written YYYY-MM-DD, not {raw!r}"
+                f"the coop plugin's 'as_of' must be a date written YYYY-MM-DD, not "
+                f"{_short(raw)}"
             ) from None
     recovery = _account(value, "recovery_account", "Income:Members:SharedCosts")
     earnings = _account(value, "earnings_account", "Equity:Earnings:Previous")
@@ -88,7 +89,7 @@ def parse_config(text: str | None, today: datetime.date | None = None) -> Plugin
         except ValueError:
             raise ConfigError(
                 f"the coop plugin's 'fiscal_year_end' must be the year's last day written "
-                f"'MM-DD', such as '06-30', not {raw!r}") from None
+                f"'MM-DD', such as '06-30', not {_short(raw)}") from None
     return PluginConfig(as_of=as_of, recovery_account=recovery, fiscal_year=fiscal_year,
                         earnings_account=earnings)
 
@@ -99,5 +100,14 @@ def _account(value: dict, key: str, example: str) -> str | None:
                                 or not account_lib.is_valid(account)):
         raise ConfigError(
             f"the coop plugin's {key!r} must be an account name such as "
-            f"'{example}', not {account!r}")
+            f"'{example}', not {_short(account)}")
     return account
+
+
+def _short(value: object) -> str:
+    """A value for a message: as the config writes it, or the start and end of a long one."""
+    try:
+        shown = repr(value)
+    except ValueError:  # an int longer than Python prints (4300 digits)
+        shown = "a number of thousands of digits"
+    return shown if len(shown) <= 60 else f"{shown[:45]}...{shown[-8:]}"

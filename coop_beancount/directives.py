@@ -38,7 +38,7 @@ from beancount.core import data
 from beancount.core.amount import Amount
 
 from coop_beancount.accounts import is_valid_key, is_valid_share_class
-from coop_beancount.errors import CoopError
+from coop_beancount.errors import CoopError, too_many_digits, written
 from coop_beancount.model import (
     FREQUENCIES,
     AllocationDecision,
@@ -101,16 +101,20 @@ def _value(entry: data.Custom, index: int, kind: Any, what: str, default: Any = 
         )
     value = values[index].value
     if isinstance(value, kind):
+        number = value.number if isinstance(value, Amount) else value
+        problem = too_many_digits(number) if isinstance(number, Decimal) else None
+        if problem:
+            raise DirectiveError(f"{entry.type} value {index + 1} ({what}): {problem}")
         return value
     raise DirectiveError(
         f"{entry.type} value {index + 1} ({what}) must be {_KIND_NAMES[kind]}, "
-        f"not {value!r}; write it as: {USAGE[entry.type]}"
+        f"not {written(value)}; write it as: {USAGE[entry.type]}"
     )
 
 
 def _no_extra_values(entry: data.Custom, count: int) -> None:
     if entry.values and len(entry.values) > count:
-        extra = ", ".join(repr(v.value) for v in entry.values[count:])
+        extra = ", ".join(written(v.value) for v in entry.values[count:])
         raise DirectiveError(
             f"{entry.type} takes at most {count} values, got extra {extra}; "
             f"write it as: {USAGE[entry.type]}"
@@ -123,7 +127,7 @@ def _meta(entry: data.Custom, key: str, kind: Any, what: str, default: Any = Non
         return value
     raise DirectiveError(
         f"{entry.type} metadata '{key}' ({what}) must be {_KIND_NAMES.get(kind, kind)}, "
-        f"not {value!r}"
+        f"not {written(value)}"
     )
 
 
@@ -143,7 +147,8 @@ def read_member(entry: data.Custom) -> Member:
     name = _value(entry, 1, str, "the member's display name")
     _no_extra_values(entry, 2)
     if not name.strip():
-        raise DirectiveError(f"member {key!r} has an empty display name")
+        raise DirectiveError(f"member {key!r} has an empty display name; write their name in "
+                             "the quotes")
     return Member(key=key, name=name, joined=entry.date, source=entry.meta)
 
 
@@ -228,7 +233,8 @@ def read_hours(entry: data.Custom) -> WorkRecord:
     description = _value(entry, 2, str, "a description", "")
     _no_extra_values(entry, 3)
     if hours <= 0:
-        raise DirectiveError(f"hours worked must be more than zero, got {hours}")
+        raise DirectiveError(f"hours worked must be more than zero, got {hours}; to take "
+                             "hours back, correct or remove the coop-hours line that gave them")
     return WorkRecord(date=entry.date, member=key, hours=hours, description=description,
                       source=entry.meta)
 
@@ -274,7 +280,7 @@ def _measure_name(entry: data.Custom, index: int) -> str:
 def _account(text: str, what: str) -> str:
     if not account_lib.is_valid(text):
         raise DirectiveError(
-            f"{what} {text!r} is not an account name (like Income:Patronage:Sales)")
+            f"{what}: {text!r} is not an account name (like Income:Patronage:Sales)")
     return text
 
 
@@ -283,7 +289,7 @@ def read_measure(entry: data.Custom) -> Measure:
     account = _value(entry, 1, str, "the account whose postings are the patronage", None)
     _no_extra_values(entry, 2)
     if account is not None:
-        _account(account, f"measure {name!r} has account")
+        _account(account, f"measure {name!r}")
     return Measure(name=name, date=entry.date, source=entry.meta, account=account)
 
 
@@ -316,13 +322,14 @@ def _share(entry: data.Custom, key: str, default: str | None = None) -> Decimal:
     if not isinstance(text, str) or not text.strip().endswith("%"):
         raise DirectiveError(
             f"{entry.type} '{key}:' must be a percentage in quotes such as \"20%\", "
-            f"not {text!r}")
+            f"not {written(text)}")
     try:
         share = Decimal(text.strip()[:-1].strip()) / 100
     except ArithmeticError:
         share = None
     if share is None or not share.is_finite():  # "NaN%" parses, and then cannot be compared
-        raise DirectiveError(f"{entry.type} '{key}:' {text!r} is not a percentage")
+        raise DirectiveError(f"{entry.type} '{key}:' {text!r} is not a percentage; write a "
+                             "number and %, such as \"20%\"")
     return share
 
 
@@ -334,7 +341,7 @@ def _accounts(entry: data.Custom, key: str, required: bool) -> tuple[str, ...]:
                 f"{entry.type} is missing '{key}:', the income and expense accounts that make "
                 f"up the pool's margin; write it as: {USAGE[entry.type]}")
         return ()
-    return tuple(_account(name, f"'{key}:' names") for name in text.split())
+    return tuple(_account(name, f"{entry.type} '{key}:'") for name in text.split())
 
 
 def read_allocation(entry: data.Custom) -> AllocationDecision:
@@ -405,7 +412,8 @@ def read_records(entries: Iterable[data.Custom]) -> tuple[CoopRecords, list[Coop
     def add_share_class(entry: data.Custom) -> None:
         share_class = read_share_class(entry)
         if share_class.name in records.share_classes:
-            raise DirectiveError(f"share class {share_class.name!r} is declared twice")
+            raise DirectiveError(f"share class {share_class.name!r} is declared twice; keep "
+                                 "one coop-share-class per class")
         records.share_classes[share_class.name] = share_class
 
     def add_leave(entry: data.Custom) -> None:
@@ -421,7 +429,8 @@ def read_records(entries: Iterable[data.Custom]) -> tuple[CoopRecords, list[Coop
     def add_measure(entry: data.Custom) -> None:
         measure = read_measure(entry)
         if measure.name in records.measures:
-            raise DirectiveError(f"measure {measure.name!r} is declared twice")
+            raise DirectiveError(f"measure {measure.name!r} is declared twice; keep one "
+                                 "coop-measure per measure")
         records.measures[measure.name] = measure
 
     readers: dict[str, Callable[[data.Custom], None]] = {
@@ -454,10 +463,13 @@ def read_records(entries: Iterable[data.Custom]) -> tuple[CoopRecords, list[Coop
     for entry, key, redeem in leaves:
         member = records.members.get(key)
         if member is None:
-            errors.append(CoopError(entry.meta, f"coop-leave names unknown member {key!r}", entry))
+            errors.append(CoopError(entry.meta, (
+                f"coop-leave names unknown member {key!r}; fix the key (members: "
+                f"{', '.join(sorted(records.members)) or 'none declared'})"), entry))
         elif member.left is not None:
             errors.append(CoopError(entry.meta, f"member {key!r} has left already, on "
-                                    f"{member.left}", entry))
+                                    f"{member.left}; remove one of the two coop-leave lines",
+                                    entry))
         elif entry.date < member.joined:
             errors.append(CoopError(
                 entry.meta, f"member {key!r} leaves on {entry.date}, before joining on "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+from decimal import Decimal, getcontext
 from typing import Any, NamedTuple
 
 
@@ -18,3 +20,31 @@ def location(source: dict[str, Any] | None) -> str:
     if not source:
         return "<unknown>"
     return f"{source.get('filename', '<unknown>')}:{source.get('lineno', 0)}"
+
+
+def written(value: Any) -> str:
+    """A value the way the ledger writes it, for messages: "no", 10, 2025-02-01, 20.00 USD,
+    TRUE (not Python's Decimal('10') or datetime.date(2025, 2, 1))."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+def too_many_digits(number: Decimal) -> str | None:
+    """Why Beancount cannot calculate with `number` exactly, or None when it can.
+
+    Decimal arithmetic keeps 28 significant digits (the context's precision): a longer
+    number would be rounded when added up, so books that use it would not balance.
+    """
+    digits = len(number.as_tuple().digits)
+    precision = getcontext().prec
+    if number.is_finite() and digits > precision:
+        text = str(number)
+        shown = text if len(text) <= 40 else f"{text[:20]}...{text[-6:]}"
+        return (f"{shown} has {digits} digits, more than the {precision} Beancount "
+                "calculates with, so it would be rounded; write it with fewer digits")
+    return None

@@ -2,7 +2,9 @@
 
 The new content goes to a temporary file in the same folder, is flushed to
 disk, then renamed over the original: a reader (or a crash) sees either the
-old file or the new one, never a mix.
+old file or the new one, never a mix. A crash before the rename can leave the
+temporary file behind (`.main.beancount.<random>.tmp`): a hidden file the
+books never include, safe to delete.
 """
 
 from __future__ import annotations
@@ -27,13 +29,33 @@ def atomic_write(path: Path, content: bytes) -> None:
         if os.path.exists(temporary):
             os.unlink(temporary)
         raise
+    _sync_folder(path.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename itself survive a power cut (where the system allows it)."""
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass  # some file systems cannot sync a folder; the rename is still atomic
+    finally:
+        os.close(handle)
+
+
+def appended(old: bytes, text: str) -> bytes:
+    """`old` with `text` after it, a blank line between them."""
+    separator = b"" if not old or old.endswith(b"\n\n") else (b"\n" if old.endswith(b"\n")
+                                                              else b"\n\n")
+    return old + separator + text.encode()
 
 
 def atomic_append(path: Path, text: str) -> bytes:
-    """Append `text` to `path` atomically; returns the old content (for a rollback)."""
+    """Append `text` to `path` atomically; returns the old content."""
     path = Path(path)
     old = path.read_bytes() if path.exists() else b""
-    separator = b"" if not old or old.endswith(b"\n\n") else (b"\n" if old.endswith(b"\n")
-                                                              else b"\n\n")
-    atomic_write(path, old + separator + text.encode())
+    atomic_write(path, appended(old, text))
     return old

@@ -290,7 +290,14 @@ def _retains(records: CoopRecords, patronage: list[PatronageRecord], chart: Memb
         if not current or current[-1].rate == 0 or record.quantity == 0:
             continue
         retain = current[-1]
-        amount = round_half_up(record.quantity * retain.rate)  # like the reserve: half a cent up
+        try:
+            amount = round_half_up(record.quantity * retain.rate)  # like the reserve: half up
+        except ArithmeticError:  # no room for the cents in Decimal's 28 digits
+            derived.errors.append(CoopError(record.source, (
+                f"the per-unit retain on this patronage, {record.quantity} {record.measure} at "
+                f"{retain.rate} {retain.currency}, has more digits than the 28 Beancount "
+                "calculates with; check the quantity and the retain"), None))
+            continue
         if amount == 0:
             continue
         year = calendar.year_of(record.date)
@@ -457,7 +464,8 @@ def _redemptions(records: CoopRecords, chart: MemberChart, as_of: datetime.date,
             continue  # not paid yet; what it will find outstanding is not known either
         if redemption.member is not None and redemption.member not in records.members:
             derived.errors.append(CoopError(redemption.source, (
-                f"coop-redemption names unknown member {redemption.member!r}"), None))
+                f"coop-redemption names unknown member {redemption.member!r}; fix 'member:' "
+                f"(members: {', '.join(sorted(records.members)) or 'none declared'})"), None))
             continue
         outstanding = equity.outstanding(redemption.date, redemption.currency, redemption.member)
         total = sum(outstanding.values(), Decimal(0))

@@ -68,9 +68,12 @@ def parse_percent(text: str) -> Decimal:
     if not text.endswith("%"):
         raise ValueError(f"{text!r} is not a percentage such as \"20%\"")
     try:
-        return Decimal(text[:-1].strip()) / 100
+        share = Decimal(text[:-1].strip()) / 100
     except InvalidOperation:
-        raise ValueError(f"{text!r} is not a percentage such as \"20%\"") from None
+        share = None
+    if share is None or not share.is_finite():  # "NaN%" parses, and cannot be compared
+        raise ValueError(f"{text!r} is not a percentage such as \"20%\"")
+    return share
 
 
 @dataclass(frozen=True)
@@ -454,7 +457,11 @@ def next_redemption(books: CoopBooks, budget: Decimal, currency: str,
                 outstanding[(equity[0], key, account)] = number
                 kinds[account] = equity[1]
     total = sum((n for n in outstanding.values() if n > 0), Decimal(0))
-    if budget <= 0 or budget != budget.quantize(Decimal("0.01")):
+    try:
+        in_cents = budget == budget.quantize(Decimal("0.01"))
+    except InvalidOperation:  # too many digits to be any amount, like 1E+999999
+        in_cents = False
+    if budget <= 0 or not in_cents:
         raise ReportError(f"a redemption budget is a positive amount in cents, not {budget}")
     if budget > total:
         raise ReportError(f"the budget {budget:,} {currency} is more than the {total:,} "

@@ -26,9 +26,10 @@ import bisect
 import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, getcontext
 
 from coop_beancount.allocation import allocate, quantum_of
+from coop_beancount.errors import too_many_digits, written
 from coop_beancount.model import Member
 
 KINDS = ("equal", "weights", "percent", "usage", "fixed")
@@ -72,7 +73,8 @@ class SplitKeys:
         if any(v.date == version.date for v in versions):
             # Which one was meant is unknowable: nothing is split by this key.
             self._ambiguous.add(version.name)
-            raise SplitError(f"split key {version.name!r} has two versions dated {version.date}")
+            raise SplitError(f"split key {version.name!r} has two versions dated {version.date}; "
+                             "date the newer one on the day it takes effect, or remove one")
         bisect.insort(versions, version, key=lambda v: v.date)
 
     def names(self) -> list[str]:
@@ -102,7 +104,7 @@ class SplitKeys:
 def parse_rule(text: str) -> SplitRule | str:
     """A rule, or the name of a key (a plain word with no ':')."""
     if not isinstance(text, str) or not text.strip():
-        raise SplitError(f"split must be a rule or a key name in quotes, not {text!r}")
+        raise SplitError(f"split must be a rule or a key name in quotes, not {written(text)}")
     text = text.strip()
     head, colon, body = text.partition(":")
     words = head.split()
@@ -172,6 +174,9 @@ def _number(text: str, rule: str) -> Decimal:
         raise SplitError(f"in split {rule!r}, {text!r} is not a number") from None
     if not number.is_finite():
         raise SplitError(f"in split {rule!r}, {text!r} is not a number")
+    problem = too_many_digits(number)
+    if problem:
+        raise SplitError(f"in split {rule!r}, {problem}")
     return number
 
 
@@ -221,6 +226,7 @@ def split_amount(
     _via: tuple[str, ...] = (),
 ) -> tuple[list[Part], str]:
     """Each member's part of `amount`, adding up to it exactly; and a label of the rule used."""
+    _exact_in_cents(amount, currency)
     label = rule if isinstance(rule, str) else rule.text
     if isinstance(rule, str):
         if rule in _via:
@@ -242,6 +248,18 @@ def split_amount(
     return [Part(key, parts[key], f"{noun} {weights[key]}{unit} of {total}{unit}",
                  weights[key] if usage else None, rule.unit if usage else None)
             for key in sorted(parts)], label
+
+
+def _exact_in_cents(amount: Decimal, currency: str) -> None:
+    """Refuse a cost whose parts could not be counted exactly in cents (or its own unit)."""
+    if amount.is_finite():
+        _, digits, exponent = amount.as_tuple()
+        quantum = quantum_of(amount).as_tuple().exponent
+        places = len(digits) + exponent - quantum  # the digits of the amount written in cents
+    if not amount.is_finite() or places > getcontext().prec:
+        raise SplitError(
+            f"the cost {amount} {currency} has more digits than the {getcontext().prec} "
+            "Beancount calculates with, so its parts could not add up to it exactly")
 
 
 _NOUNS = {"equal": "share", "weights": "weight", "percent": "percent", "usage": "usage"}
@@ -272,7 +290,8 @@ def _weights(rule: SplitRule, date: datetime.date,
 def _check_member(key: str, date: datetime.date, members: Mapping[str, Member]) -> None:
     member = members.get(key)
     if member is None:
-        raise SplitError(f"split names unknown member {key!r}")
+        raise SplitError(f"split names unknown member {key!r}; fix the key (members: "
+                         f"{', '.join(sorted(members)) or 'none declared'})")
     if not member.is_active(date):
         left = f", left {member.left}" if member.left else ""
         raise SplitError(f"split names {key!r}, who is not a member on {date} "
@@ -291,7 +310,8 @@ def _split_fixed(
     quantum = quantum_of(amount)
     for key, number in rule.items:
         _check_member(key, date, members)
-        if number != number.quantize(quantum):
+        # (Not number.quantize(quantum): a long number has no room for the cents.)
+        if number and number.normalize().as_tuple().exponent < quantum.as_tuple().exponent:
             raise SplitError(f"split {rule.text!r} gives {key} {number}, finer than the cost's "
                              f"{quantum} {currency}; round the fixed amount")
         if number < 0:

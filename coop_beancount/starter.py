@@ -2,7 +2,10 @@
 refuses a commit whose books do not check clean.
 
 The books are assembled in a temporary folder beside the target and renamed
-into place, so an interrupted init leaves nothing half-made.
+into place, so an interrupted init leaves nothing half-made: the target does
+not exist (an empty one given is gone only if killed in the instant between
+removing it and the rename), and at most a hidden `.DIR.<random>` folder is
+left beside it, safe to delete.
 """
 
 from __future__ import annotations

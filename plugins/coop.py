@@ -36,7 +36,7 @@ from beancount.core import data
 from beancount.core.amount import Amount
 
 from coop_beancount.accounts import MemberChart
-from coop_beancount.config import ConfigError, parse_config
+from coop_beancount.config import ConfigError, PluginConfig, parse_config
 from coop_beancount.directives import read_records
 from coop_beancount.dues import dues_charges, schedule_problems
 from coop_beancount.errors import CoopError
@@ -81,7 +81,18 @@ def coop(
         config = parse_config(config_str)
     except ConfigError as exc:
         return entries, [CoopError(_plugin_source(options_map), str(exc), None)]
+    try:
+        return _derive(entries, options_map, config)
+    except ArithmeticError as exc:
+        # Figures past Decimal's 28 digits that no check caught: an error, never a crash.
+        return entries, [CoopError(_plugin_source(options_map), (
+            f"the coop plugin cannot calculate with a number this large ({type(exc).__name__});"
+            " look for an amount or quantity with more than about 20 digits in the co-op's "
+            "directives and postings, and write it with fewer digits"), None)]
 
+
+def _derive(entries: list[data.Directive], options_map: dict[str, Any], config: PluginConfig,
+            ) -> tuple[list[data.Directive], list[CoopError]]:
     chart = MemberChart.from_options(options_map)
     entries = list(entries)
     scan = _scan(entries, chart, config.fiscal_year)
@@ -326,7 +337,9 @@ def _check_work(records: CoopRecords) -> list[CoopError]:
         member = records.members.get(record.member)
         if member is None:
             errors.append(CoopError(record.source, (
-                f"hours recorded for unknown member {record.member!r}"), None))
+                f"hours recorded for unknown member {record.member!r}; declare them with "
+                f"coop-member or fix the key (members: "
+                f"{', '.join(sorted(records.members)) or 'none declared'})"), None))
         elif not member.is_active(record.date):
             errors.append(CoopError(record.source, (
                 f"hours recorded for {record.member!r} on {record.date}, when they were not a "

@@ -18,6 +18,9 @@ from hypothesis import settings
 
 # No example database on disk: tests leave no files behind.
 settings.register_profile("coop", database=None, deadline=None)
+# More examples, and bigger generated books in tests/test_property_books.py; for
+# benchmarks/bench_properties.py or `pytest --hypothesis-profile=coop-large`.
+settings.register_profile("coop-large", parent=settings.get_profile("coop"), max_examples=400)
 settings.load_profile("coop")
 
 PLUGIN = "plugin \"coop_beancount.plugins.coop\" \"{'as_of': '2025-12-31'}\"\n"

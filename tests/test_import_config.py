@@ -204,8 +204,8 @@ def test_wrong_values_and_types(tmp_path, text, expected):
     ("references: [{patern: 'x'}]", "matching.references[1].patern: unknown key"),
     ("references: [{to: dues}]", "matching.references[1].pattern: is missing"),
     ("accounts: {0042117734: Chloe}",
-     "matching.accounts.8953820: put each account number in quotes: YAML read this one as "
-     "the number 8953820"),
+     "matching.accounts: put each account number in quotes: YAML read the one for 'Chloe' "
+     "as the number 8953820"),
     ("names: {'A SOUZA': 12}", "matching.names.A SOUZA: 12 is not a member key"),
     ("unknown_inflow: unknown", "matching.unknown_inflow: 'unknown' is not an account name"),
     ("inflow: fees", "matching.inflow: 'fees' is not dues"),

@@ -85,3 +85,68 @@ def test_hook_rejects_broken_books_and_accepts_good_ones(tmp_path):
     accepted = git(target, "commit", "-m", "Dora joins")
     assert accepted.returncode == 0, accepted.stderr
     assert git(target, "rev-list", "--count", "HEAD").stdout.strip() == "2"
+
+
+@pytest.fixture
+def committed(tmp_path):
+    """New books with their first commit."""
+    target = tmp_path / "books"
+    init_books(target)
+    git(target, "add", ".")
+    first = git(target, "commit", "-m", "New books")
+    assert first.returncode == 0, first.stderr
+    return target
+
+
+def commits(repo):
+    return int(git(repo, "rev-list", "--count", "HEAD").stdout)
+
+
+def test_hook_refuses_a_new_years_file_that_is_not_staged(committed):
+    # The new year is included from main.beancount, but the file itself is only in the
+    # working tree: the books as committed would not load.
+    main_file = committed / "main.beancount"
+    main_file.write_text(main_file.read_text() + 'include "2027.beancount"\n')
+    (committed / "2027.beancount").write_text("; 2027\n")
+    git(committed, "add", "main.beancount")
+    refused = git(committed, "commit", "-m", "Start 2027")
+    assert refused.returncode != 0
+    assert 'File glob "2027.beancount" does not match any files' in refused.stderr
+    assert "commit refused" in refused.stderr
+    git(committed, "add", "2027.beancount")
+    accepted = git(committed, "commit", "-m", "Start 2027")
+    assert accepted.returncode == 0, accepted.stderr
+    assert commits(committed) == 2
+
+
+def test_hook_refuses_removing_a_file_the_books_include(committed):
+    git(committed, "rm", "--quiet", "accounts.beancount")
+    refused = git(committed, "commit", "-m", "Tidy up")
+    assert refused.returncode != 0
+    assert "commit refused" in refused.stderr
+    assert commits(committed) == 1
+
+
+def test_hook_judges_what_is_committed_not_the_working_tree(committed):
+    # Broken books in the working tree do not block committing an unrelated file...
+    members = committed / "members.beancount"
+    good = members.read_text()
+    members.write_text(good + '\n2026-03-01 custom "coop-hours" "Nobody" 2 "shift"\n')
+    (committed / "NOTES.md").write_text("Board meeting on Friday.\n")
+    git(committed, "add", "NOTES.md")
+    accepted = git(committed, "commit", "-m", "Notes")
+    assert accepted.returncode == 0, accepted.stderr
+    # ...but books broken in the index block every commit until they are fixed, even one
+    # of an unrelated file (here the broken file was committed past the hook).
+    git(committed, "add", "members.beancount")
+    assert git(committed, "commit", "--no-verify", "-m", "Broken on purpose").returncode == 0
+    (committed / "NOTES.md").write_text("Board meeting moved to Monday.\n")
+    git(committed, "add", "NOTES.md")
+    refused = git(committed, "commit", "-m", "Notes")
+    assert refused.returncode != 0
+    assert "hours recorded for unknown member 'Nobody'" in refused.stderr
+    members.write_text(good)
+    git(committed, "add", "members.beancount", "NOTES.md")
+    fixed = git(committed, "commit", "-m", "Fix the hours, move the meeting")
+    assert fixed.returncode == 0, fixed.stderr
+    assert commits(committed) == 4

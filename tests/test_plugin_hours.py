@@ -78,7 +78,7 @@ def test_hours_given_as_a_string_is_an_error(load):
     2025-03-02 custom "coop-hours" "Alice" "three" "shift"
     """
     _, errors, _ = load(text)
-    assert_one_error_at(errors, text, '"coop-hours"', "value 2", "a number", "'three'")
+    assert_one_error_at(errors, text, '"coop-hours"', "value 2", "a number", '"three"')
 
 
 def test_hours_missing_the_number_is_an_error(load):

@@ -207,7 +207,7 @@ def test_member_with_extra_values_is_an_error(load):
     2025-01-05 custom "coop-member" "Alice" "Alice Smith" "extra"
     """
     _, errors, _ = load(text)
-    assert_one_error_at(errors, text, '"coop-member"', "at most 2 values", "'extra'")
+    assert_one_error_at(errors, text, '"coop-member"', "at most 2 values", '"extra"')
 
 
 def test_member_with_no_values_at_all_is_a_clean_error(load):

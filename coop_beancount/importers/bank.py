@@ -284,7 +284,8 @@ class BankImporter(beangulp.Importer):
         cell = labels.cell
         text = cell(row, "date")
         if not text:
-            raise ImportFileError(filepath, number, f"{labels.fields['date']!r} is empty")
+            raise ImportFileError(filepath, number, (
+                f"{labels.fields['date']!r} is empty: every row needs a date"))
         date = dates.get(text)
         if date is None:
             date = dates[text] = parse_date(text, self.csv, filepath, number,
@@ -313,7 +314,8 @@ class BankImporter(beangulp.Importer):
 
         if fields["amount"] is not None:
             if not labels.cell(row, "amount"):
-                raise ImportFileError(filepath, number, f"{fields['amount']!r} is empty")
+                raise ImportFileError(filepath, number, (
+                    f"{fields['amount']!r} is empty: every row needs an amount"))
             amount = value("amount")
             if fields["sign"] is not None:
                 mark = labels.cell(row, "sign").upper()
@@ -324,7 +326,8 @@ class BankImporter(beangulp.Importer):
                 raise ImportFileError(filepath, number, (
                     f"{fields['sign']!r} is {mark!r}, neither a debit "
                     f"({', '.join(sorted(self.debit_marks))}) nor a credit "
-                    f"({', '.join(sorted(self.credit_marks))})"))
+                    f"({', '.join(sorted(self.credit_marks))}); if the bank writes it, add it "
+                    "to sign_values: in the import configuration"))
             return -amount if self.positive == "outflow" else amount
         debit = labels.cell(row, "debit")
         credit = labels.cell(row, "credit")

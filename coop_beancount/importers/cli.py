@@ -12,9 +12,9 @@ are skipped; a file named on the command line must be recognised).
 Why these commands and not beangulp's `Ingest` group mounted as is: its importers are fixed
 when the group is built, but ours come from a configuration found next to BOOKS; its extract
 overwrites an output file, while ours appends to a file of the books only when they check
-clean before and after (and puts the file back otherwise); it prints every problem as a
-trapped exception, while a bookkeeper needs file, row and a fix. The pieces are beangulp's:
-`extract.extract_from_file`, each importer's `deduplicate` and `sort`,
+clean before and with the new entries (checked before anything is written); it prints
+every problem as a trapped exception, while a bookkeeper needs file, row and a fix. The
+pieces are beangulp's: `extract.extract_from_file`, each importer's `deduplicate` and `sort`,
 `extract.sort_extracted_entries`, `archive.filepath` and `archive.move`; so the same
 importers behave the same here, in beangulp scripts and in Fava's import page.
 """
@@ -350,7 +350,7 @@ _UNKNOWN_ACCOUNT = re.compile(r"unknown account '([^']+)'")
 
 
 def _append_checked(loaded: Loaded, target: Path, text: str) -> None:
-    """Append `text` to `target` atomically; put the file back if the books then fail."""
+    """Append `text` to `target` atomically, only if the books then check clean."""
     click.echo(f"Checking {loaded.path} ...", err=True)
     try:
         errors = append_checked(loaded, target, text)

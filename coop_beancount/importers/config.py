@@ -319,9 +319,11 @@ def _lookup(section: _Section | None, normalize: Callable[[str], str],
     found = {}
     for text, key in section.value.items():
         if not isinstance(text, str):
-            section.fail(str(text), (
-                f"put each {what} in quotes: YAML read this one as the number {text!r} "
-                "(unquoted digits are numbers to YAML, leading zeros dropped or read as octal)"))
+            # Not at the key path of the number YAML made of it: that is not in the file.
+            section.fail(None, (
+                f"put each {what} in quotes: YAML read the one for {key!r} as the number "
+                f"{text!r} (unquoted digits are numbers to YAML, leading zeros dropped or read "
+                "as octal)"))
         found[normalize(text)] = section.member_key(text, key)
     return found
 
@@ -494,7 +496,7 @@ def parse_config(path: str | Path, document: Any) -> ImportConfig:
         if importer.name in names:
             raise ImportConfigError(shown, f"importers[{i}].name", (
                 f"{importer.name!r} is also the name of importers[{names[importer.name]}]; "
-                "give each importer its own name:"))
+                "give each importer its own name"))
         names[importer.name] = i
         importers.append(importer)
     return ImportConfig(path=Path(path), importers=importers)
@@ -509,6 +511,10 @@ def load_config(path: str | Path) -> ImportConfig:
         raise ImportConfigError(path, None, f"cannot be read: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise ImportConfigError(path, None, "is not UTF-8 text") from None
+    except RecursionError:
+        raise ImportConfigError(path, None, (
+            "is not valid YAML that can be read: its brackets or indentation nest too deeply"
+        )) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None

@@ -15,6 +15,7 @@ file through `read_rows`, so every one of them reports a bad row the same way:
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime
 import fnmatch
@@ -22,9 +23,11 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from coop_beancount.errors import too_many_digits
 
 
 class ImportFileError(ValueError):
@@ -84,18 +87,25 @@ def read_rows(path: str | Path, fmt: CsvFormat, required: tuple[str, ...] = ()) 
     `required` columns, or a row whose number of cells differs from the header's.
     """
     try:
-        with open(path, encoding=fmt.encoding, newline="") as handle:
-            lines = handle.read().splitlines(keepends=True)
-    except UnicodeDecodeError as exc:
-        raise ImportFileError(path, None, (
-            f"is not {fmt.encoding} text (byte {exc.start}); set csv: encoding: in the import "
-            "configuration (for example latin-1)")) from None
+        with open(path, "rb") as handle:
+            raw = handle.read()
     except OSError as exc:
         raise ImportFileError(path, None, f"cannot be read: {exc.strerror}") from None
+    try:
+        lines = raw.decode(fmt.encoding).splitlines(keepends=True)
+    except UnicodeDecodeError as exc:
+        shown = "UTF-8" if codecs.lookup(fmt.encoding).name.startswith("utf-8") else fmt.encoding
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ImportFileError(path, None, (
+            f"is not {shown} text (the first bad byte is on line {line}); set csv: encoding: "
+            "in the import configuration (for example latin-1)")) from None
     body = lines[fmt.skip_lines:]
     reader = csv.reader(body, delimiter=fmt.delimiter)
-    header = next(reader, None)
     first = fmt.skip_lines + 1
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise _not_csv(path, first, exc) from None
     if header is None or not any(cell.strip() for cell in header):
         raise ImportFileError(path, None, (
             "is empty: no header line" + (f" after skipping {fmt.skip_lines} lines"
@@ -107,16 +117,27 @@ def read_rows(path: str | Path, fmt: CsvFormat, required: tuple[str, ...] = ()) 
             f"the header has no column {', '.join(repr(m) for m in missing)}; it has "
             f"{', '.join(repr(n) for n in names)} (check the column names and the delimiter "
             f"{fmt.delimiter!r} in the import configuration)"))
-    try:
-        yield from _data_rows(path, fmt, reader, names, first)
-    except csv.Error as exc:
-        raise ImportFileError(path, None, f"is not CSV as configured: {exc}") from None
+    yield from _data_rows(path, fmt, reader, names, first)
+
+
+def _not_csv(path: str | Path, row: int, error: csv.Error) -> ImportFileError:
+    hint = ""
+    if "field limit" in str(error):
+        hint = "; a quote (\") opened in a cell and never closed?"
+    return ImportFileError(path, row, f"is not CSV as configured: {error}{hint}")
 
 
 def _data_rows(path: str | Path, fmt: CsvFormat, reader: Any, names: list[str],
                first: int) -> Iterator[Row]:
-    for offset, cells in enumerate(reader, start=1):
-        number = first + offset
+    number = first
+    while True:
+        number += 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise _not_csv(path, number, exc) from None
         if not any(cell.strip() for cell in cells):
             continue  # blank lines at the end of an export
         if len(cells) != len(names):
@@ -151,29 +172,43 @@ def mismatch(path: str | Path, fmt: CsvFormat, named: tuple[str, ...],
 
 
 _SPACES = re.compile(r"\s+")
+_DIGITS = re.compile(r"[0-9]*")
 
 
 def parse_number(text: str, fmt: CsvFormat, path: str | Path, row: int, column: str) -> Decimal:
-    """'1.234,56' with decimal ',' is 1234.56; '(12.00)' and '12.00-' are negative."""
+    """'1.234,56' with decimal ',' is 1234.56; '(12.00)' and '12.00-' are negative.
+
+    Only digits, the two separators and a sign are read: '1E+30' or 'NaN' is no amount a
+    bank writes. Thousands groups must be whole ('1.5' with thousands '.' is refused, not
+    read as 15) so that a statement in another number format is refused rather than
+    misread; the last group has 3 digits, earlier ones 2 or 3 (Indian lakhs: 1,00,000).
+    """
     raw = _SPACES.sub("", text)
     negative = False
     if raw.startswith("(") and raw.endswith(")"):
         negative, raw = True, raw[1:-1]
     if raw.endswith("-"):
         negative, raw = True, raw[:-1]
-    if fmt.thousands:
-        raw = raw.replace(fmt.thousands, "")
-    if fmt.decimal != ".":
-        raw = raw.replace(fmt.decimal, ".")
-    try:
-        number = Decimal(raw)
-    except InvalidOperation:
-        number = None
-    if number is None or not number.is_finite() or not raw:
+    sign = raw[:1] if raw[:1] in ("+", "-") else ""
+    whole, _, fraction = raw[len(sign):].partition(fmt.decimal)
+    groups = whole.split(fmt.thousands) if fmt.thousands else [whole]
+    if not _whole_groups(groups, fraction) or not _DIGITS.fullmatch(fraction):
         raise ImportFileError(path, row, (
             f"{column!r} is {text!r}, not a number written with decimal {fmt.decimal!r} and "
             f"thousands {fmt.thousands!r}"))
+    number = Decimal(sign + "".join(groups) + (f".{fraction}" if fraction else ""))
+    problem = too_many_digits(number)
+    if problem:
+        raise ImportFileError(path, row, f"{column!r}: {problem}")
     return -number if negative else number
+
+
+def _whole_groups(groups: list[str], fraction: str) -> bool:
+    """Whether the digits before the decimal separator are well grouped ('.50' has none)."""
+    if len(groups) == 1:
+        return bool(_DIGITS.fullmatch(groups[0])) and (groups[0] != "" or fraction != "")
+    return (all(g and _DIGITS.fullmatch(g) for g in groups) and len(groups[0]) <= 3
+            and len(groups[-1]) == 3 and all(len(g) in (2, 3) for g in groups[1:-1]))
 
 
 def parse_date(text: str, fmt: CsvFormat, path: str | Path, row: int,
