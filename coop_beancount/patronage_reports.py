@@ -388,7 +388,7 @@ def outstanding_equity(books: CoopBooks, as_of: datetime.date | None = None,
     figures: dict[tuple[str, str], dict[str, Money]] = defaultdict(
         lambda: {QUALIFIED: {}, NON_QUALIFIED_KIND: {}, RETAIN: {}})
     for key in sorted(books.postings):
-        for account, money in books.balances(key, as_of).items():
+        for account, money in books.retained_balances(key, as_of).items():
             equity = books.chart.retained_equity(account)
             if equity is None:
                 continue
@@ -450,7 +450,7 @@ def next_redemption(books: CoopBooks, budget: Decimal, currency: str,
     outstanding: dict[EquityKey, Decimal] = {}
     kinds: dict[str, str] = {}
     for key in sorted(books.postings):
-        for account, money in books.balances(key, as_of).items():
+        for account, money in books.retained_balances(key, as_of).items():
             equity = books.chart.retained_equity(account)
             number = -money.get(currency, Decimal(0))
             if equity is not None and number:

@@ -17,7 +17,8 @@ the split's key: a named key (`health-plan`) or the kind of an inline rule
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -31,6 +32,7 @@ from coop_beancount.reports import CoopBooks, Money, add, cleaned
 SPLIT_META = "coop-split"
 #: Who paid a cost that no member paid out of pocket.
 THE_COOP = "co-op"
+ZERO = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -66,25 +68,33 @@ def key_of(rule: str) -> str:
 def shared_costs(books: CoopBooks) -> list[SharedCost]:
     """Every split cost in the books, in date order."""
     chart = books.chart
-    seen: set[int] = set()
-    entries = []
-    for postings in books.postings.values():
-        for posting in postings:
-            if posting.meta and SPLIT_META in posting.meta and id(posting.entry) not in seen:
-                seen.add(id(posting.entry))
-                entries.append(posting.entry)
+    # Split transactions have some 25 postings each, to a few thousand accounts: each
+    # account's member key is worked out once.
+    member_key = functools.cache(chart.member_key)
+    members = books.records.members
+    # The transactions with a member's part of a split (a posting with the plugin's
+    # SPLIT_META to a member's account): walking the entries stops at a split's first
+    # part, where walking the members' postings would meet every part.
+    entries = [entry for entry in books.entries if isinstance(entry, data.Transaction)
+               and any(p.meta and SPLIT_META in p.meta and member_key(p.account) in members
+                       for p in entry.postings)]
     entries.sort(key=data.entry_sortkey)
+
+    @functools.cache
+    def payer(account: str) -> str | None:
+        key = member_key(account)
+        return key if key is not None and account == chart.payable(key) else None
+
     costs = []
     for entry in entries:
         payers = tuple(sorted({
             key for p in entry.postings
-            if (key := chart.member_key(p.account)) is not None
-            and p.account == chart.payable(key) and not (p.meta and SPLIT_META in p.meta)}))
-        costs.extend(_entry_costs(entry, books, payers or (THE_COOP,)))
+            if (key := payer(p.account)) is not None and not (p.meta and SPLIT_META in p.meta)}))
+        costs.extend(_entry_costs(entry, member_key, payers or (THE_COOP,)))
     return costs
 
 
-def _entry_costs(entry: data.Transaction, books: CoopBooks,
+def _entry_costs(entry: data.Transaction, member_key: Callable[[str], str | None],
                  paid_by: tuple[str, ...]) -> Iterable[SharedCost]:
     # The plugin appends each split's member parts, then its recovery credit.
     parts: dict[str, Decimal] = {}
@@ -93,7 +103,7 @@ def _entry_costs(entry: data.Transaction, books: CoopBooks,
         meta = posting.meta
         if not meta or SPLIT_META not in meta:
             continue
-        member = books.chart.member_key(posting.account)
+        member = member_key(posting.account)
         if member is not None and "coop-basis" in meta:
             parts[member] = parts.get(member, Decimal(0)) + posting.units.number
             continue
@@ -129,9 +139,15 @@ def by_key_and_period(
         if group is None:
             group = groups[(cost.key, period)] = SharedCostPeriod(cost.key, period)
         group.costs += 1
-        add(group.total, cost.currency, cost.total)
-        for member, number in cost.parts.items():
-            add(group.parts.setdefault(member, {}), cost.currency, number)
+        currency = cost.currency
+        add(group.total, currency, cost.total)
+        parts = group.parts
+        for member, number in cost.parts.items():  # add(), inlined: a million parts
+            money = parts.get(member)
+            if money is None:
+                parts[member] = {currency: number}
+            else:
+                money[currency] = money.get(currency, ZERO) + number
         # Members who paid one cost between them are listed together ("Ana + Ben").
         payer = " + ".join(cost.paid_by)
         add(group.paid_by.setdefault(payer, {}), cost.currency, cost.total)

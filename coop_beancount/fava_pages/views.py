@@ -12,10 +12,13 @@ and the command never disagree.
 from __future__ import annotations
 
 import datetime
+import functools
+import threading
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from coop_beancount.output import money_text
 from coop_beancount.patronage import fiscal_label, percent
@@ -46,6 +49,38 @@ FREQUENCIES = ("weekly", "monthly", "quarterly", "yearly")
 
 class PageNotFound(LookupError):
     """A member, year or other thing named in the URL that the books do not have."""
+
+
+#: How many pages' data (page and arguments: a member, a time filter, ...) each load of
+#: the books keeps, the latest used; Fava keeps 16 filtered views of a load.
+PAGES_KEPT = 32
+_MEMOS_LOCK = threading.Lock()
+Page = TypeVar("Page")
+
+
+def once_per_load(build: Callable[..., Page]) -> Callable[..., Page]:
+    """A page's data, worked out once per load of the books for the same arguments.
+
+    On large books a page takes seconds to work out, and Fava asks again for every view
+    of it; the books do not change within a load (a change to a file is a new load, with
+    new CoopBooks). Templates only read the data, so it can be shared."""
+
+    @functools.wraps(build)
+    def page(books: CoopBooks, *args: Any) -> Page:
+        key = (build.__name__, args)
+        memos = books.memos
+        with _MEMOS_LOCK:
+            if key in memos:
+                memos[key] = memos.pop(key)  # now the latest used
+                return memos[key]
+        data = build(books, *args)
+        with _MEMOS_LOCK:
+            memos[key] = data
+            while len(memos) > PAGES_KEPT:
+                del memos[next(iter(memos))]
+        return data
+
+    return page
 
 
 def table(columns: list[tuple[str, str]], rows: list[list[Any]]) -> dict[str, Any]:
@@ -130,6 +165,7 @@ MEMBER_MONEY = [("shares_subscribed", "Shares subscribed"), ("shares_paid", "Sha
                 ("allocated", "Allocated equity")]
 
 
+@once_per_load
 def members_page(books: CoopBooks, as_of: datetime.date | None) -> dict[str, Any]:
     rows = member_rows(books, as_of)
     lines = [MemberLine(row.key, row.name, row.status, row.joined, row.left,
@@ -153,6 +189,7 @@ def _sort_number(money: Money) -> Decimal:
 
 # -- A member's page ----------------------------------------------------------------------
 
+@once_per_load
 def member_page(books: CoopBooks, key: str, start: datetime.date | None,
                 end: datetime.date | None) -> dict[str, Any]:
     member = books.member(key)
@@ -201,6 +238,7 @@ def member_page(books: CoopBooks, key: str, start: datetime.date | None,
 
 # -- Shared costs -------------------------------------------------------------------------
 
+@once_per_load
 def shared_costs_page(books: CoopBooks, period: str, start: datetime.date | None,
                       end: datetime.date | None) -> dict[str, Any]:
     groups = by_key_and_period(shared_costs(books), period, start, end)
@@ -262,6 +300,7 @@ class PatronageYear:
     pools: list[dict[str, Any]] = field(default_factory=list)
 
 
+@once_per_load
 def patronage_page(books: CoopBooks, year: int | None) -> dict[str, Any]:
     pools = booked_pools(books.entries, books.chart)
     years = sorted({pool.year for pool in pools}, reverse=True)
@@ -307,6 +346,7 @@ def _pool_view(pool: BookedPool, calendar: Any, names: dict[str, str]) -> dict[s
 
 # -- Equity -------------------------------------------------------------------------------
 
+@once_per_load
 def equity_page(books: CoopBooks, as_of: datetime.date | None, budget_text: str | None,
                 default_budget: Decimal | None) -> dict[str, Any]:
     columns = [("Qualified", MONEY), ("Non-qualified", MONEY), ("Retains", MONEY),
