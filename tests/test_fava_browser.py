@@ -487,12 +487,18 @@ def test_shared_costs_page(tab: Tab, fava: Fava, example: str) -> None:
 
     parts = cli("shared-costs", books, "--per", "member")
     keys = sorted({r["key"] for r in parts})
-    shown = {key: tables_under(sections, key)[0].rows for key in keys}
-    assert sum(len(rows) for rows in shown.values()) == len(parts)
-    for key, rows in shown.items():
-        mine = [r for r in parts if r["key"] == key]
-        assert [[row[0], row[1], row[2], cell_money(row[3])] for row in rows] == [
-            [r["period"], r["member"], r["name"], money(r["part"])] for r in mine]
+    # One row per member, a column per key: the CLI's parts added up over the periods.
+    [table] = tables_under(sections, "Each member's part")
+    wanted: dict[str, dict[str, Decimal]] = {}
+    for r in parts:
+        for currency, number in money(r["part"]).items():
+            cell = wanted.setdefault(f"{r['member']}|{r['key']}", {})
+            cell[currency] = cell.get(currency, Decimal(0)) + number
+    members = sorted({r["member"] for r in parts})
+    assert [row[0] for row in table.rows] == members
+    for row in table.rows:
+        assert [cell_money(cell) for cell in row[2:2 + len(keys)]] == [
+            wanted.get(f"{row[0]}|{key}", {}) for key in keys]
 
     units = sorted({key.split(" ", 1)[1] for key in keys if key.startswith("usage ")})
     assert [s.text for s in sections if s.text.startswith("Cost per unit")] == [

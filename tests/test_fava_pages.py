@@ -430,14 +430,22 @@ def check_shared_costs(page: Page, totals: list[dict[str, Any]],
         assert [key, period, costs, paid_by] == [want["key"], want["period"], want["costs"],
                                                   want["paid_by"]]
         assert money(total) == money(want["total"])
-    by_key = defaultdict(list)
+    # One row per member, a column per key (then the total): the CLI's per-period parts
+    # added up over the time shown.
+    keys = sorted({want["key"] for want in parts})
+    wanted: dict[str, dict[str, dict[str, Decimal]]] = defaultdict(lambda: defaultdict(dict))
+    names = {}
     for want in parts:
-        by_key[want["key"]].append(want)
-    for key, wanted in by_key.items():
-        shown = rows(page.query_table(h3="Each member's part", h4=key))
-        assert [[r[0], r[1], r[2], money(r[3])] for r in shown] == [
-            [w["period"], w["member"], w["name"], money(w["part"])] for w in wanted]
-    assert len(page.query_tables(h3="Each member's part")) == len(by_key)
+        names[want["member"]] = want["name"]
+        for column in (want["key"], "Total"):
+            for currency, number in money(want["part"]).items():
+                cell = wanted[want["member"]][column]
+                cell[currency] = cell.get(currency, Decimal(0)) + number
+    table = page.query_table(h3="Each member's part")
+    assert [c["name"] for c in table["types"]] == ["Member", "Name", *keys, "Total"]
+    assert [[r[0], r[1], *map(money, r[2:])] for r in rows(table)] == [
+        [member, names[member], *[dict(wanted[member].get(k, {})) for k in (*keys, "Total")]]
+        for member in sorted(wanted)]
 
 
 def test_cost_per_quart_matches_coop_costs(fava):

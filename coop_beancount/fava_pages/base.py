@@ -33,15 +33,10 @@ class _Loaded:
         self.entries = entries
         self.options = options
         self.settings = settings
-        self._books: CoopBooks | None = None
-
-    @property
-    def books(self) -> CoopBooks:
-        # Built on the first page view after a load, not at load: Fava reloads on every
-        # change to the files, and most reloads are not followed by a co-op page.
-        if self._books is None:
-            self._books = CoopBooks.from_entries(self.entries, self.options)
-        return self._books
+        # Built with the load, like Fava's own modules build their indexes: a page then
+        # only reads it, and the first view after a change is as quick as the others.
+        # (About a tenth of the plugin's own time on the same books.)
+        self.books = CoopBooks.from_entries(entries, options)
 
 
 class _Loads:

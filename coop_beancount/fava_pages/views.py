@@ -244,19 +244,26 @@ def shared_costs_page(books: CoopBooks, period: str, start: datetime.date | None
     groups = by_key_and_period(shared_costs(books), period, start, end)
     names = {key: m.name for key, m in books.records.members.items()}
     totals, parts = shared_cost_rows(groups, names)
-    by_key: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in parts:
-        by_key[row["key"]].append(row)
     summary = table([("Key", STR), ("Period", STR), ("Costs", INT), ("Total", MONEY),
                      ("Paid by", STR)],
                     [[r["key"], r["period"], r["costs"], r["total"], r["paid_by"]]
                      for r in totals])
-    member_parts = {key: table([("Period", STR), ("Member", STR), ("Name", STR),
-                                ("Part", MONEY)],
-                               [[r["period"], r["member"], r["name"], r["part"]] for r in rows])
-                    for key, rows in sorted(by_key.items())}
+    # Each member's part of each key over the time shown: one row per member, so the page
+    # stays the size of the membership however many periods it covers. Fava's time filter
+    # (the period links) narrows it to one period.
+    keys = sorted({row["key"] for row in parts})
+    by_member: dict[str, dict[str, Money]] = defaultdict(dict)
+    for row in parts:
+        for currency, number in row["part"].items():
+            add(by_member[row["member"]].setdefault(row["key"], {}), currency, number)
+            add(by_member[row["member"]].setdefault("", {}), currency, number)
+    member_parts = table(
+        [("Member", STR), ("Name", STR), *[(key, MONEY) for key in keys], ("Total", MONEY)],
+        [[member, names.get(member, ""), *[figures.get(key, {}) for key in keys],
+          figures.get("", {})] for member, figures in sorted(by_member.items())])
     usage = [_usage(books, unit, period, start, end) for unit in usage_units(books)]
     return {"summary": summary, "member_parts": member_parts, "period": period,
+            "periods": sorted({r["period"] for r in totals}),
             "usage": [u for u in usage if u is not None], "has_costs": bool(groups)}
 
 
@@ -324,11 +331,11 @@ def _pool_view(pool: BookedPool, calendar: Any, names: dict[str, str]) -> dict[s
     figures = table(
         [("Pool", STR), ("Measure", STR), ("Paid", DATE), ("Patronage margin", MONEY),
          ("Non-patronage margin", MONEY), ("Reserve %", STR), ("Reserve", MONEY),
-         ("Pool amount", MONEY), ("Patronage", DECIMAL), ("Rate per unit", DECIMAL),
+         ("Pool amount", MONEY), ("Patronage", DECIMAL), ("Rate per unit", STR),
          ("Cash %", STR), ("Notices", STR)],
         [[pool.pool, pool.measure, pool.paid, {money: result.margin},
           {money: pool.non_patronage}, percent(pool.reserve_share), {money: result.reserve},
-          {money: result.pool}, result.total_patronage, pool.rate, percent(pool.cash_share),
+          {money: result.pool}, result.total_patronage, str(pool.rate), percent(pool.cash_share),
           pool.notice]])
     checks = check_rows([pool], calendar)
     members = [{"key": d.member, "name": names.get(d.member, ""), "patronage": d.patronage,
