@@ -22,11 +22,9 @@ importers behave the same here, in beangulp scripts and in Fava's import page.
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import re
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +42,7 @@ from coop_beancount.importers.csvformat import BadRows, ImportFileError
 from coop_beancount.importers.dedupe import DUPLICATE, DUPLICATE_OF
 from coop_beancount.importers.records import RosterImporter
 from coop_beancount.output import table
+from coop_beancount.reports import collector_paused
 
 CONFIG_NAME = "import.yaml"
 #: Past this many entries, writing them out shows a progress bar.
@@ -226,17 +225,6 @@ def _is_bad_rows(error: ImportFileError) -> bool:
     return isinstance(error, BadRows)
 
 
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _extract_documents(documents: list[Document], existing: list[Any],
                        ) -> list[ImportFileError]:
     """Extract every document; returns the files that could not be read at all."""
@@ -404,7 +392,7 @@ def extract(books: Path, docs: tuple[Path, ...], target: Path | None, dry_run: b
     # The loaded books are hundreds of thousands of long-lived objects that hold no
     # garbage cycles; the collector's full passes over them would nearly double the time of
     # a large import, and free nothing.
-    with _collector_paused():
+    with collector_paused():
         _extract(books, docs, target, dry_run, skip_bad_rows, config)
 
 
