@@ -61,6 +61,9 @@ class MemberPosting(NamedTuple):
     number: Decimal
     currency: str
     meta: dict[str, Any] | None = None
+    #: A member's part of a cost split by usage: its unit (the plugin's `coop-unit`), read
+    #: once here: the usage reports would otherwise look into every posting's metadata.
+    unit: str | None = None
 
 
 @dataclass
@@ -109,9 +112,10 @@ class CoopBooks:
                 if found is None:
                     continue
                 key, share_class = found
-                units = posting.units
+                units, meta = posting.units, posting.meta
                 postings[key].append(MemberPosting(entry, account, units.number,
-                                                   units.currency, posting.meta))
+                                                   units.currency, meta,
+                                                   meta.get("coop-unit") if meta else None))
                 if share_class is not None:
                     payments.append(SharePayment(entry.date, key, share_class,
                                                  -units.number, units.currency, entry.meta))
@@ -136,7 +140,7 @@ class CoopBooks:
         result: dict[str, Money] = defaultdict(dict)
         zero = Decimal(0)
         # Unpacked, and add() inlined: large books have a million postings.
-        for entry, account, number, currency, _ in self.postings.get(key, ()):
+        for entry, account, number, currency, *_ in self.postings.get(key, ()):
             if until is not None and entry.date > until:
                 continue
             money = result[account]
@@ -418,17 +422,25 @@ def usage_costs(
     by_period: dict[str, UsageRow] = {}
     by_member: dict[str, UsageRow] = {}
     counted: set[tuple[str, datetime.date]] = set()
+    periods: dict[datetime.date, str] = {}
     for key, postings in books.postings.items():
         for posting in postings:
-            meta = posting.meta
-            if not meta or meta.get("coop-unit") != unit:
+            if posting.unit != unit:
                 continue
+            meta = posting.meta
             date = posting.entry.date
             if (start is not None and date < start) or (end is not None and date > end):
                 continue
-            period = calendar_period(date, frequency)
-            rows = (by_period.setdefault(period, UsageRow(period)),
-                    by_member.setdefault(key, UsageRow(key)))
+            # Looked up, not made for every posting: large books have 100,000s of them.
+            period = periods.get(date)
+            if period is None:
+                period = periods[date] = calendar_period(date, frequency)
+            period_row, member_row = by_period.get(period), by_member.get(key)
+            if period_row is None:
+                period_row = by_period[period] = UsageRow(period)
+            if member_row is None:
+                member_row = by_member[key] = UsageRow(key)
+            rows = (period_row, member_row)
             for row in rows:
                 add(row.cost, posting.currency, posting.number)
             # Several costs of one day split by the same usage (milk, culture and

@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from beancount.core import data
+from beancount.core.amount import Amount
 
 from coop_beancount.output import money_text
 from coop_beancount.periods import calendar_period
@@ -87,30 +88,36 @@ def shared_costs(books: CoopBooks) -> list[SharedCost]:
 
     costs = []
     for entry in entries:
-        payers = tuple(sorted({
-            key for p in entry.postings
-            if (key := payer(p.account)) is not None and not (p.meta and SPLIT_META in p.meta)}))
-        costs.extend(_entry_costs(entry, member_key, payers or (THE_COOP,)))
+        costs.extend(_entry_costs(entry, member_key, payer))
     return costs
 
 
 def _entry_costs(entry: data.Transaction, member_key: Callable[[str], str | None],
-                 paid_by: tuple[str, ...]) -> Iterable[SharedCost]:
-    # The plugin appends each split's member parts, then its recovery credit.
+                 payer: Callable[[str], str | None]) -> list[SharedCost]:
+    # The plugin appends each split's member parts, then its recovery credit. Who paid
+    # (the members whose payable a posting without SPLIT_META credits, or the co-op) paid
+    # for every split of the transaction. One pass: a split has some 25 postings.
+    splits: list[tuple[str, Amount, dict[str, Decimal]]] = []
+    payers: set[str] = set()
     parts: dict[str, Decimal] = {}
-    description = " - ".join(part for part in (entry.payee, entry.narration) if part)
     for posting in entry.postings:
         meta = posting.meta
         if not meta or SPLIT_META not in meta:
+            key = payer(posting.account)
+            if key is not None:
+                payers.add(key)
             continue
         member = member_key(posting.account)
         if member is not None and "coop-basis" in meta:
-            parts[member] = parts.get(member, Decimal(0)) + posting.units.number
+            parts[member] = parts.get(member, ZERO) + posting.units.number
             continue
-        rule = str(meta[SPLIT_META])
-        yield SharedCost(entry.date, description, key_of(rule), rule, posting.units.currency,
-                         -posting.units.number, parts, paid_by, entry.meta)
+        splits.append((str(meta[SPLIT_META]), posting.units, parts))
         parts = {}
+    paid_by = tuple(sorted(payers)) or (THE_COOP,)
+    description = " - ".join(part for part in (entry.payee, entry.narration) if part)
+    return [SharedCost(entry.date, description, key_of(rule), rule, units.currency,
+                       -units.number, parts, paid_by, entry.meta)
+            for rule, units, parts in splits]
 
 
 @dataclass
@@ -162,8 +169,8 @@ def usage_units(books: CoopBooks) -> list[str]:
     units = set()
     for postings in books.postings.values():
         for posting in postings:
-            if posting.meta and "coop-unit" in posting.meta:
-                units.add(str(posting.meta["coop-unit"]))
+            if posting.unit is not None:
+                units.add(str(posting.unit))
     return sorted(units)
 
 

@@ -33,7 +33,15 @@ from coop_beancount.patronage_reports import (
     redemptions_made,
 )
 from coop_beancount.periods import period_first_day
-from coop_beancount.reports import CoopBooks, Money, add, member_rows, statement, usage_costs
+from coop_beancount.reports import (
+    CoopBooks,
+    Money,
+    add,
+    collector_paused,
+    member_rows,
+    statement,
+    usage_costs,
+)
 from coop_beancount.shared_costs import (
     by_key_and_period,
     shared_cost_rows,
@@ -73,7 +81,10 @@ def once_per_load(build: Callable[..., Page]) -> Callable[..., Page]:
             if key in memos:
                 memos[key] = memos.pop(key)  # now the latest used
                 return memos[key]
-        data = build(books, *args)
+        # As for CoopBooks: on large books, full collections would walk every entry while
+        # a page's figures are worked out, for no garbage (they are kept, above).
+        with collector_paused():
+            data = build(books, *args)
         with _MEMOS_LOCK:
             memos[key] = data
             while len(memos) > PAGES_KEPT:
