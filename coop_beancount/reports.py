@@ -9,14 +9,16 @@ and account names come from the same modules the plugin uses.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import datetime
 import gc
+import operator
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from beancount.core import data
 
@@ -29,6 +31,9 @@ from coop_beancount.shares import ShareLedger, SharePayment, track_shares
 
 #: An amount that may hold several currencies: currency -> number.
 Money = dict[str, Decimal]
+T = TypeVar("T")
+#: The plugin's mark on a member's part of a split cost (and on its recovery credit).
+SPLIT_META = "coop-split"
 
 
 @contextlib.contextmanager
@@ -77,9 +82,15 @@ class CoopBooks:
     shares: ShareLedger
     postings: dict[str, list[MemberPosting]] = field(default_factory=dict)
     share_payments: list[SharePayment] = field(default_factory=list)
+    #: The transactions with a member's part of a split cost, in date order.
+    split_entries: list[data.Transaction] = field(default_factory=list)
+    #: The units costs were split by usage in (quarts, hours, ...).
+    usage_units: set[str] = field(default_factory=set)
     #: Figures worked out from these books, kept as long as they are (the Fava pages keep
     #: one CoopBooks per load of the books, and their pages' data here).
     memos: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: Figures many reports start from (every split cost, ...), see `kept`.
+    _kept: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_entries(cls, entries: list[Any], options: dict[str, Any]) -> CoopBooks:
@@ -94,6 +105,8 @@ class CoopBooks:
         records, _ = read_records(e for e in entries if is_coop_directive(e))
         postings: dict[str, list[MemberPosting]] = defaultdict(list)
         payments = []
+        splits: list[data.Transaction] = []
+        usage_units: set[str] = set()
         # (member key, share class) per account name, worked out once per account: large
         # books have about a million postings to a few thousand accounts.
         accounts: dict[str, tuple[str, str | None] | None] = {}
@@ -113,15 +126,37 @@ class CoopBooks:
                     continue
                 key, share_class = found
                 units, meta = posting.units, posting.meta
+                unit = None
+                if meta:
+                    unit = meta.get("coop-unit")
+                    if unit is not None:
+                        usage_units.add(str(unit))
+                    # A split has some 25 parts: its transaction is listed at the first.
+                    if SPLIT_META in meta and (not splits or splits[-1] is not entry):
+                        splits.append(entry)
                 postings[key].append(MemberPosting(entry, account, units.number,
-                                                   units.currency, meta,
-                                                   meta.get("coop-unit") if meta else None))
+                                                   units.currency, meta, unit))
                 if share_class is not None:
                     payments.append(SharePayment(entry.date, key, share_class,
                                                  -units.number, units.currency, entry.meta))
         shares = track_shares(records.share_classes, records.members, records.subscriptions,
                               payments)
-        return cls(entries, options, chart, records, shares, dict(postings), payments)
+        splits.sort(key=data.entry_sortkey)  # already in order after Beancount's loader
+        return cls(entries, options, chart, records, shares, dict(postings), payments,
+                   splits, usage_units)
+
+    def kept(self, name: str, build: Callable[[], T]) -> T:
+        """`build()`, worked out once for these books and kept with them.
+
+        For the figures several reports start from (every split cost; the usage of
+        each unit): the Fava pages work them out with the load and each page view
+        only sums them over the time it shows."""
+        try:
+            return self._kept[name]
+        except KeyError:
+            with collector_paused():
+                value = self._kept[name] = build()
+            return value
 
     def shares_on(self, date: datetime.date | None) -> ShareLedger:
         """Subscriptions and payments replayed through `date` (inclusive)."""
@@ -406,54 +441,81 @@ class UsageRow:
                         for c in set(self.retail) | set(self.cost)})
 
 
+class UsageRecord(NamedTuple):
+    """A member's part of a cost split by usage: what it cost them and, on the first part
+    of their day, the units they took and those units at the retail price."""
+
+    date: datetime.date
+    member: str
+    currency: str
+    cost: Decimal
+    units: Decimal
+    retail: Decimal | None
+
+
+def usage_records(books: CoopBooks, unit: str) -> list[UsageRecord]:
+    """The members' parts of costs split by usage in `unit`, in date order.
+
+    The member parts of `usage <unit>:` splits carry what each member took; the retail
+    value is those units at the `coop-retail-price` in force that day. A member's units
+    on one day count once however many costs that day were split by them (milk, culture
+    and jars for one batch share the quarts)."""
+    return books.kept(f"usage records {unit}", lambda: _usage_records(books, unit))
+
+
+def _usage_records(books: CoopBooks, unit: str) -> list[UsageRecord]:
+    prices = sorted((p for p in books.records.retail_prices if p.unit == unit),
+                    key=lambda p: p.date)
+    records = []
+    zero = Decimal(0)
+    for key, postings in books.postings.items():
+        counted: set[datetime.date] = set()
+        for posting in postings:
+            if posting.unit != unit:
+                continue
+            date = posting.entry.date
+            if date in counted:
+                records.append(UsageRecord(date, key, posting.currency, posting.number,
+                                           zero, None))
+                continue
+            counted.add(date)
+            units = posting.meta["coop-units"]
+            price = _price_on(prices, date, posting.currency)
+            records.append(UsageRecord(date, key, posting.currency, posting.number, units,
+                                       None if price is None else units * price))
+    records.sort(key=lambda record: record.date)
+    return records
+
+
 def usage_costs(
     books: CoopBooks, unit: str, frequency: str = "monthly",
     start: datetime.date | None = None, end: datetime.date | None = None,
 ) -> tuple[list[UsageRow], list[UsageRow]]:
-    """Cost of what members took, in `unit`, per period and per member, against retail.
-
-    The member parts of `usage <unit>:` splits carry what each member took;
-    the retail value is those units at the `coop-retail-price` in force that day.
-    A member's units on one day count once however many costs that day were
-    split by them.
-    """
-    prices = sorted((p for p in books.records.retail_prices if p.unit == unit),
-                    key=lambda p: p.date)
+    """Cost of what members took, in `unit`, per period and per member, against retail
+    (the `usage_records` from `start` through `end`, inclusive)."""
+    records = usage_records(books, unit)
+    date_of = operator.attrgetter("date")
+    first = 0 if start is None else bisect.bisect_left(records, start, key=date_of)
+    last = len(records) if end is None else bisect.bisect_right(records, end, key=date_of)
     by_period: dict[str, UsageRow] = {}
     by_member: dict[str, UsageRow] = {}
-    counted: set[tuple[str, datetime.date]] = set()
     periods: dict[datetime.date, str] = {}
-    for key, postings in books.postings.items():
-        for posting in postings:
-            if posting.unit != unit:
-                continue
-            meta = posting.meta
-            date = posting.entry.date
-            if (start is not None and date < start) or (end is not None and date > end):
-                continue
-            # Looked up, not made for every posting: large books have 100,000s of them.
-            period = periods.get(date)
-            if period is None:
-                period = periods[date] = calendar_period(date, frequency)
-            period_row, member_row = by_period.get(period), by_member.get(key)
-            if period_row is None:
-                period_row = by_period[period] = UsageRow(period)
-            if member_row is None:
-                member_row = by_member[key] = UsageRow(key)
-            rows = (period_row, member_row)
-            for row in rows:
-                add(row.cost, posting.currency, posting.number)
-            # Several costs of one day split by the same usage (milk, culture and
-            # jars for one batch) share the quarts: count a member's units once a day.
-            if (key, date) in counted:
-                continue
-            counted.add((key, date))
-            units = meta["coop-units"]
-            price = _price_on(prices, date, posting.currency)
-            for row in rows:
-                row.units += units
-                if price is not None:
-                    add(row.retail, posting.currency, units * price)
+    for index in range(first, last):
+        date, key, currency, cost, units, retail = records[index]
+        # Looked up, not made for every record: large books have 100,000s of them.
+        period = periods.get(date)
+        if period is None:
+            period = periods[date] = calendar_period(date, frequency)
+        period_row, member_row = by_period.get(period), by_member.get(key)
+        if period_row is None:
+            period_row = by_period[period] = UsageRow(period)
+        if member_row is None:
+            member_row = by_member[key] = UsageRow(key)
+        for row in (period_row, member_row):
+            add(row.cost, currency, cost)
+            row.units += units
+            if retail is not None:
+                add(row.retail, currency, retail)
     return ([by_period[k] for k in sorted(by_period)], [by_member[k] for k in sorted(by_member)])
 
 

@@ -16,8 +16,10 @@ the split's key: a named key (`health-plan`) or the kind of an inline rule
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import functools
+import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -28,9 +30,8 @@ from beancount.core.amount import Amount
 
 from coop_beancount.output import money_text
 from coop_beancount.periods import calendar_period
-from coop_beancount.reports import CoopBooks, Money, add, cleaned
+from coop_beancount.reports import SPLIT_META, CoopBooks, Money, add, cleaned
 
-SPLIT_META = "coop-split"
 #: Who paid a cost that no member paid out of pocket.
 THE_COOP = "co-op"
 ZERO = Decimal(0)
@@ -66,20 +67,25 @@ def key_of(rule: str) -> str:
     return head.strip() if colon else rule.strip()
 
 
-def shared_costs(books: CoopBooks) -> list[SharedCost]:
-    """Every split cost in the books, in date order."""
+def shared_costs(books: CoopBooks, start: datetime.date | None = None,
+                 end: datetime.date | None = None) -> list[SharedCost]:
+    """Every split cost in the books from `start` through `end` (inclusive), in date order.
+
+    Worked out once for the books (`CoopBooks.kept`); a time is a slice of that."""
+    costs = books.kept("shared costs", lambda: _shared_costs(books))
+    if start is None and end is None:
+        return costs
+    date_of = operator.attrgetter("date")
+    first = 0 if start is None else bisect.bisect_left(costs, start, key=date_of)
+    last = len(costs) if end is None else bisect.bisect_right(costs, end, key=date_of)
+    return costs[first:last]
+
+
+def _shared_costs(books: CoopBooks) -> list[SharedCost]:
     chart = books.chart
     # Split transactions have some 25 postings each, to a few thousand accounts: each
     # account's member key is worked out once.
     member_key = functools.cache(chart.member_key)
-    members = books.records.members
-    # The transactions with a member's part of a split (a posting with the plugin's
-    # SPLIT_META to a member's account): walking the entries stops at a split's first
-    # part, where walking the members' postings would meet every part.
-    entries = [entry for entry in books.entries if isinstance(entry, data.Transaction)
-               and any(p.meta and SPLIT_META in p.meta and member_key(p.account) in members
-                       for p in entry.postings)]
-    entries.sort(key=data.entry_sortkey)
 
     @functools.cache
     def payer(account: str) -> str | None:
@@ -87,7 +93,7 @@ def shared_costs(books: CoopBooks) -> list[SharedCost]:
         return key if key is not None and account == chart.payable(key) else None
 
     costs = []
-    for entry in entries:
+    for entry in books.split_entries:
         costs.extend(_entry_costs(entry, member_key, payer))
     return costs
 
@@ -135,8 +141,10 @@ class SharedCostPeriod:
 def by_key_and_period(
     costs: Iterable[SharedCost], frequency: str = "monthly",
     start: datetime.date | None = None, end: datetime.date | None = None,
+    with_parts: bool = True,
 ) -> list[SharedCostPeriod]:
-    """Costs in [start, end] summed per key and calendar period, in key then period order."""
+    """Costs in [start, end] summed per key and calendar period, in key then period order
+    (each member's part too, unless not `with_parts`)."""
     groups: dict[tuple[str, str], SharedCostPeriod] = {}
     for cost in costs:
         if (start is not None and cost.date < start) or (end is not None and cost.date > end):
@@ -148,13 +156,8 @@ def by_key_and_period(
         group.costs += 1
         currency = cost.currency
         add(group.total, currency, cost.total)
-        parts = group.parts
-        for member, number in cost.parts.items():  # add(), inlined: a million parts
-            money = parts.get(member)
-            if money is None:
-                parts[member] = {currency: number}
-            else:
-                money[currency] = money.get(currency, ZERO) + number
+        if with_parts:
+            _add_parts(group.parts, cost.parts, currency)
         # Members who paid one cost between them are listed together ("Ana + Ben").
         payer = " + ".join(cost.paid_by)
         add(group.paid_by.setdefault(payer, {}), cost.currency, cost.total)
@@ -164,14 +167,35 @@ def by_key_and_period(
     return [groups[k] for k in sorted(groups)]
 
 
+def _add_parts(total: dict[str, Money], parts: dict[str, Decimal], currency: str) -> None:
+    for member, number in parts.items():  # add(), inlined: large books have a million parts
+        money = total.get(member)
+        if money is None:
+            total[member] = {currency: number}
+        else:
+            money[currency] = money.get(currency, ZERO) + number
+
+
+def parts_by_member(costs: Iterable[SharedCost]) -> dict[str, dict[str, Money]]:
+    """Each member's part of the costs per key, in member order: member -> key -> money
+    (parts that come to nothing left out)."""
+    by_key: dict[str, dict[str, Money]] = {}
+    for cost in costs:
+        parts = by_key.get(cost.key)
+        if parts is None:
+            parts = by_key[cost.key] = {}
+        _add_parts(parts, cost.parts, cost.currency)
+    result: dict[str, dict[str, Money]] = {}
+    for key in sorted(by_key):
+        for member, money in by_key[key].items():
+            if money := cleaned(money):
+                result.setdefault(member, {})[key] = money
+    return dict(sorted(result.items()))
+
+
 def usage_units(books: CoopBooks) -> list[str]:
     """The units costs were split by usage in (quarts, hours, ...)."""
-    units = set()
-    for postings in books.postings.values():
-        for posting in postings:
-            if posting.unit is not None:
-                units.add(str(posting.unit))
-    return sorted(units)
+    return sorted(books.usage_units)
 
 
 def shared_cost_rows(groups: list[SharedCostPeriod], names: dict[str, str],

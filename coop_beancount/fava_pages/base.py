@@ -18,7 +18,8 @@ from flask import abort, make_response, render_template, request
 from markupsafe import Markup, escape
 
 from coop_beancount.fava_pages.views import PageNotFound, Settings, parse_settings
-from coop_beancount.reports import CoopBooks
+from coop_beancount.reports import CoopBooks, usage_records
+from coop_beancount.shared_costs import shared_costs, usage_units
 
 #: The module the books name on their `fava-extension` line.
 MODULE = "coop_beancount.fava_pages"
@@ -35,8 +36,13 @@ class _Loaded:
         self.settings = settings
         # Built with the load, like Fava's own modules build their indexes: a page then
         # only reads it, and the first view after a change is as quick as the others.
-        # (About a tenth of the plugin's own time on the same books.)
-        self.books = CoopBooks.from_entries(entries, options)
+        # (About a tenth of the plugin's own time on the same books.) So are every split
+        # cost and each usage unit's records, which the Shared costs page sums over the
+        # time it shows: on large books, a million members' parts.
+        self.books = books = CoopBooks.from_entries(entries, options)
+        shared_costs(books)
+        for unit in usage_units(books):
+            usage_records(books, unit)
 
 
 class _Loads:

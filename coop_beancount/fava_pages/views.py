@@ -14,8 +14,7 @@ from __future__ import annotations
 import datetime
 import functools
 import threading
-from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
@@ -44,6 +43,7 @@ from coop_beancount.reports import (
 )
 from coop_beancount.shared_costs import (
     by_key_and_period,
+    parts_by_member,
     shared_cost_rows,
     shared_costs,
     usage_units,
@@ -252,9 +252,10 @@ def member_page(books: CoopBooks, key: str, start: datetime.date | None,
 @once_per_load
 def shared_costs_page(books: CoopBooks, period: str, start: datetime.date | None,
                       end: datetime.date | None) -> dict[str, Any]:
-    groups = by_key_and_period(shared_costs(books), period, start, end)
+    costs = shared_costs(books, start, end)
+    groups = by_key_and_period(costs, period, with_parts=False)
     names = {key: m.name for key, m in books.records.members.items()}
-    totals, parts = shared_cost_rows(groups, names)
+    totals, _ = shared_cost_rows(groups, names)
     summary = table([("Key", STR), ("Period", STR), ("Costs", INT), ("Total", MONEY),
                      ("Paid by", STR)],
                     [[r["key"], r["period"], r["costs"], r["total"], r["paid_by"]]
@@ -262,20 +263,24 @@ def shared_costs_page(books: CoopBooks, period: str, start: datetime.date | None
     # Each member's part of each key over the time shown: one row per member, so the page
     # stays the size of the membership however many periods it covers. Fava's time filter
     # (the period links) narrows it to one period.
-    keys = sorted({row["key"] for row in parts})
-    by_member: dict[str, dict[str, Money]] = defaultdict(dict)
-    for row in parts:
-        for currency, number in row["part"].items():
-            add(by_member[row["member"]].setdefault(row["key"], {}), currency, number)
-            add(by_member[row["member"]].setdefault("", {}), currency, number)
+    by_member = parts_by_member(costs)
+    keys = sorted({key for parts in by_member.values() for key in parts})
     member_parts = table(
         [("Member", STR), ("Name", STR), *[(key, MONEY) for key in keys], ("Total", MONEY)],
-        [[member, names.get(member, ""), *[figures.get(key, {}) for key in keys],
-          figures.get("", {})] for member, figures in sorted(by_member.items())])
+        [[member, names.get(member, ""), *[parts.get(key, {}) for key in keys],
+          _total(parts.values())] for member, parts in by_member.items()])
     usage = [_usage(books, unit, period, start, end) for unit in usage_units(books)]
     return {"summary": summary, "member_parts": member_parts, "period": period,
             "periods": sorted({r["period"] for r in totals}),
             "usage": [u for u in usage if u is not None], "has_costs": bool(groups)}
+
+
+def _total(amounts: Iterable[Money]) -> Money:
+    total: Money = {}
+    for money in amounts:
+        for currency, number in money.items():
+            add(total, currency, number)
+    return total
 
 
 def _usage(books: CoopBooks, unit: str, period: str, start: datetime.date | None,
