@@ -9,7 +9,9 @@ books never include, safe to delete.
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -59,3 +61,34 @@ def atomic_append(path: Path, text: str) -> bytes:
     old = path.read_bytes() if path.exists() else b""
     atomic_write(path, appended(old, text))
     return old
+
+
+def move_whole(source: Path, target: Path) -> None:
+    """Move `source` to `target` (its folders made), never over an existing file, and so
+    a crash leaves either file whole: a rename on one device; across devices a copy into
+    a hidden temporary file beside `target`, flushed, then linked to its name, and only
+    then the source deleted (`shutil.move` copies straight to `target`, so a crash
+    mid-copy would leave half a document under its name)."""
+    source, target = Path(source), Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        raise FileExistsError(errno.EEXIST, "already exists", str(target))
+    try:
+        os.rename(source, target)
+        return
+    except OSError as error:
+        if error.errno != errno.EXDEV:
+            raise
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+                                         dir=target.parent)
+    try:
+        with os.fdopen(handle, "wb") as out, open(source, "rb") as original:
+            shutil.copyfileobj(original, out)
+            out.flush()
+            os.fsync(out.fileno())
+        shutil.copystat(source, temporary)
+        os.link(temporary, target)  # unlike a rename, refuses to replace a file
+    finally:
+        os.unlink(temporary)
+    _sync_folder(target.parent)
+    os.unlink(source)

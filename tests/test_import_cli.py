@@ -1,6 +1,8 @@
 """`coop import`: identify, extract (dry run, duplicates, refusals, rollback), archive."""
 
 import datetime
+import errno
+import os
 import shutil
 import textwrap
 from decimal import Decimal
@@ -13,6 +15,7 @@ from beancount.core.amount import Amount
 from click.testing import CliRunner
 
 from coop_beancount.cli import main
+from coop_beancount.files import move_whole
 from coop_beancount.importers import cli as import_cli
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -344,6 +347,60 @@ def test_archive_defaults_to_the_books_documents_folder(books, scale):
     result = run("archive", books, scale)
     assert result.exit_code == 0, result.output
     assert (books.parent / "docs" / "Income" / "Patronage" / "Cranberries").is_dir()
+
+
+def cross_device(monkeypatch) -> None:
+    """os.rename fails as it does between two file systems."""
+    def rename(source, target):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+    monkeypatch.setattr(os, "rename", rename)
+
+
+def test_archive_across_devices_copies_whole_then_deletes(books, scale, monkeypatch):
+    cross_device(monkeypatch)
+    documents = books.parent / "documents"
+    result = run("archive", books, scale, "--to", documents)
+    assert result.exit_code == 0, result.output
+    folder = documents / "Income" / "Patronage" / "Cranberries"
+    assert [p.name for p in folder.iterdir()] == ["2026-09-23.scale-house-2026-09.csv"]
+    assert (folder / "2026-09-23.scale-house-2026-09.csv").read_text() == textwrap.dedent(SCALE)
+    assert not scale.exists()
+
+
+def test_a_copy_cut_short_leaves_the_document_where_it_was(tmp_path, monkeypatch):
+    cross_device(monkeypatch)
+    source = tmp_path / "statement.csv"
+    source.write_bytes(b"x" * 100_000)
+    target = tmp_path / "documents" / "Assets" / "2026-01-01.statement.csv"
+
+    def copy_half(original, out):
+        out.write(original.read(50_000))
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(shutil, "copyfileobj", copy_half)
+    with pytest.raises(OSError, match="No space"):
+        move_whole(source, target)
+    assert source.read_bytes() == b"x" * 100_000
+    assert list(target.parent.iterdir()) == []  # neither half a document nor a temporary
+
+
+def test_move_whole_never_replaces_a_file(tmp_path):
+    source, target = tmp_path / "new.csv", tmp_path / "old.csv"
+    source.write_text("new\n")
+    target.write_text("old\n")
+    with pytest.raises(FileExistsError):
+        move_whole(source, target)
+    assert source.read_text() == "new\n" and target.read_text() == "old\n"
+
+
+def test_archive_that_cannot_move_a_file_says_so_cleanly(books, scale, monkeypatch):
+    def refuse(source, target):
+        raise PermissionError(errno.EACCES, "Permission denied")
+    monkeypatch.setattr(os, "rename", refuse)
+    result = run("archive", books, scale, "--to", books.parent / "documents")
+    assert result.exit_code == 1
+    assert "could not be moved" in result.stderr and "Permission denied" in result.stderr
+    assert "Traceback" not in result.output
+    assert scale.exists()
 
 
 # ---- the examples -------------------------------------------------------------------------

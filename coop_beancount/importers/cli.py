@@ -15,8 +15,9 @@ overwrites an output file, while ours appends to a file of the books only when t
 clean before and with the new entries (checked before anything is written); it prints
 every problem as a trapped exception, while a bookkeeper needs file, row and a fix. The
 pieces are beangulp's: `extract.extract_from_file`, each importer's `deduplicate` and `sort`,
-`extract.sort_extracted_entries`, `archive.filepath` and `archive.move`; so the same
-importers behave the same here, in beangulp scripts and in Fava's import page.
+`extract.sort_extracted_entries` and `archive.filepath`; so the same importers behave the
+same here, in beangulp scripts and in Fava's import page. Files are moved by
+`files.move_whole`, not `archive.move`, so a crash never leaves half a document.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from beangulp import extract as beangulp_extract
 from beangulp import utils as beangulp_utils
 
 from coop_beancount.books import Loaded, append_checked, format_error, includes, load_books
+from coop_beancount.files import move_whole
 from coop_beancount.importers.csvformat import BadRows, ImportFileError
 from coop_beancount.importers.dedupe import DUPLICATE, DUPLICATE_OF
 from coop_beancount.importers.records import RosterImporter
@@ -495,6 +497,11 @@ def archive_command(books: Path, docs: tuple[Path, ...], destination: Path | Non
     for source, target in moves:
         click.echo(f"{source} -> {target}")
         if not dry_run:
-            beangulp_archive.move(str(source), str(target))
+            try:
+                move_whole(source, target)
+            except OSError as error:
+                raise click.ClickException(
+                    f"{source} could not be moved to {target}: {error.strerror or error}; "
+                    f"the files listed before it were moved, it and the rest were not") from None
     verb = "would be moved" if dry_run else "moved"
     click.echo(f"{len(moves)} file(s) {verb}.", err=True)
