@@ -86,6 +86,10 @@ class CoopBooks:
     split_entries: list[data.Transaction] = field(default_factory=list)
     #: The units costs were split by usage in (quarts, hours, ...).
     usage_units: set[str] = field(default_factory=set)
+    #: Each member's accounts and their balances at the end of the books.
+    account_totals: dict[str, dict[str, Money]] = field(default_factory=dict)
+    #: Of `postings`, those to the member's retained patronage equity (a few in thousands).
+    retained_postings: dict[str, list[MemberPosting]] = field(default_factory=dict)
     #: Figures worked out from these books, kept as long as they are (the Fava pages keep
     #: one CoopBooks per load of the books, and their pages' data here).
     memos: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -107,9 +111,13 @@ class CoopBooks:
         payments = []
         splits: list[data.Transaction] = []
         usage_units: set[str] = set()
-        # (member key, share class) per account name, worked out once per account: large
-        # books have about a million postings to a few thousand accounts.
-        accounts: dict[str, tuple[str, str | None] | None] = {}
+        by_account: dict[str, Money] = {}
+        zero = Decimal(0)
+        # (member key, share class, whether retained equity) per account name, worked out
+        # once per account: large books have about a million postings to a few thousand
+        # accounts.
+        accounts: dict[str, tuple[str, str | None, bool] | None] = {}
+        retained: dict[str, list[MemberPosting]] = defaultdict(list)
         for entry in entries:
             if not isinstance(entry, data.Transaction):
                 continue
@@ -120,11 +128,12 @@ class CoopBooks:
                 except KeyError:
                     key = chart.member_key(account)
                     found = accounts[account] = (
-                        (key, chart.share_class(key, account))
+                        (key, chart.share_class(key, account),
+                         chart.retained_equity(account) is not None)
                         if key is not None and key in records.members else None)
                 if found is None:
                     continue
-                key, share_class = found
+                key, share_class, is_retained = found
                 units, meta = posting.units, posting.meta
                 unit = None
                 if meta:
@@ -134,16 +143,26 @@ class CoopBooks:
                     # A split has some 25 parts: its transaction is listed at the first.
                     if SPLIT_META in meta and (not splits or splits[-1] is not entry):
                         splits.append(entry)
-                postings[key].append(MemberPosting(entry, account, units.number,
-                                                   units.currency, meta, unit))
+                number, currency = units.number, units.currency
+                member_posting = MemberPosting(entry, account, number, currency, meta, unit)
+                postings[key].append(member_posting)
+                if is_retained:
+                    retained[key].append(member_posting)
+                balance = by_account.get(account)
+                if balance is None:
+                    balance = by_account[account] = {}
+                balance[currency] = balance.get(currency, zero) + number
                 if share_class is not None:
                     payments.append(SharePayment(entry.date, key, share_class,
                                                  -units.number, units.currency, entry.meta))
         shares = track_shares(records.share_classes, records.members, records.subscriptions,
                               payments)
         splits.sort(key=data.entry_sortkey)  # already in order after Beancount's loader
+        totals: dict[str, dict[str, Money]] = defaultdict(dict)
+        for account, balance in by_account.items():
+            totals[accounts[account][0]][account] = balance  # type: ignore[index]
         return cls(entries, options, chart, records, shares, dict(postings), payments,
-                   splits, usage_units)
+                   splits, usage_units, dict(totals), dict(retained))
 
     def kept(self, name: str, build: Callable[[], T]) -> T:
         """`build()`, worked out once for these books and kept with them.
@@ -173,10 +192,14 @@ class CoopBooks:
     def balances(self, key: str, until: datetime.date | None = None) -> dict[str, Money]:
         """Each of the member's accounts and its balance (through `until`, inclusive)."""
         result: dict[str, Money] = defaultdict(dict)
+        if until is None:  # added up as the view was built
+            for account, money in self.account_totals.get(key, {}).items():
+                result[account] = dict(money)
+            return result
         zero = Decimal(0)
         # Unpacked, and add() inlined: large books have a million postings.
         for entry, account, number, currency, *_ in self.postings.get(key, ()):
-            if until is not None and entry.date > until:
+            if entry.date > until:
                 continue
             money = result[account]
             money[currency] = money.get(currency, zero) + number
@@ -187,14 +210,11 @@ class CoopBooks:
         """`balances` of the member's retained patronage equity accounts only
         (`Allocated:FY*`, `Retains:FY*`): most postings are to other accounts."""
         result: dict[str, Money] = defaultdict(dict)
-        retained = self.chart.retained_equity
-        for posting in self.postings.get(key, ()):
+        for posting in self.retained_postings.get(key, ()):
             if until is not None and posting.entry.date > until:
                 continue
-            if retained(posting.account) is not None:
-                add(result[posting.account], posting.currency, posting.number)
+            add(result[posting.account], posting.currency, posting.number)
         return result
-
 
 @dataclass(frozen=True)
 class MemberRow:

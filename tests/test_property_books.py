@@ -646,7 +646,14 @@ def assert_capital_is_member_equity(books: Books, entries: list, options: dict) 
         for posting in entry.postings:
             if posting.account.startswith("Equity:Members:"):
                 equity[posting.units.currency] -= posting.units.number
-    rows = member_rows(CoopBooks.from_entries(entries, options))
+    coop = CoopBooks.from_entries(entries, options)
+    rows = member_rows(coop)
+    # The balances added up while the view is built are the postings added up.
+    assert member_rows(coop, datetime.date.max) == rows
+    for key in coop.postings:
+        assert coop.retained_balances(key) == {
+            account: money for account, money in coop.balances(key, datetime.date.max).items()
+            if coop.chart.retained_equity(account) is not None}
     capital: dict[str, Decimal] = defaultdict(Decimal)
     for row in rows:
         for currency, number in row.capital.items():
