@@ -87,8 +87,16 @@ def move_whole(source: Path, target: Path) -> None:
             out.flush()
             os.fsync(out.fileno())
         shutil.copystat(source, temporary)
-        os.link(temporary, target)  # unlike a rename, refuses to replace a file
+        try:
+            os.link(temporary, target)  # unlike a rename, refuses to replace a file
+        except FileExistsError:
+            raise
+        except OSError:  # a file system without hard links (FAT on a USB stick)
+            if target.exists():
+                raise FileExistsError(errno.EEXIST, "already exists", str(target)) from None
+            os.replace(temporary, target)
     finally:
-        os.unlink(temporary)
+        if os.path.exists(temporary):
+            os.unlink(temporary)
     _sync_folder(target.parent)
     os.unlink(source)

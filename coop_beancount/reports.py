@@ -111,6 +111,8 @@ class CoopBooks:
         payments = []
         splits: list[data.Transaction] = []
         usage_units: set[str] = set()
+        # Each member's balances (totals), reached by account name, the posting's own.
+        totals: dict[str, dict[str, Money]] = defaultdict(dict)
         by_account: dict[str, Money] = {}
         zero = Decimal(0)
         # (member key, share class, whether retained equity) per account name, worked out
@@ -150,7 +152,7 @@ class CoopBooks:
                     retained[key].append(member_posting)
                 balance = by_account.get(account)
                 if balance is None:
-                    balance = by_account[account] = {}
+                    balance = by_account[account] = totals[key][account] = {}
                 balance[currency] = balance.get(currency, zero) + number
                 if share_class is not None:
                     payments.append(SharePayment(entry.date, key, share_class,
@@ -158,9 +160,6 @@ class CoopBooks:
         shares = track_shares(records.share_classes, records.members, records.subscriptions,
                               payments)
         splits.sort(key=data.entry_sortkey)  # already in order after Beancount's loader
-        totals: dict[str, dict[str, Money]] = defaultdict(dict)
-        for account, balance in by_account.items():
-            totals[accounts[account][0]][account] = balance  # type: ignore[index]
         return cls(entries, options, chart, records, shares, dict(postings), payments,
                    splits, usage_units, dict(totals), dict(retained))
 
@@ -215,6 +214,7 @@ class CoopBooks:
                 continue
             add(result[posting.account], posting.currency, posting.number)
         return result
+
 
 @dataclass(frozen=True)
 class MemberRow:

@@ -383,6 +383,21 @@ def test_a_copy_cut_short_leaves_the_document_where_it_was(tmp_path, monkeypatch
     assert list(target.parent.iterdir()) == []  # neither half a document nor a temporary
 
 
+def test_move_across_devices_to_a_disk_without_hard_links(tmp_path, monkeypatch):
+    cross_device(monkeypatch)
+
+    def no_links(source, target):
+        raise PermissionError(errno.EPERM, "Operation not permitted")
+    monkeypatch.setattr(os, "link", no_links)
+    source = tmp_path / "statement.csv"
+    source.write_text("date,amount\n")
+    target = tmp_path / "usb" / "2026-01-01.statement.csv"
+    move_whole(source, target)
+    assert not source.exists()
+    assert [p.name for p in target.parent.iterdir()] == [target.name]
+    assert target.read_text() == "date,amount\n"
+
+
 def test_move_whole_never_replaces_a_file(tmp_path):
     source, target = tmp_path / "new.csv", tmp_path / "old.csv"
     source.write_text("new\n")
