@@ -39,16 +39,12 @@ import argparse
 import cProfile
 import gc
 import io
-import json
 import os
 import platform
 import pstats
 import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
@@ -59,7 +55,7 @@ os.environ["BEANCOUNT_DISABLE_LOAD_CACHE"] = "1"  # no pickle files beside the b
 import bench_plugins  # benchmarks/bench_plugins.py, beside this script: its generator
 import fava.core as fava_core
 from beancount.parser.version import VERSION as BEANCOUNT_VERSION
-from common import BenchmarkError, progress  # benchmarks/common.py
+from common import BenchmarkError, progress, run_benchmark  # benchmarks/common.py
 from fava import __version__ as FAVA_VERSION
 from fava.application import create_app
 
@@ -412,23 +408,10 @@ def run(args: argparse.Namespace, workdir: Path, command: list[str]) -> dict[str
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.keep is not None:
-        args.keep.mkdir(parents=True, exist_ok=True)
-    workspace: Callable[[], Any] = (
-        (lambda: nullcontext(str(args.keep))) if args.keep is not None
-        else (lambda: tempfile.TemporaryDirectory(prefix="coop-bench-fava-")))
-    try:
-        with workspace() as workdir:
-            figures = run(args, Path(workdir), sys.argv[1:] if argv is None else argv)
-    except BenchmarkError as exc:
-        print(f"bench_fava: {exc}", file=sys.stderr)
+    figures = run_benchmark("bench_fava", args, argv, run, report,
+                            lambda figures: figures["profiles"])
+    if figures is None:
         return 2
-    print(report(figures))
-    for name, text in figures["profiles"].items():
-        print(f"\ncProfile of {name}:\n{text}")
-    if args.json is not None:
-        args.json.write_text(json.dumps(figures, indent=2, default=str) + "\n")
-        progress(f"figures written to {args.json}")
     return 1 if figures["slower"] else 0
 
 

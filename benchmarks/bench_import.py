@@ -55,7 +55,6 @@ import csv
 import datetime
 import gc
 import io
-import json
 import math
 import os
 import platform
@@ -65,11 +64,9 @@ import re
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -81,7 +78,12 @@ os.environ["BEANCOUNT_DISABLE_LOAD_CACHE"] = "1"
 from beancount.core import data
 from beancount.parser import printer
 from beancount.parser.version import VERSION as BEANCOUNT_VERSION
-from common import BenchmarkError, progress, run_check  # benchmarks/common.py, beside this script
+from common import (  # benchmarks/common.py, beside this script
+    BenchmarkError,
+    progress,
+    run_benchmark,
+    run_check,
+)
 
 from coop_beancount.books import format_error, load_books
 from coop_beancount.importers import dedupe
@@ -955,27 +957,12 @@ def run(args: argparse.Namespace, workdir: Path, command: list[str]) -> dict[str
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.keep is not None:
-        args.keep.mkdir(parents=True, exist_ok=True)
-    workspace = (nullcontext(str(args.keep)) if args.keep is not None
-                 else tempfile.TemporaryDirectory(prefix="coop-bench-import-"))
-    try:
-        with workspace as workdir:
-            figures = run(args, Path(workdir), sys.argv[1:] if argv is None else argv)
-    except BenchmarkError as exc:
-        print(f"bench_import: {exc}", file=sys.stderr)
+    figures = run_benchmark("bench_import", args, argv, run, report, lambda figures: {
+        "one in-process extract + sort + deduplicate": figures["profile"]})
+    if figures is None:
         return 2
-    print(report(figures))
-    if figures["profile"]:
-        print(f"\ncProfile of one in-process extract + sort + deduplicate:\n"
-              f"{figures['profile']}")
-    if args.json is not None:
-        args.json.write_text(json.dumps(figures, indent=2, default=str) + "\n")
-        progress(f"figures written to {args.json}")
     limit = args.max_ratio
-    if limit is not None and figures["ratio_median"] > limit:
-        return 1
-    return 0
+    return 1 if limit is not None and figures["ratio_median"] > limit else 0
 
 
 if __name__ == "__main__":

@@ -44,18 +44,15 @@ import datetime
 import gc
 import io
 import itertools
-import json
 import os
 import platform
 import pstats
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
@@ -70,7 +67,12 @@ from beancount.core import data
 from beancount.core.amount import Amount
 from beancount.parser import booking, parser, printer
 from beancount.parser.version import VERSION as BEANCOUNT_VERSION
-from common import BenchmarkError, progress, run_check  # benchmarks/common.py, beside this script
+from common import (  # benchmarks/common.py, beside this script
+    BenchmarkError,
+    progress,
+    run_benchmark,
+    run_check,
+)
 
 from coop_beancount.dues import dues_charges
 from coop_beancount.model import DuesSchedule, Member
@@ -1312,26 +1314,12 @@ def run(args: argparse.Namespace, workdir: Path, command: list[str]) -> dict[str
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.keep is not None:
-        args.keep.mkdir(parents=True, exist_ok=True)
-    workspace = (nullcontext(str(args.keep)) if args.keep is not None
-                 else tempfile.TemporaryDirectory(prefix="coop-bench-"))
-    try:
-        with workspace as workdir:
-            figures = run(args, Path(workdir), sys.argv[1:] if argv is None else argv)
-    except BenchmarkError as exc:
-        print(f"bench_plugins: {exc}", file=sys.stderr)
+    figures = run_benchmark("bench_plugins", args, argv, run, report, lambda figures: {
+        "one coop plugin call": figures["profile"]})
+    if figures is None:
         return 2
-    print(report(figures))
-    if figures["profile"]:
-        print(f"\ncProfile of one coop plugin call:\n{figures['profile']}")
-    if args.json is not None:
-        args.json.write_text(json.dumps(figures, indent=2) + "\n")
-        progress(f"figures written to {args.json}")
     limit = args.max_overhead
-    if limit is not None and figures["overhead_median_pct"] > limit:
-        return 1
-    return 0
+    return 1 if limit is not None and figures["overhead_median_pct"] > limit else 0
 
 
 if __name__ == "__main__":

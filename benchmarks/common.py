@@ -1,12 +1,18 @@
-"""What the benchmark scripts share: progress lines, their error, and timing bean-check."""
+"""What the benchmark scripts share: progress lines, their error, timing bean-check, and
+what their `main` does around the run."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
+from typing import Any
 
 _STARTED = time.perf_counter()
 _TIMING = re.compile(r"Operation: '([^']+)'\s+Time:\s+(\d+) ms")
@@ -31,3 +37,31 @@ def run_check(bean_check: Path, path: Path, env: dict[str, str]) -> tuple[float,
         raise BenchmarkError(f"bean-check {path} exited {proc.returncode}:\n"
                              + "\n".join(messages[:20]))
     return wall, {name: int(ms) for name, ms in _TIMING.findall(proc.stderr)}
+
+
+def run_benchmark(name: str, args: Any, argv: list[str] | None,
+                  run: Callable[[Any, Path, list[str]], dict[str, Any]],
+                  report: Callable[[dict[str, Any]], str],
+                  profiles: Callable[[dict[str, Any]], dict[str, str]],
+                  ) -> dict[str, Any] | None:
+    """What every benchmark's `main` does around its `run`: a workspace (`--keep DIR`, else
+    a temporary folder removed after), the report and any cProfile texts on stdout, the
+    figures to `--json`. None (after saying why on stderr) when the run cannot go on."""
+    if args.keep is not None:
+        args.keep.mkdir(parents=True, exist_ok=True)
+    workspace = (nullcontext(str(args.keep)) if args.keep is not None
+                 else tempfile.TemporaryDirectory(prefix=f"coop-{name.replace('_', '-')}-"))
+    try:
+        with workspace as workdir:
+            figures = run(args, Path(workdir), sys.argv[1:] if argv is None else argv)
+    except BenchmarkError as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        return None
+    print(report(figures))
+    for title, text in profiles(figures).items():
+        if text:
+            print(f"\ncProfile of {title}:\n{text}")
+    if args.json is not None:
+        args.json.write_text(json.dumps(figures, indent=2, default=str) + "\n")
+        progress(f"figures written to {args.json}")
+    return figures
