@@ -61,8 +61,8 @@ from fava.application import create_app
 
 from coop_beancount.fava_pages import base
 from coop_beancount.fava_pages.views import Settings
-from coop_beancount.patronage_reports import outstanding_equity
-from coop_beancount.reports import CoopBooks
+from coop_beancount.reports.patronage import outstanding_equity
+from coop_beancount.reports.view import CoopBooks
 
 SLUG = "benchmark-co-op"  # Fava's slug of the generated books' title, "Benchmark co-op"
 EXTENSION = f'custom "fava-extension" "{base.MODULE}"'

@@ -85,7 +85,7 @@ from common import (  # benchmarks/common.py, beside this script
     run_check,
 )
 
-from coop_beancount.books import format_error, load_books
+from coop_beancount.books.loading import format_error, load_books
 from coop_beancount.importers import dedupe
 from coop_beancount.importers.bank import BankImporter, StatementRow
 from coop_beancount.importers.config import load_config

@@ -74,11 +74,11 @@ from common import (  # benchmarks/common.py, beside this script
     run_check,
 )
 
-from coop_beancount.dues import dues_charges
-from coop_beancount.model import DuesSchedule, Member
-from coop_beancount.patronage import allocate_pool, percent, redeem
-from coop_beancount.periods import add_months
-from coop_beancount.splits import KeyVersion, SplitKeys, parse_rule, split_amount
+from coop_beancount.core.dues import dues_charges
+from coop_beancount.core.patronage import allocate_pool, percent, redeem
+from coop_beancount.core.periods import add_months
+from coop_beancount.core.records import DuesSchedule, Member
+from coop_beancount.core.splits import KeyVersion, SplitKeys, parse_rule, split_amount
 
 PLUGIN_MODULE = "coop_beancount.plugins.coop"
 GENERATED = "coop-generated"  # the metadata key on every entry the plugin derives
@@ -332,7 +332,7 @@ def gen_dues(book: Book, rng: random.Random) -> None:
 
     The plugin derives the charges; the payments are written, every 1, 3 or 12 months
     per member, and a leaver pays what is left on their leave date so they leave clean.
-    The charges are computed with the plugin's own rules (coop_beancount.dues).
+    The charges are computed with the plugin's own rules (coop_beancount.core.dues).
     """
     fund_until = datetime.date(book.end.year - 1, 12, 31)
     schedules = [DuesSchedule(
@@ -507,7 +507,7 @@ def gen_splits(book: Book, rng: random.Random) -> None:
     issue asks for 3 to 50 members per cost. One cost in ten is paid by a member out
     of pocket (credit their payable). The plugin adds the members' parts and the
     recovery credit to each transaction; a leaver's parts are settled on the leave
-    date (computed with the plugin's own rules, coop_beancount.splits), so they
+    date (computed with the plugin's own rules, coop_beancount.core.splits), so they
     leave clean.
     """
     wanted = round(book.transactions_wanted * book.split_share)
@@ -621,7 +621,7 @@ def gen_patronage(book: Book, rng: random.Random) -> None:
     35% of the retained equity then outstanding (oldest year first, the last year reached
     pro rata). The cash parts and the redeemed equity are paid out of the members'
     payables by hand (one transaction for all members). Those amounts are computed with
-    the plugin's own rules (`coop_beancount.patronage`), so payables net out.
+    the plugin's own rules (`coop_beancount.core.patronage`), so payables net out.
     """
     if book.patronage == "none" or not book.members:
         return

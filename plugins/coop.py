@@ -35,22 +35,22 @@ from typing import Any, NamedTuple
 from beancount.core import data
 from beancount.core.amount import Amount
 
-from coop_beancount.accounts import MemberChart
-from coop_beancount.config import ConfigError, PluginConfig, parse_config
-from coop_beancount.directives import read_records
-from coop_beancount.dues import dues_charges, schedule_problems
-from coop_beancount.errors import CoopError
-from coop_beancount.membership import leaving_problems, posting_problem
-from coop_beancount.model import CoopRecords, DuesCharge, Member
-from coop_beancount.patronage import FiscalCalendar
-from coop_beancount.patronage_books import (
+from coop_beancount.books.config import ConfigError, PluginConfig, parse_config
+from coop_beancount.books.directives import read_records
+from coop_beancount.books.patronage import (
     PatronageFigures,
     derive_patronage,
     generated_meta,
     member_of,
 )
-from coop_beancount.shares import SharePayment, track_shares
-from coop_beancount.splits import SplitError, parse_rule, split_amount
+from coop_beancount.core.accounts import MemberChart
+from coop_beancount.core.dues import dues_charges, schedule_problems
+from coop_beancount.core.errors import CoopError
+from coop_beancount.core.membership import leaving_problems, posting_problem
+from coop_beancount.core.patronage import FiscalCalendar
+from coop_beancount.core.records import CoopRecords, DuesCharge, Member
+from coop_beancount.core.shares import SharePayment, track_shares
+from coop_beancount.core.splits import SplitError, parse_rule, split_amount
 
 __plugins__ = ("coop",)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from coop_beancount.errors import CoopError
+from coop_beancount.core.errors import CoopError
 from tests.conftest import HEADER
 
 FILENAME = "<string>"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from coop_beancount.books import load_books
+from coop_beancount.books.loading import load_books
 from coop_beancount.cli import main
 from tests import test_import_cli as importing
 from tests import test_settle as settling
@@ -211,7 +211,7 @@ def test_a_failing_write_never_touches_the_file(settle_books, monkeypatch):
     # The old way appended first and put the file back after the check; now a refused
     # write never opens the file for writing at all.
     writes = []
-    monkeypatch.setattr("coop_beancount.books.atomic_write",
+    monkeypatch.setattr("coop_beancount.books.loading.atomic_write",
                         lambda path, content: writes.append(path))
     result = CliRunner().invoke(main, ["settle", str(settle_books), "--write",
                                        str(settle_books), "--date", "2024-06-01"])
@@ -304,7 +304,7 @@ def test_a_leftover_temporary_file_is_ignored_by_the_books(settle_books):
 
 
 def test_atomic_write_keeps_the_file_mode(tmp_path):
-    from coop_beancount.files import atomic_write
+    from coop_beancount.books.files import atomic_write
 
     path = tmp_path / "main.beancount"
     path.write_text("; old\n")

@@ -1,4 +1,4 @@
-"""Exact largest-remainder allocation with a rotating tie-break (coop_beancount.allocation)."""
+"""Exact largest-remainder allocation with a rotating tie-break (coop_beancount.core.allocation)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from coop_beancount.allocation import allocate, quantum_of, rotation
+from coop_beancount.core.allocation import allocate, quantum_of, rotation
 
 D = Decimal
 SEVEN = ("Ana", "Ben", "Chloe", "Dan", "Eve", "Fay", "Gus")
@@ -124,7 +124,7 @@ def test_same_result_in_another_process():
     here = [rotation(seed, 7) for seed in seeds]
     code = (
         "import sys\n"
-        "from coop_beancount.allocation import rotation\n"
+        "from coop_beancount.core.allocation import rotation\n"
         "seeds = sys.stdin.read().splitlines()\n"
         "print(' '.join(str(rotation(s, 7)) for s in seeds))\n"
     )

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from coop_beancount.dues import dues_charges, precision, schedule_problems
-from coop_beancount.model import FREQUENCIES, DuesSchedule, Member
+from coop_beancount.core.dues import dues_charges, precision, schedule_problems
+from coop_beancount.core.records import FREQUENCIES, DuesSchedule, Member
 
 D = datetime.date
 SOURCE = {"filename": "books.beancount", "lineno": 7}

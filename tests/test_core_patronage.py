@@ -1,4 +1,4 @@
-"""Patronage dividend rules, pure (coop_beancount.patronage): no ledger involved."""
+"""Patronage dividend rules, pure (coop_beancount.core.patronage): no ledger involved."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coop_beancount.patronage import (
+from coop_beancount.core.patronage import (
     FiscalCalendar,
     allocate_pool,
     cash_part,

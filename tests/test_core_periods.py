@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coop_beancount.model import FREQUENCIES
-from coop_beancount.periods import ONE_DAY, add_months, calendar_period, period_start, periods
+from coop_beancount.core.periods import ONE_DAY, add_months, calendar_period, period_start, periods
+from coop_beancount.core.records import FREQUENCIES
 
 D = datetime.date
 

@@ -8,8 +8,8 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coop_beancount.model import Member, ShareClass, Subscription
-from coop_beancount.shares import Holding, SharePayment, track_shares
+from coop_beancount.core.records import Member, ShareClass, Subscription
+from coop_beancount.core.shares import Holding, SharePayment, track_shares
 
 D = datetime.date
 

@@ -1,4 +1,4 @@
-"""Split rules and named keys (coop_beancount.splits), without a ledger."""
+"""Split rules and named keys (coop_beancount.core.splits), without a ledger."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from coop_beancount.model import Member
-from coop_beancount.splits import (
+from coop_beancount.core.records import Member
+from coop_beancount.core.splits import (
     KeyVersion,
     SplitError,
     SplitKeys,

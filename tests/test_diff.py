@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from coop_beancount.cli import main
-from coop_beancount.diff import TOTAL, Change, MemberMoney, compare, joined_and_gone
+from coop_beancount.reports.diff import TOTAL, Change, MemberMoney, compare, joined_and_gone
 from tests.test_init import git
 
 MAIN = """\

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from coop_beancount.books import load_books
-from coop_beancount.reports import CoopBooks, member_rows
+from coop_beancount.books.loading import load_books
+from coop_beancount.reports.members import member_rows
+from coop_beancount.reports.view import CoopBooks
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted(ROOT.glob("examples/*/main.beancount"))

@@ -18,7 +18,7 @@ import pytest
 from beancount.core import data
 from click.testing import CliRunner
 
-from coop_beancount.books import load_books
+from coop_beancount.books.loading import load_books
 from coop_beancount.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent

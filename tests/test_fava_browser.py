@@ -37,8 +37,9 @@ import pytest
 from beancount import loader
 from click.testing import CliRunner
 
-from coop_beancount.cli import ledger_slug, main
-from coop_beancount.output import money_text
+from coop_beancount.cli import main
+from coop_beancount.cli.books import ledger_slug
+from coop_beancount.reports.output import money_text
 from tests.support import WORKED
 
 try:

@@ -31,9 +31,12 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from coop_beancount.books.config import ConfigError, parse_config
 from coop_beancount.cli import main
-from coop_beancount.config import ConfigError, parse_config
-from coop_beancount.errors import CoopError
+from coop_beancount.core.errors import CoopError
+from coop_beancount.core.records import Member
+from coop_beancount.core.splits import KeyVersion, SplitError, SplitKeys, SplitRule, parse_rule
+from coop_beancount.core.splits import split_amount as split
 from coop_beancount.importers.bank import BankColumns, BankImporter
 from coop_beancount.importers.config import ImportConfigError, load_config
 from coop_beancount.importers.csvformat import (
@@ -44,9 +47,6 @@ from coop_beancount.importers.csvformat import (
     read_rows,
 )
 from coop_beancount.importers.records import PatronageImporter, RosterImporter
-from coop_beancount.model import Member
-from coop_beancount.splits import KeyVersion, SplitError, SplitKeys, SplitRule, parse_rule
-from coop_beancount.splits import split_amount as split
 
 #: Examples per target; COOP_FUZZ_EXAMPLES=20000 for a long run.
 EXAMPLES = int(os.environ.get("COOP_FUZZ_EXAMPLES", "200"))

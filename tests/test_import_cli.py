@@ -14,9 +14,9 @@ from beancount.core import data
 from beancount.core.amount import Amount
 from click.testing import CliRunner
 
+from coop_beancount.books.files import move_whole
+from coop_beancount.cli import imports as import_cli
 from coop_beancount.cli import main
-from coop_beancount.files import move_whole
-from coop_beancount.importers import cli as import_cli
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

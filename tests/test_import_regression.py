@@ -21,7 +21,7 @@ from beancount.core import data
 from beancount.parser import printer
 from beangulp import extract, testing
 
-from coop_beancount.books import load_books
+from coop_beancount.books.loading import load_books
 from coop_beancount.importers.bank import BankImporter
 from coop_beancount.importers.config import load_config
 

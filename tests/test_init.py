@@ -7,9 +7,9 @@ import subprocess
 import pytest
 from click.testing import CliRunner
 
-from coop_beancount.books import load_books
+from coop_beancount.books.loading import load_books
+from coop_beancount.books.starter import InitError, init_books
 from coop_beancount.cli import main
-from coop_beancount.starter import InitError, init_books
 
 GIT_ENV = {
     **os.environ,

@@ -8,9 +8,9 @@ import pytest
 from beancount import loader
 from beancount.core import data
 
-from coop_beancount.config import ConfigError, parse_config
-from coop_beancount.errors import CoopError
-from coop_beancount.periods import add_months
+from coop_beancount.books.config import ConfigError, parse_config
+from coop_beancount.core.errors import CoopError
+from coop_beancount.core.periods import add_months
 
 BAD_CONFIGS = {
     "{'as_of': 'yesterday'}": ["as_of", "YYYY-MM-DD", "'yesterday'"],

@@ -13,8 +13,8 @@ from beancount.core import data
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coop_beancount.errors import CoopError
-from coop_beancount.patronage import FiscalCalendar
+from coop_beancount.core.errors import CoopError
+from coop_beancount.core.patronage import FiscalCalendar
 from tests.conftest import HEADER, PLUGIN
 from tests.support import FILENAME, WORKED, assert_one_error_at, coop_errors, line_no
 

@@ -14,7 +14,7 @@ from beancount.core import data
 from click.testing import CliRunner
 
 from coop_beancount.cli import main
-from coop_beancount.errors import CoopError
+from coop_beancount.core.errors import CoopError
 from tests.conftest import HEADER, PLUGIN
 
 D = Decimal

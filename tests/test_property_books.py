@@ -52,9 +52,10 @@ from beancount.core import convert, data
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from coop_beancount.accounts import MemberChart
-from coop_beancount.patronage_reports import booked_pools
-from coop_beancount.reports import CoopBooks, member_rows
+from coop_beancount.core.accounts import MemberChart
+from coop_beancount.reports.members import member_rows
+from coop_beancount.reports.patronage import booked_pools
+from coop_beancount.reports.view import CoopBooks
 
 START = datetime.date(2025, 1, 1)
 END = datetime.date(2026, 12, 31)

@@ -9,10 +9,10 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coop_beancount.books import load_books
+from coop_beancount.books.files import atomic_append
+from coop_beancount.books.loading import load_books
 from coop_beancount.cli import main
-from coop_beancount.files import atomic_append
-from coop_beancount.settle import COOP, Position, set_offs, settle_up
+from coop_beancount.core.settle import COOP, Position, set_offs, settle_up
 
 BOOKS = textwrap.dedent("""\
     plugin "coop_beancount.plugins.coop" "{'as_of': '2025-12-31'}"
@@ -141,7 +141,7 @@ def test_atomic_append_keeps_the_original_on_failure(tmp_path, monkeypatch):
     def broken_fsync(fd):
         raise OSError("disk full")
 
-    monkeypatch.setattr("coop_beancount.files.os.fsync", broken_fsync)
+    monkeypatch.setattr("coop_beancount.books.files.os.fsync", broken_fsync)
     with pytest.raises(OSError):
         atomic_append(path, "2025-01-01 open Assets:Cash\n")
     assert path.read_text() == "; original\n"

@@ -8,14 +8,15 @@ from decimal import Decimal
 import pytest
 from beancount import loader
 
-from coop_beancount.reports import CoopBooks, usage_costs, usage_records
-from coop_beancount.shared_costs import (
+from coop_beancount.reports.shared_costs import (
     THE_COOP,
     by_key_and_period,
     parts_by_member,
     shared_costs,
     usage_units,
 )
+from coop_beancount.reports.usage import usage_costs, usage_records
+from coop_beancount.reports.view import CoopBooks
 
 BOOKS = textwrap.dedent("""\
     plugin "coop_beancount.plugins.coop" "{'as_of': '2025-12-31'}"

@@ -29,7 +29,7 @@ from fava.ext import extension_endpoint
 from flask import Response, abort, url_for
 
 from coop_beancount.fava_pages import base, views
-from coop_beancount.patronage_reports import booked_pools, member_notices, render_notices
+from coop_beancount.reports.patronage import booked_pools, member_notices, render_notices
 
 UNNAMED = "Beancount"
 

@@ -18,8 +18,9 @@ from flask import abort, make_response, render_template, request
 from markupsafe import Markup, escape
 
 from coop_beancount.fava_pages.views import PageNotFound, Settings, parse_settings
-from coop_beancount.reports import CoopBooks, usage_records
-from coop_beancount.shared_costs import shared_costs, usage_units
+from coop_beancount.reports.shared_costs import shared_costs, usage_units
+from coop_beancount.reports.usage import usage_records
+from coop_beancount.reports.view import CoopBooks
 
 #: The module the books name on their `fava-extension` line.
 MODULE = "coop_beancount.fava_pages"

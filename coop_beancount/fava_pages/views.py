@@ -19,9 +19,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
-from coop_beancount.output import money_text
-from coop_beancount.patronage import fiscal_label, percent
-from coop_beancount.patronage_reports import (
+from coop_beancount.core.patronage import fiscal_label, percent
+from coop_beancount.core.periods import period_first_day
+from coop_beancount.reports.members import member_rows, statement
+from coop_beancount.reports.output import money_text
+from coop_beancount.reports.patronage import (
     BookedPool,
     ReportError,
     booked_pools,
@@ -31,23 +33,15 @@ from coop_beancount.patronage_reports import (
     outstanding_equity,
     redemptions_made,
 )
-from coop_beancount.periods import period_first_day
-from coop_beancount.reports import (
-    CoopBooks,
-    Money,
-    add,
-    collector_paused,
-    member_rows,
-    statement,
-    usage_costs,
-)
-from coop_beancount.shared_costs import (
+from coop_beancount.reports.shared_costs import (
     by_key_and_period,
     parts_by_member,
     shared_cost_rows,
     shared_costs,
     usage_units,
 )
+from coop_beancount.reports.usage import usage_costs
+from coop_beancount.reports.view import CoopBooks, Money, add, collector_paused
 
 #: Fava query-table column types for our values.
 STR, DATE, DECIMAL, MONEY, INT = "str", "date", "Decimal", "Inventory", "int"

@@ -61,7 +61,7 @@ import beangulp
 from beancount.core import data
 from beancount.core.amount import Amount
 
-from coop_beancount.accounts import MemberChart
+from coop_beancount.core.accounts import MemberChart
 from coop_beancount.importers import dedupe, matching
 from coop_beancount.importers.csvformat import (
     BadRows,

@@ -89,7 +89,7 @@ import beangulp
 import yaml
 from beancount.core import account as account_lib
 
-from coop_beancount.accounts import is_valid_key
+from coop_beancount.core.accounts import is_valid_key
 from coop_beancount.importers import matching
 from coop_beancount.importers.bank import (
     BALANCES,

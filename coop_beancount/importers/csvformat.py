@@ -27,7 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from coop_beancount.errors import too_many_digits
+from coop_beancount.core.errors import too_many_digits
 
 
 class ImportFileError(ValueError):

@@ -59,8 +59,8 @@ from typing import Any, NamedTuple
 from beancount.core import account as account_lib
 from beancount.core import data
 
-from coop_beancount.accounts import MemberChart, is_valid_share_class
-from coop_beancount.directives import read_records
+from coop_beancount.books.directives import read_records
+from coop_beancount.core.accounts import MemberChart, is_valid_share_class
 
 MEMBER_TARGETS = ("dues", "receivable", "payable")
 SHARES = "shares:"

@@ -61,7 +61,7 @@ import beangulp
 from beancount.core import data
 from beancount.parser.grammar import ValueType  # what the parser wraps custom values in
 
-from coop_beancount.accounts import is_valid_key
+from coop_beancount.core.accounts import is_valid_key
 from coop_beancount.importers.csvformat import (
     BadRows,
     CsvFormat,

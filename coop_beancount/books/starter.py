@@ -75,7 +75,7 @@ def _starter_folder() -> Any:
     installed = resources.files("coop_beancount").joinpath("ledgers")
     if installed.is_dir():
         return installed
-    return Path(__file__).resolve().parent.parent / "ledgers"
+    return Path(__file__).resolve().parents[2] / "ledgers"
 
 
 def hook_text(python: str = sys.executable) -> str:

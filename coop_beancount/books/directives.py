@@ -37,9 +37,10 @@ from beancount.core import account as account_lib
 from beancount.core import data
 from beancount.core.amount import Amount
 
-from coop_beancount.accounts import is_valid_key, is_valid_share_class
-from coop_beancount.errors import CoopError, too_many_digits, written
-from coop_beancount.model import (
+from coop_beancount.core.accounts import is_valid_key, is_valid_share_class
+from coop_beancount.core.errors import CoopError, too_many_digits, written
+from coop_beancount.core.patronage import DEFAULT_POOL
+from coop_beancount.core.records import (
     FREQUENCIES,
     AllocationDecision,
     CoopRecords,
@@ -54,8 +55,7 @@ from coop_beancount.model import (
     Subscription,
     WorkRecord,
 )
-from coop_beancount.patronage import DEFAULT_POOL
-from coop_beancount.splits import KINDS, KeyVersion, SplitError, parse_rule
+from coop_beancount.core.splits import KINDS, KeyVersion, SplitError, parse_rule
 
 PREFIX = "coop-"
 

@@ -28,9 +28,9 @@ from typing import Any
 from beancount.core import data
 from beancount.core.amount import Amount
 
-from coop_beancount.output import money_text
-from coop_beancount.periods import calendar_period
-from coop_beancount.reports import SPLIT_META, CoopBooks, Money, add, cleaned
+from coop_beancount.core.periods import calendar_period
+from coop_beancount.reports.output import money_text
+from coop_beancount.reports.view import SPLIT_META, CoopBooks, Money, add, cleaned
 
 #: Who paid a cost that no member paid out of pocket.
 THE_COOP = "co-op"

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from coop_beancount.model import Member, ShareClass, Subscription
+from coop_beancount.core.records import Member, ShareClass, Subscription
 
 ZERO = Decimal(0)
 

@@ -26,8 +26,8 @@ from beancount.parser import booking, parser
 from beancount.parser import options as beancount_options
 from beancount.utils import encryption
 
-from coop_beancount.errors import CoopError, location, too_many_digits
-from coop_beancount.files import appended, atomic_write
+from coop_beancount.books.files import appended, atomic_write
+from coop_beancount.core.errors import CoopError, location, too_many_digits
 
 PLUGIN_NAME = "coop_beancount.plugins.coop"
 

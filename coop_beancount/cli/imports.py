@@ -38,13 +38,13 @@ from beangulp import exceptions as beangulp_exceptions
 from beangulp import extract as beangulp_extract
 from beangulp import utils as beangulp_utils
 
-from coop_beancount.books import Loaded, append_checked, format_error, includes, load_books
-from coop_beancount.files import move_whole
+from coop_beancount.books.files import move_whole
+from coop_beancount.books.loading import Loaded, append_checked, format_error, includes, load_books
 from coop_beancount.importers.csvformat import BadRows, ImportFileError
 from coop_beancount.importers.dedupe import DUPLICATE, DUPLICATE_OF
 from coop_beancount.importers.records import RosterImporter
-from coop_beancount.output import table
-from coop_beancount.reports import collector_paused
+from coop_beancount.reports.output import table
+from coop_beancount.reports.view import collector_paused
 
 CONFIG_NAME = "import.yaml"
 #: Past this many entries, writing them out shows a progress bar.

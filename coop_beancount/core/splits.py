@@ -27,10 +27,13 @@ import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation, getcontext
+from typing import TYPE_CHECKING
 
-from coop_beancount.allocation import allocate, quantum_of
-from coop_beancount.errors import too_many_digits, written
-from coop_beancount.model import Member
+from coop_beancount.core.allocation import allocate, quantum_of
+from coop_beancount.core.errors import too_many_digits, written
+
+if TYPE_CHECKING:  # records holds the split keys, so only the type comes from there
+    from coop_beancount.core.records import Member
 
 KINDS = ("equal", "weights", "percent", "usage", "fixed")
 HUNDRED = Decimal(100)

@@ -26,12 +26,12 @@ from typing import Any
 
 from beancount.core import data
 
-from coop_beancount.accounts import NON_QUALIFIED_KIND, QUALIFIED, RETAIN, MemberChart
-from coop_beancount.books import PLUGIN_NAME
-from coop_beancount.config import ConfigError, PluginConfig, parse_config
-from coop_beancount.errors import location
-from coop_beancount.model import Member
-from coop_beancount.patronage import (
+from coop_beancount.books.config import ConfigError, PluginConfig, parse_config
+from coop_beancount.books.loading import PLUGIN_NAME
+from coop_beancount.books.patronage import GENERATED
+from coop_beancount.core.accounts import NON_QUALIFIED_KIND, QUALIFIED, RETAIN, MemberChart
+from coop_beancount.core.errors import location
+from coop_beancount.core.patronage import (
     Check,
     EquityKey,
     FiscalCalendar,
@@ -45,8 +45,8 @@ from coop_beancount.patronage import (
     round_half_up,
     share_problems,
 )
-from coop_beancount.patronage_books import GENERATED
-from coop_beancount.reports import CoopBooks, Money, add, cleaned
+from coop_beancount.core.records import Member
+from coop_beancount.reports.view import CoopBooks, Money, add, cleaned
 
 #: `coop-generated` kinds of the plugin's patronage transactions.
 ALLOCATION = "allocation"

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from beancount.core import account as account_lib
 
-from coop_beancount.patronage import FiscalCalendar
+from coop_beancount.core.patronage import FiscalCalendar
 
 DECEMBER = FiscalCalendar(12, 31)
 

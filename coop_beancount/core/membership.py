@@ -21,8 +21,8 @@ import datetime
 from collections.abc import Mapping
 from decimal import Decimal
 
-from coop_beancount.accounts import MemberChart
-from coop_beancount.model import Member
+from coop_beancount.core.accounts import MemberChart
+from coop_beancount.core.records import Member
 
 #: Balances of one member's accounts: account -> currency -> number.
 Balances = Mapping[str, Mapping[str, Decimal]]

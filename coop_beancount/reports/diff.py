@@ -10,7 +10,7 @@ equity, on each side of the change. Only the members and figures that change are
 listed, with the co-op's totals.
 
 Pure: plain figures in (from each side's loaded books, by `member_money`), rows out.
-Checking out a revision is `coop_beancount.revisions`; the command is in cli.py.
+Checking out a revision is `coop_beancount.books.revisions`; the command is in cli/review.py.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from coop_beancount.reports import CoopBooks, Money, add, cleaned, member_rows
+from coop_beancount.reports.members import member_rows
+from coop_beancount.reports.view import CoopBooks, Money, add, cleaned
 
 #: The money figures compared, in order: (MemberRow field, heading).
 FIGURES = (

@@ -27,8 +27,8 @@ import datetime
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 
-from coop_beancount.model import DuesCharge, DuesSchedule, Member
-from coop_beancount.periods import periods
+from coop_beancount.core.periods import periods
+from coop_beancount.core.records import DuesCharge, DuesSchedule, Member
 
 
 def precision(amount: Decimal) -> Decimal:

@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
-from coop_beancount.allocation import allocate
+from coop_beancount.core.allocation import allocate
 
 #: The least cash part of a qualified written notice of allocation (IRC §1388(c)).
 QUALIFIED_MINIMUM_CASH = Decimal("0.20")

@@ -11,10 +11,9 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from coop_beancount.splits import SplitKeys
+from coop_beancount.core.splits import SplitKeys
 
 #: Where a record came from: a Beancount meta dict with `filename` and `lineno`.
 Source = dict[str, Any]
@@ -194,15 +193,10 @@ class CoopRecords:
     dues_schedules: list[DuesSchedule] = field(default_factory=list)
     work: list[WorkRecord] = field(default_factory=list)
     retail_prices: list[RetailPrice] = field(default_factory=list)
-    split_keys: SplitKeys = field(default_factory=lambda: _split_keys())
+    split_keys: SplitKeys = field(default_factory=SplitKeys)
     measures: dict[str, Measure] = field(default_factory=dict)
     patronage: list[PatronageRecord] = field(default_factory=list)
     decisions: list[AllocationDecision] = field(default_factory=list)
     retains: list[PerUnitRetain] = field(default_factory=list)
     redemptions: list[EquityRedemption] = field(default_factory=list)
 
-
-def _split_keys() -> SplitKeys:
-    from coop_beancount.splits import SplitKeys
-
-    return SplitKeys()

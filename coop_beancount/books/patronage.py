@@ -39,17 +39,9 @@ from typing import Any
 from beancount.core import data
 from beancount.core.amount import Amount
 
-from coop_beancount.accounts import NON_QUALIFIED_KIND, MemberChart
-from coop_beancount.errors import CoopError
-from coop_beancount.model import (
-    AllocationDecision,
-    CoopRecords,
-    EquityRedemption,
-    Measure,
-    PatronageRecord,
-    PerUnitRetain,
-)
-from coop_beancount.patronage import (
+from coop_beancount.core.accounts import NON_QUALIFIED_KIND, MemberChart
+from coop_beancount.core.errors import CoopError
+from coop_beancount.core.patronage import (
     DEFAULT_POOL,
     EquityKey,
     FiscalCalendar,
@@ -62,6 +54,14 @@ from coop_beancount.patronage import (
     redeem,
     round_half_up,
     share_problems,
+)
+from coop_beancount.core.records import (
+    AllocationDecision,
+    CoopRecords,
+    EquityRedemption,
+    Measure,
+    PatronageRecord,
+    PerUnitRetain,
 )
 
 GENERATED = "coop-generated"

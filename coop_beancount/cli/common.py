@@ -1,0 +1,87 @@
+"""What every `coop` command shares: the `main` group, the BOOKS argument, the
+--format and --ignore-errors options, dates, and loading books that must check clean."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from coop_beancount import __version__
+from coop_beancount.books.loading import Loaded, format_error, load_books
+from coop_beancount.reports.members import currencies
+from coop_beancount.reports.output import FORMATS
+from coop_beancount.reports.view import CoopBooks
+
+BOOKS = click.argument(
+    "books", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="BOOKS"
+)
+FORMAT = click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+    help="Output: a table to read, or csv / json for scripts.",
+)
+IGNORE_ERRORS = click.option(
+    "--ignore-errors", is_flag=True,
+    help="Report even when the books do not check clean (the figures may then be wrong).",
+)
+
+
+class Date(click.ParamType):
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> datetime.date:
+        if isinstance(value, datetime.date):
+            return value
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a date written YYYY-MM-DD", param, ctx)
+
+
+DATE = Date()
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="coop")
+def main() -> None:
+    """Keep a co-operative's books in Beancount: members, shares, dues, hours of
+    work, shared costs, patronage dividends and imports, checked on every load
+    and browsable in Fava.
+
+    BOOKS is the ledger's main file (for example main.beancount). Start new
+    books with `coop init DIR`; see `coop COMMAND --help` for each command.
+    """
+
+
+
+#: The title Beancount gives books that set none.
+UNNAMED = "Beancount"
+
+
+def load_checked(books: Path, ignore_errors: bool = True, can_ignore: bool = True) -> Loaded:
+    loaded = load_books(books)
+    if loaded.errors and not ignore_errors:
+        for error in loaded.errors[:5]:
+            click.echo(format_error(error), err=True)
+        more = len(loaded.errors) - 5
+        if more > 0:
+            click.echo(f"... and {more} more", err=True)
+        advice = " or pass --ignore-errors" if can_ignore else ""
+        raise click.ClickException(
+            f"{books} does not check clean ({len(loaded.errors)} error(s)), so its figures "
+            f"cannot be trusted; fix them (see `coop check {books}`){advice}"
+        )
+    return loaded
+
+
+def chosen_currency(coop: CoopBooks, currency: str | None) -> str:
+    """The currency a members' report is in: the one asked for, or the only one in use."""
+    found = currencies(coop)
+    if currency is None:
+        if len(found) > 1:
+            raise click.ClickException(
+                f"members' balances are in several currencies ({', '.join(found)}); "
+                "choose one with --currency")
+        return found[0] if found else (coop.options.get("operating_currency") or ["USD"])[0]
+    return currency

@@ -1,0 +1,218 @@
+"""Members' figures: `coop members`, `coop statement`, `coop hours` and `coop balances`.
+
+    coop members BOOKS                  every member: status, shares, dues owed, capital
+    coop statement BOOKS MEMBER         a member's statement with running balances
+    coop hours BOOKS                    hours of work given, per member and period
+    coop balances BOOKS                 what each member owes or is owed (shared costs)
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import click
+
+from coop_beancount.cli.common import (
+    BOOKS,
+    DATE,
+    FORMAT,
+    IGNORE_ERRORS,
+    chosen_currency,
+    load_checked,
+    main,
+)
+from coop_beancount.core.patronage import fiscal_label
+from coop_beancount.reports.members import (
+    EquityYear,
+    hours_by_period,
+    member_rows,
+    positions,
+    statement,
+)
+from coop_beancount.reports.output import money_text, render
+from coop_beancount.reports.view import CoopBooks, add
+
+MEMBER_COLUMNS = [
+    ("key", "Key"), ("name", "Name"), ("joined", "Joined"), ("left", "Left"),
+    ("shares_subscribed", "Subscribed"), ("shares_paid", "Paid in"),
+    ("dues_owed", "Dues owed"), ("other_owed", "Other owed"), ("payable", "Co-op owes"),
+    ("capital", "Capital"), ("allocated", "Of which allocated"), ("hours", "Hours"),
+]
+
+
+@main.command()
+@BOOKS
+@FORMAT
+@IGNORE_ERRORS
+@click.option("--active", is_flag=True, help="Only members who have not left.")
+@click.option("--as-of", "as_of", type=DATE, help="As the books stood at the end of this day: "
+              "members who had joined by then, their balances then [default: the end of the "
+              "books].")
+def members(books: Path, fmt: str, ignore_errors: bool, active: bool,
+            as_of: datetime.date | None) -> None:
+    """List every member of BOOKS.
+
+    Columns: key, name, join and leave dates, shares subscribed and paid in,
+    dues owed (arrears), other amounts owed, what the co-op owes the member,
+    the member's capital (equity) and how much of it is allocated patronage
+    equity not yet redeemed, and hours of work given.
+    """
+    loaded = load_checked(books, ignore_errors)
+    rows = member_rows(CoopBooks.from_entries(loaded.entries, loaded.options), as_of)
+    if active:
+        rows = [row for row in rows if row.left is None]
+    click.echo(render([vars(row) for row in rows], MEMBER_COLUMNS, fmt), nl=False)
+
+
+STATEMENT_COLUMNS = [
+    ("date", "Date"), ("description", "Description"), ("account", "Account"),
+    ("amount", "Amount"), ("owes", "Member owes"), ("capital", "Capital"),
+]
+
+
+EQUITY_YEAR_COLUMNS = [
+    ("year", "Fiscal year"), ("qualified", "Qualified"), ("non_qualified", "Non-qualified"),
+    ("retains", "Retains"), ("redeemed", "Redeemed"), ("outstanding", "Outstanding"),
+]
+
+
+@main.command("statement")
+@BOOKS
+@click.argument("member")
+@click.option("--from", "start", type=DATE, help="First day of the statement.")
+@click.option("--to", "end", type=DATE, help="Last day of the statement.")
+@click.option("--equity", "equity_only", is_flag=True,
+              help="Only the retained patronage equity by fiscal year (csv and json print "
+              "one table: the entries, or this).")
+@FORMAT
+@IGNORE_ERRORS
+def statement_command(books: Path, member: str, start: datetime.date | None,
+                      end: datetime.date | None, equity_only: bool, fmt: str,
+                      ignore_errors: bool) -> None:
+    """A member's statement: every entry touching MEMBER (a member key), with
+    running balances of what the member owes the co-op and of their capital;
+    then their retained patronage equity by fiscal year (allocated on
+    qualified and non-qualified notices, per-unit retains, redeemed, and
+    outstanding at the end of the statement).
+
+    A negative "Member owes" means the co-op owes the member.
+
+    \b
+    Example:
+      coop statement main.beancount G1 --from 2026-01-01 --to 2026-12-31
+      coop statement main.beancount G1 --equity --format csv
+    """
+    if start and end and end < start:
+        raise click.BadParameter(f"--to {end} is before --from {start}")
+    loaded = load_checked(books, ignore_errors)
+    coop = CoopBooks.from_entries(loaded.entries, loaded.options)
+    if coop.member(member) is None:
+        known = ", ".join(sorted(coop.records.members)) or "none"
+        raise click.ClickException(f"no member {member!r} in {books} (members: {known})")
+    result = statement(coop, member, start, end)
+    equity_rows = _equity_year_rows(result.equity)
+    if equity_only:
+        click.echo(render(equity_rows, EQUITY_YEAR_COLUMNS, fmt), nl=False)
+        return
+    rows = [{
+        "date": line.date, "description": line.description, "account": line.account,
+        "amount": {line.currency: line.amount}, "owes": line.owes, "capital": line.capital,
+    } for line in result.lines]
+    if fmt != "table":
+        click.echo(render(rows, STATEMENT_COLUMNS, fmt), nl=False)
+        return
+    m = result.member
+    click.echo(f"Statement for {m.name} ({m.key})")
+    click.echo(f"Member since {m.joined}" + (f", left {m.left}" if m.left else ""))
+    period = f"{start or 'the beginning'} to {end or 'the end of the books'}"
+    click.echo(f"Period: {period}")
+    if start:
+        click.echo(f"Opening: owes {money_text(result.opening_owes)}, "
+                   f"capital {money_text(result.opening_capital)}")
+    click.echo()
+    click.echo(render(rows, STATEMENT_COLUMNS, fmt), nl=False)
+    click.echo()
+    click.echo(f"Closing: owes {money_text(result.closing_owes)}, "
+               f"capital {money_text(result.closing_capital)}")
+    if result.equity:
+        click.echo()
+        click.echo(f"Retained patronage equity by fiscal year, at {end or 'the end of the books'}:")
+        total = {column: {} for column, _ in EQUITY_YEAR_COLUMNS[1:]}
+        for row in equity_rows:
+            for column, money in total.items():
+                for currency, number in row[column].items():
+                    add(money, currency, number)
+        click.echo(render([*equity_rows, {"year": "Total", **total}], EQUITY_YEAR_COLUMNS,
+                          fmt), nl=False)
+
+
+def _equity_year_rows(years: list[EquityYear]) -> list[dict[str, Any]]:
+    return [{"year": fiscal_label(y.year), "qualified": y.qualified,
+             "non_qualified": y.non_qualified, "retains": y.retains, "redeemed": y.redeemed,
+             "outstanding": y.outstanding} for y in years]
+
+
+HOURS_COLUMNS = [("member", "Member"), ("period", "Period"), ("hours", "Hours"),
+                 ("shifts", "Shifts")]
+
+
+@main.command()
+@BOOKS
+@click.option("--by", "frequency", type=click.Choice(["weekly", "monthly", "quarterly", "yearly"]),
+              default="monthly", show_default=True, help="Length of each period.")
+@click.option("--member", "member_keys", multiple=True, help="Only this member (repeatable).")
+@click.option("--from", "start", type=DATE, help="First day counted.")
+@click.option("--to", "end", type=DATE, help="Last day counted.")
+@FORMAT
+@IGNORE_ERRORS
+def hours(books: Path, frequency: str, member_keys: tuple[str, ...], start: datetime.date | None,
+          end: datetime.date | None, fmt: str, ignore_errors: bool) -> None:
+    """Hours of work members gave (coop-hours records), per member and period."""
+    loaded = load_checked(books, ignore_errors)
+    coop = CoopBooks.from_entries(loaded.entries, loaded.options)
+    unknown = [key for key in member_keys if key not in coop.records.members]
+    if unknown:
+        known = ", ".join(sorted(coop.records.members)) or "none"
+        raise click.ClickException(
+            f"no member {', '.join(map(repr, unknown))} in {books} (members: {known})")
+    rows = hours_by_period(coop.records, frequency, start, end, member_keys or None)
+    click.echo(render([vars(row) for row in rows], HOURS_COLUMNS, fmt), nl=False)
+
+
+BALANCE_COLUMNS = [("member", "Member"), ("name", "Name"), ("receivable", "Owes co-op"),
+                   ("payable", "Co-op owes"), ("net", "Net"), ("dues", "Dues owed")]
+
+
+@main.command()
+@BOOKS
+@click.option("--currency", help="Currency to show (needed when members' balances use several).")
+@click.option("--all", "show_all", is_flag=True, help="Also list members whose balance is zero.")
+@FORMAT
+@IGNORE_ERRORS
+def balances(books: Path, currency: str | None, show_all: bool, fmt: str,
+             ignore_errors: bool) -> None:
+    """What each member owes the co-op (receivable) and is owed (payable).
+
+    Net is positive when the member owes, negative when the member is owed;
+    it is what `coop settle` clears. Dues owed are shown beside it but are
+    not part of the settle-up: they are owed to the co-op alone and paid to it.
+    """
+    loaded = load_checked(books, ignore_errors)
+    coop = CoopBooks.from_entries(loaded.entries, loaded.options)
+    currency = chosen_currency(coop, currency)
+    rows = []
+    for key, position in positions(coop, currency).items():
+        dues = coop.balances(key).get(coop.chart.dues(key), {}).get(currency, Decimal(0))
+        if not show_all and not position.receivable and not position.payable and not dues:
+            continue
+        rows.append({"member": key, "name": coop.records.members[key].name,
+                     "receivable": {currency: position.receivable},
+                     "payable": {currency: position.payable}, "net": {currency: position.net},
+                     "dues": {currency: dues}})
+    if not rows and fmt == "table":
+        click.echo(f"Nobody owes or is owed anything in {currency}.")
+        return
+    click.echo(render(rows, BALANCE_COLUMNS, fmt), nl=False)

@@ -1,0 +1,461 @@
+"""Patronage at year end: `coop patronage`, `coop notices`, `coop 1099-patr`, `coop equity`.
+
+    coop patronage BOOKS --year 2025    a year's patronage dividends (or --what-if)
+    coop notices BOOKS --year 2025 --out DIR   members' written notices of allocation
+    coop 1099-patr BOOKS --year 2026    Form 1099-PATR figures for a calendar year
+    coop equity BOOKS                   retained patronage equity outstanding, by year
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import click
+
+from coop_beancount.books.files import atomic_write
+from coop_beancount.cli.common import (
+    BOOKS,
+    DATE,
+    FORMAT,
+    IGNORE_ERRORS,
+    UNNAMED,
+    load_checked,
+    main,
+)
+from coop_beancount.core.patronage import fiscal_label, percent
+from coop_beancount.reports.output import FORMATS, render
+from coop_beancount.reports.patronage import (
+    BookedPool,
+    ReportError,
+    booked_pools,
+    check_rows,
+    fiscal_calendar,
+    form_1099_patr,
+    member_notices,
+    missing_allocation,
+    next_redemption,
+    outstanding_equity,
+    parse_percent,
+    redemptions_made,
+    render_notices,
+    what_if,
+)
+from coop_beancount.reports.view import CoopBooks, add
+
+
+class Percent(click.ParamType):
+    name = "PERCENT"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Decimal:
+        if isinstance(value, Decimal):
+            return value
+        try:
+            return parse_percent(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a percentage written like 15%", param, ctx)
+
+
+PERCENT = Percent()
+
+
+class MoneyAmount(click.ParamType):
+    name = "AMOUNT"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Decimal:
+        if isinstance(value, Decimal):
+            return value
+        try:
+            number = Decimal(str(value).replace(",", ""))
+        except InvalidOperation:
+            number = None
+        if number is None or not number.is_finite():
+            self.fail(f"{value!r} is not an amount written like 25000.00", param, ctx)
+        return number
+
+
+MONEY = MoneyAmount()
+YEAR = click.IntRange(1901, 2999)
+
+
+def _pools(coop: CoopBooks, books: Path, year: int, pool: str | None) -> list[BookedPool]:
+    """The allocations booked for fiscal year `year` (one pool if named), or a clean error."""
+    booked = booked_pools(coop.entries, coop.chart, year)
+    chosen = [p for p in booked if pool is None or p.pool == pool]
+    if not chosen:
+        raise click.ClickException(f"{books}: {missing_allocation(coop, year, pool, booked)}")
+    return chosen
+
+
+POOL_COLUMNS = [
+    ("pool", "Pool"), ("measure", "Measure"), ("paid", "Paid"), ("margin", "Margin"),
+    ("non_patronage", "Non-patronage"), ("reserve_share", "Reserve %"), ("reserve", "Reserve"),
+    ("pool_amount", "Pool"), ("patronage", "Patronage"), ("rate", "Rate"),
+    ("cash_share", "Cash %"), ("notice", "Notices"),
+]
+ALLOCATION_COLUMNS = [
+    ("pool", "Pool"), ("member", "Member"), ("name", "Name"), ("measure", "Measure"),
+    ("quantity", "Quantity"), ("allocation", "Allocation"), ("cash", "Cash"),
+    ("retained", "Retained"), ("notice", "Notice"),
+]
+
+
+def _pool_row(pool: BookedPool) -> dict[str, Any]:
+    money = pool.currency
+    result = pool.result
+    return {"year": pool.year, "pool": pool.pool, "measure": pool.measure, "paid": pool.paid,
+            "margin": {money: result.margin}, "non_patronage": {money: pool.non_patronage},
+            "reserve_share": percent(pool.reserve_share), "reserve": {money: result.reserve},
+            "pool_amount": {money: result.pool}, "patronage": result.total_patronage,
+            "rate": pool.rate, "cash_share": percent(pool.cash_share), "notice": pool.notice}
+
+
+CHECK_COLUMNS = [("year", "Year"), ("pool", "Pool"), ("check", "Check"), ("status", "Status"),
+                 ("detail", "Detail")]
+
+
+def _pool_summary(pool: BookedPool) -> str:
+    """A pool's figures, one per line, for the table format."""
+    result, money = pool.result, pool.currency
+    figures = [
+        ("Patronage margin", f"{result.margin:,} {money}"),
+        ("Non-patronage margin", f"{pool.non_patronage or Decimal('0.00'):,} {money}"),
+        (f"Reserve ({percent(pool.reserve_share)})", f"{result.reserve:,} {money}"),
+        ("Pool", f"{result.pool:,} {money}"),
+        ("Patronage", f"{result.total_patronage:,} {pool.measure}"),
+        ("Rate per unit", f"{pool.rate} {money}"),
+        ("Cash share", f"{percent(pool.cash_share)}, {pool.notice} notices"),
+    ]
+    width = max(len(label) for label, _ in figures)
+    heading = f"Pool {pool.pool!r} of {fiscal_label(pool.year)}, paid {pool.paid}"
+    return "\n".join([heading] + [f"  {label.ljust(width)}  {value.rjust(20)}"
+                                   for label, value in figures])
+
+
+def _allocation_rows(pool: BookedPool, names: dict[str, str],
+                     booked: BookedPool | None) -> list[dict[str, Any]]:
+    money = pool.currency
+    before = {d.member: d.allocation for d in booked.result.dividends} if booked else {}
+    return [{"year": pool.year, "pool": pool.pool, "member": d.member,
+             "name": names.get(d.member, ""), "measure": pool.measure,
+             "quantity": d.patronage, "allocation": {money: d.allocation},
+             "cash": {money: d.cash}, "retained": {money: d.retained}, "notice": pool.notice,
+             "booked": {money: before.get(d.member, Decimal(0))}}
+            for d in pool.result.dividends]
+
+
+def _total_row(rows: list[dict[str, Any]], label: str, pool: BookedPool | None = None,
+               ) -> dict[str, Any]:
+    """Money columns added up; the quantity is the pool's (measures of pools do not add)."""
+    total: dict[str, Any] = {"pool": pool.pool if pool else "", "member": label}
+    if pool is not None:
+        total["quantity"] = pool.result.total_patronage
+    for column in ("allocation", "cash", "retained", "booked"):
+        money: dict[str, Decimal] = {}
+        for row in rows:
+            for currency, number in row[column].items():
+                add(money, currency, number)
+        total[column] = money
+    return total
+
+
+@main.command("patronage")
+@BOOKS
+@click.option("--year", required=True, type=YEAR, help="The fiscal year allocated (2025 = FY2025).")
+@click.option("--pool", help="Only this pool (default: every pool of the year).")
+@click.option("--what-if", "what_if_", is_flag=True,
+              help="Recompute from the booked margin and patronage with the shares below; the "
+              "books are not changed.")
+@click.option("--reserve", type=PERCENT, help="With --what-if: the reserve share, like 15%.")
+@click.option("--cash", type=PERCENT, help="With --what-if: the cash share, like 30%.")
+@click.option("--qualified/--non-qualified", "qualified", default=None,
+              help="With --what-if: the kind of notices (default: as decided).")
+@click.option("--per", type=click.Choice(["pool", "member", "check"]), default=None,
+              help="Only one table: the pools, the members, or the compliance checks (csv "
+              "and json print one; default: member).")
+@FORMAT
+@IGNORE_ERRORS
+def patronage_command(books: Path, year: int, pool: str | None, what_if_: bool,
+                      reserve: Decimal | None, cash: Decimal | None, qualified: bool | None,
+                      per: str | None, fmt: str, ignore_errors: bool) -> None:
+    """A fiscal year's patronage dividends, as booked from the board's decisions.
+
+    Per pool: the patronage margin, non-patronage margin, reserve, the pool
+    divided among members and its rate per unit of patronage. Per member: their
+    patronage (in the pool's measure), allocation, cash part, retained part and
+    the kind of notice, with totals.
+
+    With --what-if the same margin and patronage are divided again with another
+    --reserve, --cash or kind of notice, by the same rule the plugin books;
+    nothing is written. A share the plugin would refuse (a qualified notice
+    with under 20% cash) is refused here too.
+
+    \b
+    Example:
+      coop patronage main.beancount --year 2025
+      coop patronage main.beancount --year 2025 --what-if --reserve 15% --cash 30%
+    """
+    if not what_if_ and (reserve is not None or cash is not None or qualified is not None):
+        raise click.UsageError("--reserve, --cash and --qualified/--non-qualified only go with "
+                               "--what-if")
+    loaded = load_checked(books, ignore_errors)
+    coop = CoopBooks.from_entries(loaded.entries, loaded.options)
+    booked = _pools(coop, books, year, pool)
+    pools = booked
+    if what_if_:
+        try:
+            pools = [what_if(p, reserve, cash, qualified) for p in booked]
+        except ReportError as exc:
+            advice = (" (with --what-if: --non-qualified)" if "qualified: FALSE" in str(exc)
+                      else "")
+            raise click.ClickException(f"what-if refused: {exc}{advice}") from None
+    names = {key: m.name for key, m in coop.records.members.items()}
+    pool_rows = [_pool_row(p) for p in pools]
+    member_rows_ = [_allocation_rows(p, names, b if what_if_ else None)
+                    for p, b in zip(pools, booked, strict=True)]
+    columns = ALLOCATION_COLUMNS + ([("booked", "Booked")] if what_if_ else [])
+    pool_columns = [("year", "Year"), *POOL_COLUMNS]
+    what_if_note = (f"What-if for {fiscal_label(year)}: recomputed from the booked margin and "
+                    "patronage; the books are not changed.")
+    if fmt != "table" or per is not None:
+        if what_if_:
+            click.echo(what_if_note, err=True)
+        if per == "pool":
+            click.echo(render(pool_rows, pool_columns, fmt), nl=False)
+        elif per == "check":
+            click.echo(render(check_rows(pools, fiscal_calendar(coop.options)), CHECK_COLUMNS,
+                              fmt), nl=False)
+        else:
+            flat = [row for rows in member_rows_ for row in rows]
+            member_columns = ([("year", "Year")] if fmt != "table" else []) + columns
+            click.echo(render(flat, member_columns, fmt), nl=False)
+        return
+    click.echo(what_if_note if what_if_ else
+               f"Patronage dividends for {fiscal_label(year)}, as booked.")
+    calendar = fiscal_calendar(coop.options)
+    for pool_ in pools:
+        click.echo()
+        click.echo(_pool_summary(pool_))
+        click.echo()
+        click.echo(render(check_rows([pool_], calendar), CHECK_COLUMNS[2:], fmt), nl=False)
+    click.echo()
+    rows = []
+    unlisted = []
+    for pool_, allocations in zip(pools, member_rows_, strict=True):
+        rows.extend(allocations)
+        rows.append(_total_row(allocations, "Total", pool_))
+        listed = sum((row["quantity"] for row in allocations), Decimal(0))
+        if listed != pool_.result.total_patronage:
+            unlisted.append(f"{pool_.result.total_patronage - listed:,} {pool_.measure} of "
+                            f"pool {pool_.pool!r}")
+    if len(pools) > 1:
+        rows.append(_total_row([r for rs in member_rows_ for r in rs], "All pools"))
+    click.echo(render(rows, columns, fmt), nl=False)
+    if unlisted:
+        click.echo(f"Not listed: members whose allocation rounded to 0.00 "
+                   f"({'; '.join(unlisted)}).")
+
+
+#: Beancount's title for books whose `option "title"` is not set.
+NOTICE_COLUMNS = [("member", "Member"), ("name", "Name"), ("allocation", "Allocation"),
+                  ("cash", "Cash"), ("retained", "Retained"), ("notice", "Notice"),
+                  ("file", "File")]
+
+
+@main.command()
+@BOOKS
+@click.option("--year", required=True, type=YEAR, help="The fiscal year allocated (2025 = FY2025).")
+@click.option("--out", "out_dir", required=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the notices (made if missing; notices already there are "
+              "replaced).")
+@click.option("--paper", type=click.Choice(["letter", "A4"], case_sensitive=False),
+              default="letter", show_default=True, help="Paper size when printed.")
+@FORMAT
+@IGNORE_ERRORS
+def notices(books: Path, year: int, out_dir: Path, paper: str, fmt: str,
+            ignore_errors: bool) -> None:
+    """Write each member's written notice of allocation for a fiscal year (--year).
+
+    One printable HTML page per member with an allocation in the year (every
+    pool of the year on one notice): the co-op's name (the ledger's "title"
+    option), the member, their patronage, the rate per unit, the allocation,
+    its cash and retained parts, the payment date, and the consent wording of
+    a qualified notice (IRC §1388(c)) or what a non-qualified one means. Files
+    are named FY2025-G1.html, with an index.html listing them; each is written
+    whole or not at all. Print them, or save them as PDF, from a browser.
+
+    \b
+    Example:
+      coop notices main.beancount --year 2025 --out notices/FY2025
+    """
+    loaded = load_checked(books, ignore_errors)
+    coop = CoopBooks.from_entries(loaded.entries, loaded.options)
+    title = loaded.options.get("title")
+    if not title or title == UNNAMED:
+        raise click.ClickException(
+            f'{books} does not name the co-op, and a notice of allocation must; add a line '
+            f'like: option "title" "Cranberry Growers Co-operative"')
+    found = member_notices(coop, _pools(coop, books, year, None))
+    files = render_notices(found, title, paper.upper() if paper.lower() == "a4" else "letter")
+    _write_files(out_dir, files)
+    rows = [{"member": n.member.key, "name": n.member.name,
+             "allocation": n.total("allocation"), "cash": n.total("cash"),
+             "retained": n.total("retained"), "notice": ", ".join(n.kinds),
+             "file": str(out_dir / n.file_name)} for n in found]
+    click.echo(render(rows, NOTICE_COLUMNS, fmt), nl=False)
+    click.echo(f"Wrote {len(found)} notice(s) of allocation for {fiscal_label(year)} and "
+               f"{out_dir / 'index.html'}.", err=True)
+
+
+def _write_files(folder: Path, files: dict[str, str]) -> None:
+    """Write every file, each atomically; if one fails, take back what this run made."""
+    made_folder = not folder.exists()
+    written: list[Path] = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            path = folder / name
+            new = not path.exists()
+            atomic_write(path, text.encode())
+            if new:
+                written.append(path)
+    except OSError as exc:
+        for path in written:
+            path.unlink(missing_ok=True)
+        if made_folder and folder.exists() and not any(folder.iterdir()):
+            folder.rmdir()
+        raise click.ClickException(f"could not write the notices to {folder}: {exc}") from None
+
+
+PATR_COLUMNS = [("member", "member"), ("name", "name"), ("box1", "box1"), ("box3", "box3"),
+                ("box5", "box5")]
+
+
+@main.command("1099-patr")
+@BOOKS
+@click.option("--year", required=True, type=YEAR,
+              help="The calendar year of payment (not the fiscal year allocated).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True,
+              help="Output: csv for tax software, a table to read, or json.")
+@IGNORE_ERRORS
+def form_1099_patr_command(books: Path, year: int, fmt: str, ignore_errors: bool) -> None:
+    """Form 1099-PATR figures per recipient for a calendar year of payment (--year).
+
+    \b
+    box1  patronage dividends: cash parts and qualified notices (face value)
+          of allocations paid in the year
+    box3  per-unit retains withheld in the year
+    box5  non-qualified notices redeemed in the year
+
+    Only recipients with at least 10.00 in the three boxes together are listed.
+
+    \b
+    Example:
+      coop 1099-patr main.beancount --year 2026 > 1099-patr-2026.csv
+    """
+    loaded = load_checked(books, ignore_errors)
+    coop = CoopBooks.from_entries(loaded.entries, loaded.options)
+    try:
+        forms, currency = form_1099_patr(coop, year)
+    except ReportError as exc:
+        raise click.ClickException(str(exc)) from None
+    rows = [vars(form) for form in forms]
+    if fmt == "table":
+        if not rows:
+            click.echo(f"Nobody was paid 10.00 {currency} or more in patronage in {year}.")
+            return
+        total = {"member": "Total", "name": ""}
+        for box in ("box1", "box3", "box5"):
+            total[box] = sum((row[box] for row in rows), Decimal(0))
+        rows.append(total)
+        click.echo(f"Form 1099-PATR, calendar year {year} ({currency})")
+        click.echo()
+    click.echo(render(rows, PATR_COLUMNS, fmt), nl=False)
+
+
+REDEMPTION_COLUMNS = [("date", "Date"), ("member", "Member"), ("name", "Name"),
+                      ("year", "Fiscal year"), ("kind", "Kind"), ("amount", "Amount")]
+EQUITY_COLUMNS = [("member", "Member"), ("name", "Name"), ("year", "Fiscal year"),
+                  ("qualified", "Qualified"), ("non_qualified", "Non-qualified"),
+                  ("retains", "Retains"), ("total", "Total")]
+
+
+@main.command()
+@BOOKS
+@click.option("--as-of", "as_of", type=DATE, help="Balances at the end of this day "
+              "[default: the end of the books].")
+@click.option("--by", type=click.Choice(["member-year", "member", "year"]),
+              default="member-year", show_default=True,
+              help="One row per member and fiscal year, per member, or per fiscal year.")
+@click.option("--redeemed", is_flag=True,
+              help="List the redemptions made instead: date, member, fiscal year, amount.")
+@click.option("--redeem", "budget", type=MONEY,
+              help="Show what a revolving redemption of this budget (like 25000.00) would pay "
+              "whom, as of --as-of; nothing is written.")
+@click.option("--currency", help="With --redeem: the currency [default: the operating currency].")
+@FORMAT
+@IGNORE_ERRORS
+def equity(books: Path, as_of: datetime.date | None, by: str, redeemed: bool,
+           budget: Decimal | None, currency: str | None, fmt: str,
+           ignore_errors: bool) -> None:
+    """Members' retained patronage equity outstanding (the revolving fund).
+
+    From the balances of each member's Allocated:FY* (qualified),
+    Allocated:FY*:NonQualified and Retains:FY* accounts: what the co-op still
+    owes members by fiscal year, oldest first, which is the order
+    coop-redemption pays it back in.
+
+    --redeemed lists the redemptions made; --redeem 25000.00 shows what the
+    next revolving redemption of that budget would pay each member, by the
+    rule a coop-redemption is booked with (oldest year first, the last year
+    reached pro rata).
+
+    \b
+    Example:
+      coop equity main.beancount --as-of 2026-12-31 --by year
+      coop equity main.beancount --redeem 25000.00
+    """
+    loaded = load_checked(books, ignore_errors)
+    coop = CoopBooks.from_entries(loaded.entries, loaded.options)
+    if redeemed or budget is not None:
+        if budget is not None:
+            currency = currency or (coop.options.get("operating_currency") or ["USD"])[0]
+            try:
+                lines = next_redemption(coop, budget, currency, as_of)
+            except ReportError as exc:
+                raise click.ClickException(str(exc)) from None
+        else:
+            lines = redemptions_made(coop, as_of)
+        rows = [vars(line) for line in lines]
+        if fmt == "table" and not rows:
+            click.echo("No redemptions have been made.")
+            return
+        if fmt == "table":
+            total: dict[str, Any] = {"date": "Total", "amount": {}}
+            for row in rows:
+                for money_currency, number in row["amount"].items():
+                    add(total["amount"], money_currency, number)
+            rows.append(total)
+        click.echo(render(rows, REDEMPTION_COLUMNS, fmt), nl=False)
+        return
+    found = outstanding_equity(coop, as_of, by)
+    rows = [{**vars(row), "total": row.total} for row in found]
+    columns = [c for c in EQUITY_COLUMNS
+               if not (by == "member" and c[0] == "year")
+               and not (by == "year" and c[0] in ("member", "name"))]
+    if fmt == "table":
+        if not rows:
+            click.echo("No retained patronage equity is outstanding.")
+            return
+        total: dict[str, Any] = {columns[0][0]: "Total"}
+        for column in ("qualified", "non_qualified", "retains", "total"):
+            money: dict[str, Decimal] = {}
+            for row in rows:
+                for currency, number in row[column].items():
+                    add(money, currency, number)
+            total[column] = money
+        rows.append(total)
+    click.echo(render(rows, columns, fmt), nl=False)
