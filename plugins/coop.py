@@ -1,4 +1,4 @@
-"""The co-op plugin: members, shares, dues and hours in one pass over the books.
+"""The co-op plugin: members, shares, dues, hours, shared costs and patronage in one pass.
 
     plugin "coop_beancount.plugins.coop" "{'as_of': '2025-12-31'}"
 
@@ -7,21 +7,38 @@
     2025-01-05 custom "coop-member" "Alice" "Alice Smith"
     2025-01-05 custom "coop-subscription" "Alice" "Member" 1
     2025-03-02 custom "coop-hours" "Alice" 3.5 "production shift"
+
+    2025-03-04 * "Farm share" "Milk for March"
+      Expenses:Milk            60.00 USD
+        split: "equal"
+      Assets:Bank:Checking
+
+    2025-01-01 custom "coop-measure" "barrels"
+    2026-02-17 custom "coop-allocation" 2025 "cranberries"
+      margin: "Income:Patronage:Cranberries"
     2025-07-15 custom "coop-leave" "Alice"
 
-From these it derives, deterministically:
+From these it derives, deterministically, each derived entry pointing at the line
+that caused it:
 
 * `open` directives for each member's accounts on joining (and for a share
   class's account on subscribing);
 * each member's dues charge per period, up to the `as_of` date;
+* the members' parts of every posting with `split:` (equal, weights, percent,
+  usage or fixed; named keys with versions), added to its own transaction;
+* patronage: per-unit retains, one allocation transaction per board decision
+  (reserve, pool, qualified notices and their cash part), and redemptions of
+  retained equity (`books/patronage.py`);
 * the redemption of a leaver's paid-in shares into their payable.
 
 And it reports, as Beancount errors at the offending line: postings to unknown
 members or outside membership, shares paid beyond the subscription, balances
-left behind by a leaver, and any malformed co-op directive.
+left behind by a leaver, splits that cannot be made, patronage decisions that
+break Subchapter T's rules, and any malformed co-op directive.
 
 It is one plugin rather than several so that the books are walked (and
-re-sorted by the loader) once, whatever the number of rules.
+re-sorted by the loader) once, whatever the number of rules. The rules
+themselves live in `coop_beancount.core`; this module only adapts entries.
 """
 
 from __future__ import annotations

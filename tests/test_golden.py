@@ -15,7 +15,7 @@ def test_report_is_as_kept(example, case):
     assert kept.exists(), f"no kept output for {case}: run `python -m tests.golden_cases`"
     assert output(example, case) == kept.read_text(), (
         f"`coop {' '.join(case)}` on {example} prints something else than {kept}; if the change "
-        "is meant, rewrite the kept outputs with `python -m tests.golden_cases` and review the diff")
+        "is meant, rewrite the kept outputs with `python -m tests.golden_cases`, review the diff")
 
 
 def test_every_kept_output_is_still_made():
