@@ -11,6 +11,10 @@ The syntax, one directive per line (docs/syntax.md has the full reference)::
     2025-07-15 custom "coop-leave" "Alice"
     2025-01-01 custom "coop-split-key" "health-plan" "weights: Alice 1, Bob 2"
     2025-01-01 custom "coop-measure" "billings" Income:Patronage:Billings
+    2025-01-01 custom "coop-measure" "hours"
+      from: "coop-hours"
+      weights: "Alice 1.25"
+      kinds: "design 1.5, support 1"
     2025-10-02 custom "coop-patronage" "G1" "barrels" 1200
     2025-01-01 custom "coop-retain" "barrels" 0.50 USD
     2026-03-01 custom "coop-allocation" 2025 "cranberries"
@@ -235,8 +239,11 @@ def read_hours(entry: data.Custom) -> WorkRecord:
     if hours <= 0:
         raise DirectiveError(f"hours worked must be more than zero, got {hours}; to take "
                              "hours back, correct or remove the coop-hours line that gave them")
+    kind = _meta(entry, "kind", str, "the kind of work, one word")
+    if kind is not None and (not kind or len(kind.split()) != 1):
+        raise DirectiveError(f"coop-hours 'kind:' {kind!r} must be one word, like \"design\"")
     return WorkRecord(date=entry.date, member=key, hours=hours, description=description,
-                      source=entry.meta)
+                      source=entry.meta, kind=kind)
 
 
 def read_retail_price(entry: data.Custom) -> RetailPrice:
@@ -290,7 +297,37 @@ def read_measure(entry: data.Custom) -> Measure:
     _no_extra_values(entry, 2)
     if account is not None:
         _account(account, f"measure {name!r}")
-    return Measure(name=name, date=entry.date, source=entry.meta, account=account)
+    source = _meta(entry, "from", str, 'where the measure is read: "coop-hours"')
+    if source is not None and source != "coop-hours":
+        raise DirectiveError(f"measure {name!r} 'from:' {source!r} is not a source of "
+                             'patronage; the one there is: from: "coop-hours"')
+    if source is not None and account is not None:
+        raise DirectiveError(f"measure {name!r} reads both {account} and coop-hours; a measure "
+                             "has one source: drop the account or 'from:'")
+    weights = {key: _factors(entry, name, key) for key in ("weights", "kinds")}
+    if source is None and any(weights.values()):
+        raise DirectiveError(f"measure {name!r} has weights, which only an hours measure "
+                             'takes; add from: "coop-hours" or drop weights: and kinds:')
+    return Measure(name=name, date=entry.date, source=entry.meta, account=account,
+                   hours=source is not None, member_weights=weights["weights"],
+                   kind_weights=weights["kinds"])
+
+
+def _factors(entry: data.Custom, name: str, key: str) -> tuple[tuple[str, Decimal], ...]:
+    """`weights: "Ana 1.5, Ben 1"` (members) or `kinds: "design 1.5, admin 1"`: name, factor."""
+    text = _meta(entry, key, str, "names and factors, like \"Ana 1.5, Ben 1\"")
+    if text is None:
+        return ()
+    try:
+        rule = parse_rule(f"weights: {text}")  # the same list as a split's weights
+    except SplitError as exc:
+        raise DirectiveError(f"measure {name!r} '{key}:' {text!r}: {exc}") from None
+    assert not isinstance(rule, str)  # "weights: ..." always parses as a rule
+    negative = [item for item, factor in rule.items if factor < 0]
+    if negative:
+        raise DirectiveError(f"measure {name!r} '{key}:' gives {', '.join(negative)} a negative "
+                             "factor; a factor is zero or more")
+    return rule.items
 
 
 def read_patronage(entry: data.Custom) -> PatronageRecord:

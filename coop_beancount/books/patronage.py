@@ -41,6 +41,7 @@ from beancount.core.amount import Amount
 
 from coop_beancount.core.accounts import NON_QUALIFIED_KIND, MemberChart
 from coop_beancount.core.errors import CoopError
+from coop_beancount.core.hours import hours_patronage
 from coop_beancount.core.patronage import (
     DEFAULT_POOL,
     EquityKey,
@@ -126,6 +127,7 @@ def derive_patronage(
     derived = Derived()
     measures = _valid_measures(records, chart, opened, derived)
     patronage = list(_valid_records(records, measures, derived))
+    patronage.extend(_hours(records, measures, derived))
     patronage.extend(_transaction_patronage(records, measures, figures, chart, all_entries,
                                             derived))
     by_year: dict[tuple[str, int], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
@@ -182,6 +184,33 @@ def _valid_records(records: CoopRecords, measures: dict[str, Measure],
             derived.errors.append(CoopError(record.source, problem, None))
             continue
         yield record
+
+
+def _hours(records: CoopRecords, measures: dict[str, Measure],
+           derived: Derived) -> list[PatronageRecord]:
+    """The `coop-hours` lines as patronage in every hours measure (`from: "coop-hours"`).
+
+    Hours of a non-member or outside membership are reported once, by the plugin's
+    check of `coop-hours`, and count for nobody.
+    """
+    hours_measures = [m for m in measures.values() if m.hours]
+    if not hours_measures:
+        return []
+    members = records.members
+    work = [line for line in records.work
+            if line.member in members and members[line.member].is_active(line.date)]
+    found: list[PatronageRecord] = []
+    for measure in hours_measures:
+        unknown = [key for key, _ in measure.member_weights if key not in members]
+        if unknown:
+            derived.errors.append(CoopError(measure.source, (
+                f"measure {measure.name!r} weights the hours of {', '.join(unknown)}, who "
+                f"{'is' if len(unknown) == 1 else 'are'} not a member; fix the key (members: "
+                f"{', '.join(sorted(members)) or 'none declared'})"), None))
+        patronage, problems = hours_patronage(work, measure)
+        found.extend(patronage)
+        derived.errors.extend(CoopError(source, message, None) for source, message in problems)
+    return found
 
 
 def _membership_problem(members: dict[str, Any], key: Any, date: datetime.date) -> str | None:

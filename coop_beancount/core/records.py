@@ -104,6 +104,8 @@ class WorkRecord:
     hours: Decimal
     description: str
     source: Source
+    #: The kind of work (`kind:` metadata), for measures that weight hours by kind.
+    kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -123,12 +125,18 @@ class Measure:
 
     With `account`, each posting to that account (or a sub-account) that names
     a member is that member's patronage; `coop-patronage` records add to it.
+    With `hours`, every `coop-hours` line counts, its hours times the member's
+    factor and the factor of its kind of work (1 for anyone or any kind not named).
     """
 
     name: str
     date: datetime.date
     source: Source
     account: str | None = None
+    hours: bool = False
+    #: (member key, factor) and (kind of work, factor): the weights of an hours measure.
+    member_weights: tuple[tuple[str, Decimal], ...] = ()
+    kind_weights: tuple[tuple[str, Decimal], ...] = ()
 
 
 @dataclass(frozen=True)
