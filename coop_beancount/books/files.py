@@ -5,20 +5,41 @@ disk, then renamed over the original: a reader (or a crash) sees either the
 old file or the new one, never a mix. A crash before the rename can leave the
 temporary file behind (`.main.beancount.<random>.tmp`): a hidden file the
 books never include, safe to delete.
+
+A file of the books is the user's: written through a symlink, never when read-only, with
+its mode kept (`atomic_write`). Writers hold the books' lock (`books.lock`) around the
+read, the check and the write.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 
 
 def atomic_write(path: Path, content: bytes) -> None:
-    path = Path(path)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    """Replace the content of `path` with `content`, whole or not at all.
+
+    The file stays the user's: a symlink is written through (the file it points to gets
+    the content, the link stays a link), a read-only file is refused (PermissionError,
+    nothing changed), and the file keeps its mode (and, where allowed, its owner).
+    """
+    path = Path(os.path.realpath(path))
+    try:
+        status: os.stat_result | None = path.stat()
+    except FileNotFoundError:
+        status = None
+    if status is not None and not status.st_mode & 0o222:
+        # Checked by its mode, not os.access: root may write anything, and must not
+        # replace what its owner made read-only either.
+        raise PermissionError(errno.EACCES, "the file is read-only (make it writable to "
+                              "write to it); it was left as it was", str(path))
+    mode = stat.S_IMODE(status.st_mode) if status else 0o666 & ~_umask()
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as out:
@@ -26,12 +47,26 @@ def atomic_write(path: Path, content: bytes) -> None:
             out.flush()
             os.fsync(out.fileno())
         os.chmod(temporary, mode)
+        if status is not None and (status.st_uid, status.st_gid) != _owner(temporary):
+            with contextlib.suppress(OSError):  # only root may give a file away
+                os.chown(temporary, status.st_uid, status.st_gid)
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
             os.unlink(temporary)
         raise
     _sync_folder(path.parent)
+
+
+def _owner(path: str) -> tuple[int, int]:
+    status = os.stat(path)
+    return status.st_uid, status.st_gid
+
+
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
 
 
 def _sync_folder(folder: Path) -> None:

@@ -27,6 +27,7 @@ from beancount.parser import options as beancount_options
 from beancount.utils import encryption
 
 from coop_beancount.books.files import appended, atomic_write
+from coop_beancount.books.lock import holds_lock
 from coop_beancount.core.errors import CoopError, location, too_many_digits
 
 PLUGIN_NAME = "coop_beancount.plugins.coop"
@@ -88,8 +89,14 @@ def append_checked(loaded: Loaded, target: Path, text: str) -> list[Any]:
     check clean, nothing is written and the errors are returned. Otherwise the new
     content replaces the file in one atomic write: a command that writes to the books
     never leaves them worse than it found them, even if it is killed halfway. Raises
-    OSError if the file cannot be read or written (nothing is changed then).
+    OSError if the file cannot be read or written (nothing is changed then). The caller
+    holds the books' write lock (`books_locked`) from before it loaded `loaded`.
     """
+    if not holds_lock(loaded.path):
+        # A programming error, not a user's: without the lock a second writer could read
+        # the books between this load and the rename, and one write would be lost.
+        raise RuntimeError(f"append_checked without the write lock of {loaded.path} "
+                           "(take it with books.lock.books_locked before loading)")
     target = Path(target)
     new = appended(target.read_bytes(), text)
     after = load_books(loaded.path, replaced={target: new})

@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
 from coop_beancount import __version__
-from coop_beancount.books.loading import Loaded, format_error, load_books
+from coop_beancount.books.loading import Loaded, append_checked, format_error, includes, load_books
+from coop_beancount.books.lock import BooksBusy, books_locked, lock_folder
 from coop_beancount.reports.members import currencies
 from coop_beancount.reports.output import FORMATS
 from coop_beancount.reports.view import CoopBooks
@@ -25,6 +28,11 @@ FORMAT = click.option(
 IGNORE_ERRORS = click.option(
     "--ignore-errors", is_flag=True,
     help="Report even when the books do not check clean (the figures may then be wrong).",
+)
+
+WAIT = click.option(
+    "--wait", type=click.FloatRange(min=0), default=300, show_default=True, metavar="SECONDS",
+    help="How long to wait for another coop command that is writing the same books.",
 )
 
 
@@ -85,3 +93,46 @@ def chosen_currency(coop: CoopBooks, currency: str | None) -> str:
                 "choose one with --currency")
         return found[0] if found else (coop.options.get("operating_currency") or ["USD"])[0]
     return currency
+
+
+@contextmanager
+def writing(books: Path, wait: float) -> Iterator[None]:
+    """Hold the books' write lock (from before they are read until the write): a second
+    writer is told it waits, and gives up with a clean error after `wait` seconds."""
+    def waiting() -> None:
+        click.echo(f"Waiting for another coop command writing the books in "
+                   f"{lock_folder(books)} to finish (up to {wait:g} s) ...", err=True)
+
+    try:
+        with books_locked(books, wait, waiting):
+            yield
+    except BooksBusy as error:
+        raise click.ClickException(str(error)) from None
+
+
+def append_to_books(loaded: Loaded, target: Path, text: str, what: str,
+                    hint: Callable[[list[Any]], str | None] | None = None) -> None:
+    """Append `text` (`what` it is, for messages) to `target`, a file of the books, in one
+    atomic write and only if the books then check clean; else a clean error, nothing
+    written. Call it inside `writing`."""
+    if not includes(loaded, target):
+        raise click.ClickException(
+            f"{target} is not one of the files of {loaded.path}; write to a file the books "
+            "include (for example this year's file)")
+    click.echo(f"Checking {loaded.path} with {what} ...", err=True)
+    try:
+        errors = append_checked(loaded, target, text)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise click.ClickException(
+            f"could not write {error.filename or target}: {reason}; {target} was left as it "
+            "was") from None
+    if errors:
+        for error in errors[:5]:
+            click.echo(format_error(error), err=True)
+        more = hint(errors) if hint else None
+        if more:
+            click.echo(more, err=True)
+        raise click.ClickException(
+            f"with {what} the books would not check clean ({len(errors)} error(s), above), "
+            f"so {target} was left as it was")

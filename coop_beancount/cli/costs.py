@@ -13,15 +13,18 @@ from pathlib import Path
 
 import click
 
-from coop_beancount.books.loading import Loaded, append_checked, format_error, includes
+from coop_beancount.books.loading import Loaded
 from coop_beancount.cli.common import (
     BOOKS,
     DATE,
     FORMAT,
     IGNORE_ERRORS,
+    WAIT,
+    append_to_books,
     chosen_currency,
     load_checked,
     main,
+    writing,
 )
 from coop_beancount.core.settle import COOP, Payment, SetOff, set_offs, settle_up
 from coop_beancount.reports.members import (
@@ -43,10 +46,11 @@ SETTLE_COLUMNS = [("kind", "Kind"), ("payer", "From"), ("payee", "To"), ("amount
 @click.option("--date", "date", type=DATE, help="Date of the settle-up entries [default: today].")
 @click.option("--write", "write_to", type=click.Path(dir_okay=False, path_type=Path),
               help="Append the proposal as transactions (flag '!') to this file of the books.")
+@WAIT
 @FORMAT
 @IGNORE_ERRORS
 def settle(books: Path, currency: str | None, bank: str, date: datetime.date | None,
-           write_to: Path | None, fmt: str, ignore_errors: bool) -> None:
+           write_to: Path | None, wait: float, fmt: str, ignore_errors: bool) -> None:
     """Propose few payments that bring every member to zero.
 
     Members who are both owed and owing are set off first; then the largest
@@ -55,10 +59,20 @@ def settle(books: Path, currency: str | None, bank: str, date: datetime.date | N
     parties, usually the fewest). With --write FILE the proposal is appended
     to FILE (which must be one of the books' files) as '!' transactions, in
     one atomic write, and only when the books check clean before and after
-    (--ignore-errors does not apply to --write).
+    (--ignore-errors does not apply to --write). While it writes, another
+    coop command writing the same books waits for it (--wait).
     """
+    if write_to is None:
+        _settle(books, currency, bank, date, None, fmt, ignore_errors)
+        return
+    with writing(books, wait):
+        _settle(books, currency, bank, date, write_to, fmt, ignore_errors)
+
+
+def _settle(books: Path, currency: str | None, bank: str, date: datetime.date | None,
+            write_to: Path | None, fmt: str, ignore_errors: bool) -> None:
     loaded = load_checked(books, ignore_errors=ignore_errors and write_to is None,
-                   can_ignore=write_to is None)
+                          can_ignore=write_to is None)
     coop = CoopBooks.from_entries(loaded.entries, loaded.options)
     currency = chosen_currency(coop, currency)
     current = positions(coop, currency)
@@ -88,21 +102,12 @@ def settle(books: Path, currency: str | None, bank: str, date: datetime.date | N
 def _write_settlement(loaded: Loaded, coop: CoopBooks, target: Path, date: datetime.date,
                       currency: str, bank: str, offsets: list[SetOff],
                       payments: list[Payment]) -> None:
-    if not includes(loaded, target):
-        raise click.ClickException(
-            f"{target} is not one of the files of {loaded.path}; write to a file the books "
-            "include (for example this year's file)")
     opened = {e.account for e in loaded.entries if type(e).__name__ == "Open"}
     if any(COOP in (p.payer, p.payee) for p in payments) and bank not in opened:
         raise click.ClickException(f"the bank account {bank} is not open in {loaded.path}; "
                                    "pass the co-op's bank account with --bank")
     text = _settlement_text(coop, date, currency, bank, offsets, payments)
-    errors = append_checked(loaded, target, text)
-    if errors:
-        for error in errors[:5]:
-            click.echo(format_error(error), err=True)
-        raise click.ClickException(f"the settle-up would not check clean, so {target} was left "
-                                   "as it was")
+    append_to_books(loaded, target, text, "the settle-up")
 
 
 def _settlement_text(coop: CoopBooks, date: datetime.date, currency: str, bank: str,

@@ -39,7 +39,8 @@ from beangulp import extract as beangulp_extract
 from beangulp import utils as beangulp_utils
 
 from coop_beancount.books.files import move_whole
-from coop_beancount.books.loading import Loaded, append_checked, format_error, includes, load_books
+from coop_beancount.books.loading import Loaded, format_error, includes, load_books
+from coop_beancount.cli.common import WAIT, append_to_books, writing
 from coop_beancount.importers.csvformat import BadRows, ImportFileError
 from coop_beancount.importers.dedupe import DUPLICATE, DUPLICATE_OF
 from coop_beancount.importers.records import RosterImporter
@@ -339,25 +340,13 @@ def _ledger_text(documents: list[Document], show_duplicates: bool) -> str:
 _UNKNOWN_ACCOUNT = re.compile(r"unknown account '([^']+)'")
 
 
-def _append_checked(loaded: Loaded, target: Path, text: str) -> None:
-    """Append `text` to `target` atomically, only if the books then check clean."""
-    click.echo(f"Checking {loaded.path} ...", err=True)
-    try:
-        errors = append_checked(loaded, target, text)
-    except OSError as error:
-        raise click.ClickException(f"could not write {target}: {error}") from None
-    if errors:
-        for error in errors[:5]:
-            click.echo(format_error(error), err=True)
-        unknown = sorted({m.group(1) for e in errors
-                          if (m := _UNKNOWN_ACCOUNT.search(str(e.message)))})
-        if unknown:
-            click.echo("Hint: open " + ", ".join(unknown) + " in the books (the placeholders "
-                       "of bank lines no rule matched are opened once, like any account).",
-                       err=True)
-        raise click.ClickException(
-            f"with the imported entries the books would not check clean ({len(errors)} "
-            f"error(s), above), so {target} was left as it was")
+def _placeholder_hint(errors: list[Any]) -> str | None:
+    unknown = sorted({m.group(1) for e in errors
+                      if (m := _UNKNOWN_ACCOUNT.search(str(e.message)))})
+    if not unknown:
+        return None
+    return ("Hint: open " + ", ".join(unknown) + " in the books (the placeholders of bank "
+            "lines no rule matched are opened once, like any account).")
 
 
 @import_group.command()
@@ -370,9 +359,10 @@ def _append_checked(loaded: Loaded, target: Path, text: str) -> None:
 @click.option("--skip-bad-rows", is_flag=True,
               help="Write the good rows of a file that has bad ones (listed), instead of "
               "nothing.")
+@WAIT
 @CONFIG
 def extract(books: Path, docs: tuple[Path, ...], target: Path | None, dry_run: bool,
-            skip_bad_rows: bool, config: Path | None) -> None:
+            skip_bad_rows: bool, wait: float, config: Path | None) -> None:
     """Extract entries from DOCS and append the new ones to a file of BOOKS.
 
     Each document is read by the importer that recognises it. Entries already
@@ -386,6 +376,10 @@ def extract(books: Path, docs: tuple[Path, ...], target: Path | None, dry_run: b
     number of cells, a bad date or number on a row), stops the import before
     anything is written, naming the file and the row.
 
+    With --to, the command holds the books' write lock from before it reads
+    them until the write: another coop command writing the same books waits
+    for it (--wait), then finds this import's entries as duplicates.
+
     \b
     Example:
       coop import extract main.beancount downloads/ --dry-run
@@ -395,7 +389,11 @@ def extract(books: Path, docs: tuple[Path, ...], target: Path | None, dry_run: b
     # garbage cycles; the collector's full passes over them would nearly double the time of
     # a large import, and free nothing.
     with collector_paused():
-        _extract(books, docs, target, dry_run, skip_bad_rows, config)
+        if target is None or dry_run:
+            _extract(books, docs, target, dry_run, skip_bad_rows, config)
+            return
+        with writing(books, wait):
+            _extract(books, docs, target, dry_run, skip_bad_rows, config)
 
 
 def _extract(books: Path, docs: tuple[Path, ...], target: Path | None, dry_run: bool,
@@ -436,7 +434,8 @@ def _extract(books: Path, docs: tuple[Path, ...], target: Path | None, dry_run: 
     if not new:
         click.echo("Nothing new to import: nothing was written.", err=True)
         return
-    _append_checked(loaded, target, _ledger_text(documents, show_duplicates=False))
+    append_to_books(loaded, target, _ledger_text(documents, show_duplicates=False),
+                    "the imported entries", _placeholder_hint)
     click.echo(f"Appended {new} {plural} to {target}; the books check clean.", err=True)
 
 
