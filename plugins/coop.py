@@ -49,7 +49,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from beancount.core import data
+from beancount.core import convert, data
 from beancount.core.amount import Amount
 
 from coop_beancount.books.config import ConfigError, PluginConfig, parse_config
@@ -59,6 +59,7 @@ from coop_beancount.books.patronage import (
     derive_patronage,
     generated_meta,
     member_of,
+    posting_meta,
 )
 from coop_beancount.core.accounts import MemberChart
 from coop_beancount.core.dues import dues_charges, schedule_problems
@@ -75,6 +76,8 @@ PLUGIN_NAME = "coop_beancount.plugins.coop"
 GENERATED = "coop-generated"
 
 SPLIT = "split"
+#: The metadata on the postings a split adds (the reports find them by it too).
+SPLIT_META = "coop-split"
 
 _NOT_CACHED = object()
 _PROFIT_AND_LOSS = object()
@@ -98,6 +101,36 @@ def coop(
         config = parse_config(config_str)
     except ConfigError as exc:
         return entries, [CoopError(_plugin_source(options_map), str(exc), None)]
+    named = sum(1 for name, _ in options_map.get("plugin", ()) if name == PLUGIN_NAME)
+    if named > 1:
+        # A second run would derive every charge, split and dividend again, and the books would
+        # still balance. The first run does the work and says so; a later one sees its
+        # entries and changes nothing.
+        if _derived_already(entries):
+            return entries, []
+        entries, errors = _run(entries, options_map, config)
+        lines = _plugin_lines(options_map)
+        source = lines[1] if len(lines) > 1 else _plugin_source(options_map)
+        return entries, [*errors, CoopError(source, (
+            f'the coop plugin is loaded {named} times, so every dues charge, split and '
+            f'dividend would be derived {named} times; keep one plugin "{PLUGIN_NAME}" '
+            "line, in the main file, and remove this one"), None)]
+    return _run(entries, options_map, config)
+
+
+def _derived_already(entries: list[data.Directive]) -> bool:
+    """Whether an earlier run of this plugin derived entries (or split postings) here."""
+    for entry in entries:
+        if GENERATED in entry.meta:
+            return True
+        if type(entry) is data.Transaction and any(
+                p.meta and SPLIT_META in p.meta for p in entry.postings):
+            return True
+    return False
+
+
+def _run(entries: list[data.Directive], options_map: dict[str, Any], config: PluginConfig,
+         ) -> tuple[list[data.Directive], list[CoopError]]:
     try:
         return _derive(entries, options_map, config)
     except ArithmeticError as exc:
@@ -125,7 +158,10 @@ def _derive(entries: list[data.Directive], options_map: dict[str, Any], config: 
     errors.extend(_check_work(records))
 
     charges = _dues(records, config.as_of, errors)
-    new_entries.extend(_charge_entry(chart, members[c.member], c) for c in charges)
+    for charge in charges:
+        charge_entry = _charge_entry(chart, members[charge.member], charge)
+        scan.patronage.count_derived(charge.date, charge_entry.postings, chart)
+        new_entries.append(charge_entry)
 
     payments: list[SharePayment] = []
     # A leave dated after as_of has not happened yet: nothing is derived from it.
@@ -252,12 +288,7 @@ def _split_costs(
         entry = entries[index] = entry._replace(postings=entry.postings + added)
         generated.extend((entry, p, chart.member_key(p.account)) for p in added
                          if p.account != recovery_account)
-        if recovery_account.startswith((chart.income + ":", chart.expenses + ":")):
-            year = figures.calendar.year_of(entry.date)
-            for p in added:
-                if p.account == recovery_account:  # recovered costs are margin too
-                    figures.totals[(p.account, year, p.units.currency)] += p.units.number
-                    figures.unattributed.add(p.account)
+        figures.count_derived(entry.date, added, chart)  # recovered costs are margin too
     return generated
 
 
@@ -293,7 +324,9 @@ def _split_postings(
                 raise SplitError(
                     f"the posting to {posting.account} has no amount of its own; write the "
                     "amount on the posting that carries split:")
-            units = posting.units
+            # What the posting costs, in the currency it is paid in: 10 HOOL {100.00 USD}
+            # (or @ 100.00 USD) is split as 1000.00 USD, never as 10 HOOL.
+            units = convert.get_weight(posting)
             seed = f"{entry.date}|{entry.payee}|{entry.narration}|{posting.account}|{units}"
             occurrences[seed] = occurrences.get(seed, 0) + 1
             parts, label = split_amount(
@@ -301,35 +334,38 @@ def _split_postings(
                 records.members, records.split_keys, f"{seed}|{occurrences[seed]}")
         except SplitError as exc:
             raise _PostingError(source, str(exc)) from None
+        # Each added posting points at the line that caused it (bean-query's `location`).
+        where = {"filename": source.get("filename", "<coop>"), "lineno": source.get("lineno", 0)}
         for part in parts:
             if part.amount == 0:
                 continue
             account = (chart.payable(part.member) if part.member in payers
                        else chart.receivable(part.member))
-            part_meta = {"coop-split": label, "coop-basis": part.basis}
+            part_meta = {**where, SPLIT_META: label, "coop-basis": part.basis}
             if part.unit is not None:
                 part_meta["coop-units"] = part.units
                 part_meta["coop-unit"] = part.unit
             added.append(data.Posting(
                 account, Amount(part.amount, units.currency), None, None, None, part_meta))
         added.append(data.Posting(recovery_account, -units, None, None, None,
-                                  {"coop-split": label}))
+                                  {**where, SPLIT_META: label}))
     return added
 
 
 def _member_opens(chart: MemberChart, records: CoopRecords, opened: set[str],
-                  used: dict[str, datetime.date]) -> list[data.Open]:
+                  used: dict[str, tuple[datetime.date, dict[str, Any]]]) -> list[data.Open]:
     """Opens for every account the plugin uses that the books do not open.
 
-    A member's account opens when they join; any other on its first use.
+    A member's account opens when they join; any other on its first use (and points at
+    the directive that first used it).
     """
     wanted: dict[str, tuple[datetime.date, dict[str, Any]]] = {}
-    for account, date in used.items():
+    for account, (date, source) in used.items():
         member = records.members.get(chart.member_key(account) or "")
         if member is not None:
             wanted[account] = (min(date, member.joined), member.source)
         else:
-            wanted[account] = (date, {})
+            wanted[account] = (date, source)
     for member in records.members.values():
         for account in chart.opened_on_joining(member.key):
             wanted[account] = (member.joined, member.source)
@@ -389,9 +425,10 @@ def _charge_entry(chart: MemberChart, member: Member, charge: DuesCharge) -> dat
     return data.Transaction(
         meta, charge.date, "*", member.name, f"{charge.schedule} {charge.period_start}",
         data.EMPTY_SET, data.EMPTY_SET, [
-            data.Posting(chart.dues(member.key), amount, None, None, None, None),
+            data.Posting(chart.dues(member.key), amount, None, None, None,
+                         posting_meta(charge.source)),
             data.Posting(charge.income_account or chart.dues_income(), -amount, None, None, None,
-                         None),
+                         posting_meta(charge.source)),
         ])
 
 
@@ -412,8 +449,10 @@ def _redemptions(chart: MemberChart, member: Member,
                 meta, member.left, "*", member.name,
                 f"Redemption of {share_class} shares on leaving the co-op",
                 data.EMPTY_SET, data.EMPTY_SET, [
-                    data.Posting(account, capital, None, None, None, None),
-                    data.Posting(chart.payable(member.key), -capital, None, None, None, None),
+                    data.Posting(account, capital, None, None, None,
+                                 posting_meta(member.left_source)),
+                    data.Posting(chart.payable(member.key), -capital, None, None, None,
+                                 posting_meta(member.left_source)),
                 ]))
             balances[account][currency] = Decimal(0)
     return entries
@@ -421,13 +460,21 @@ def _redemptions(chart: MemberChart, member: Member,
 
 def _plugin_source(options_map: dict[str, Any]) -> dict[str, Any]:
     """Where the plugin line is, for errors about its config."""
+    lines = _plugin_lines(options_map)
+    return lines[0] if lines else data.new_metadata(options_map.get("filename") or "<coop>", 0)
+
+
+def _plugin_lines(options_map: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every `plugin "coop_beancount.plugins.coop"` line of the main file (Beancount runs
+    only its plugin lines), in order.
+
+    Beancount keeps no line for a plugin directive, so the file is read again (only when an
+    error is to be reported at one)."""
     filename = options_map.get("filename") or "<coop>"
-    lineno = 0
     try:
-        for number, line in enumerate(Path(filename).read_text().splitlines(), 1):
-            if line.startswith("plugin") and PLUGIN_NAME in line:
-                lineno = number
-                break
-    except OSError:
-        pass
-    return data.new_metadata(filename, lineno)
+        text = Path(filename).read_text()
+    except (OSError, UnicodeDecodeError):
+        return []
+    return [data.new_metadata(filename, number)
+            for number, line in enumerate(text.splitlines(), 1)
+            if line.startswith("plugin") and PLUGIN_NAME in line]

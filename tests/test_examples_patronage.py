@@ -150,7 +150,9 @@ def test_every_allocation_adds_up(folder):
             assert allocation * share <= cash < allocation * share + CENT
             if meta["coop-qualified"]:
                 assert cash >= allocation * Decimal("0.20")
-        others = {p.account: p.units.number for p in txn.postings if not p.meta}
+        # (Every posting carries its file and line; the members' carry coop-kind.)
+        others = {p.account: p.units.number for p in txn.postings
+                  if "coop-kind" not in p.meta}
         assert others["Equity:Earnings:Previous"] == margin + meta["coop-non-patronage"]
         assert others.get("Equity:Coop:Unallocated", 0) == -(
             reserve + meta["coop-non-patronage"])
@@ -399,14 +401,14 @@ def test_growers_patronage_dividends(growers):
         assert meta["coop-measure"] == {"cranberries": "barrels", "station": "station"}[pool]
         if pool == "cranberries":
             patronage = {_member(p.account): p.meta["coop-patronage"] for p in txn.postings
-                         if p.meta}
+                         if "coop-patronage" in p.meta}
             assert patronage == BARRELS[year]
     # Beaton sorts on her own farm: no station fees, no station dividend.
     assert all("Beaton" not in POOLS[(y, "station")][3] for y in BARRELS)
     # FY2024's station pool: non-qualified notices, no cash.
     station = _allocation(growers, 2024, "station")
     assert station.meta["coop-qualified"] is False
-    assert {p.account for p in station.postings if p.meta} == {
+    assert {p.account for p in station.postings if "coop-kind" in p.meta} == {
         f"Equity:Members:{k}:Allocated:FY2024:NonQualified" for k in POOLS[(2024, "station")][3]}
     paid = {str(_allocation(growers, y, "cranberries").date) for y in BARRELS}
     assert paid == {"2024-03-15", "2025-03-14", "2026-03-13"}
@@ -436,7 +438,7 @@ def test_growers_revolving_fund_pays_fy2023_then_fy2024_pro_rata(growers):
     before = _balances(growers, datetime.date(2026, 8, 13))
     paid = defaultdict(Decimal)
     for posting in fund.postings:
-        if posting.meta:
+        if "coop-year" in posting.meta:
             year = int(posting.meta["coop-year"])
             paid[year] += posting.units.number
             if year == 2023:  # paid in full
@@ -446,7 +448,7 @@ def test_growers_revolving_fund_pays_fy2023_then_fy2024_pro_rata(growers):
     fy2024 = {a: -n for a, n in before.items() if "FY2024" in a and n}
     fraction = Decimal("16120.10") / sum(fy2024.values())
     for posting in fund.postings:
-        if posting.meta and posting.meta["coop-year"] == 2024:
+        if posting.meta.get("coop-year") == 2024:
             assert abs(posting.units.number - fy2024[posting.account] * fraction) < CENT
     to_members = {_member(p.account): -p.units.number for p in fund.postings
                   if p.account.startswith("Liabilities:")}
@@ -491,7 +493,8 @@ def test_growers_readme_quotes_the_books(growers):
     for txn in _generated(growers, "equity-redemption"):
         figures.append(txn.meta["coop-budget"])
         figures += [-p.units.number for p in txn.postings if p.account.startswith("Liab")]
-        figures += [p.units.number for p in txn.postings if "Harju" in p.account and p.meta]
+        figures += [p.units.number for p in txn.postings
+                    if "Harju" in p.account and "coop-kind" in p.meta]
     after = _balances(growers, datetime.date(2026, 8, 31))
     figures += [-n for a, n in after.items() if a.startswith("Equity:Members:") and n]
     figures += [-after["Equity:Coop:Unallocated"], after["Equity:Earnings:Previous"],

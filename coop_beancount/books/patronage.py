@@ -88,17 +88,32 @@ class PatronageFigures:
     equity_postings: list[tuple[datetime.date, str, str, str, Decimal]] = field(
         default_factory=list)
 
+    def count_derived(self, date: datetime.date, postings: Iterable[data.Posting],
+                      chart: MemberChart) -> None:
+        """Add the income and expense postings the plugin derives (dues charges, split
+        recoveries) to the totals: a margin is the net of its accounts as the loaded books
+        show them, derived postings included."""
+        roots = (chart.income + ":", chart.expenses + ":")
+        year = self.calendar.year_of(date)
+        for posting in postings:
+            if posting.account.startswith(roots):
+                units = posting.units
+                self.totals[(posting.account, year, units.currency)] += units.number
+                self.unattributed.add(posting.account)  # they name no member
+
 
 @dataclass
 class Derived:
     entries: list[data.Directive] = field(default_factory=list)
     errors: list[CoopError] = field(default_factory=list)
-    #: Accounts the derived entries use -> the first date they are used.
-    used: dict[str, datetime.date] = field(default_factory=dict)
+    #: Accounts the derived entries use -> the first date they are used, and the directive
+    #: that used it then (where the `open` the plugin adds for it points).
+    used: dict[str, tuple[datetime.date, dict[str, Any]]] = field(default_factory=dict)
 
-    def use(self, account: str, date: datetime.date) -> None:
-        if account not in self.used or date < self.used[account]:
-            self.used[account] = date
+    def use(self, account: str, date: datetime.date, source: dict[str, Any] | None = None,
+            ) -> None:
+        if account not in self.used or date < self.used[account][0]:
+            self.used[account] = (date, source or {})
 
 
 def generated_meta(source: dict[str, Any] | None, kind: str, **extra: Any) -> dict[str, Any]:
@@ -107,6 +122,14 @@ def generated_meta(source: dict[str, Any] | None, kind: str, **extra: Any) -> di
     meta[GENERATED] = kind
     meta.update(extra)
     return meta
+
+
+def posting_meta(source: dict[str, Any] | None, **extra: Any) -> dict[str, Any]:
+    """Metadata for a posting the plugin adds: the file and line of what caused it (so
+    bean-query's `location`, `filename` and `lineno` work on it), and `extra`."""
+    source = source or {}
+    return {"filename": source.get("filename", "<coop>"), "lineno": source.get("lineno", 0),
+            **extra}
 
 
 def is_under(account: str, roots: Iterable[str]) -> bool:
@@ -340,10 +363,10 @@ def _retains(records: CoopRecords, patronage: list[PatronageRecord], chart: Memb
             meta, record.date, "*", members[record.member].name,
             f"Per-unit retain: {record.quantity} {record.measure} at {retain.rate} "
             f"{retain.currency}", data.EMPTY_SET, data.EMPTY_SET, [
-                data.Posting(payable, money, None, None, None, None),
-                data.Posting(account, -money, None, None, None, None),
+                data.Posting(payable, money, None, None, None, posting_meta(record.source)),
+                data.Posting(account, -money, None, None, None, posting_meta(record.source)),
             ]))
-        derived.use(account, record.date)
+        derived.use(account, record.date, record.source)
         equity.add(record.date, year, record.member, account, retain.currency, amount)
 
 
@@ -461,8 +484,9 @@ def allocation_entry(
 
     def posting(account: str, number: Decimal, extra: dict[str, Any] | None = None,
                 ) -> data.Posting:
-        derived.use(account, date)
-        return data.Posting(account, Amount(number, currency), None, None, None, extra)
+        derived.use(account, date, decision.source)
+        return data.Posting(account, Amount(number, currency), None, None, None,
+                            posting_meta(decision.source, **(extra or {})))
 
     postings = [posting(draw_account, result.margin + non_patronage)]
     unallocated = result.reserve + non_patronage
@@ -519,14 +543,16 @@ def redemption_entry(redemption: EquityRedemption, paid: dict[EquityKey, Decimal
     years = sorted({year for year, _, _ in paid})
     for (year, member, account), amount in sorted(paid.items()):
         postings.append(data.Posting(account, Amount(amount, currency), None, None, None,
-                                     {"coop-kind": "redeemed", "coop-year": Decimal(year)}))
+                                     posting_meta(redemption.source, **{
+                                         "coop-kind": "redeemed",
+                                         "coop-year": Decimal(year)})))
         equity.add(date, year, member, account, currency, -amount)
         to_members[member] += amount
-        derived.use(account, date)
+        derived.use(account, date, redemption.source)
     for member, amount in sorted(to_members.items()):
         postings.append(data.Posting(chart.payable(member), Amount(-amount, currency), None,
-                                     None, None, None))
-        derived.use(chart.payable(member), date)
+                                     None, None, posting_meta(redemption.source)))
+        derived.use(chart.payable(member), date, redemption.source)
     label = ", ".join(fiscal_label(y) for y in years)
     who = records.members[redemption.member].name if redemption.member else None
     meta = generated_meta(redemption.source, "equity-redemption", **{

@@ -1,0 +1,191 @@
+"""When the books check clean, every figure is right (issue 14).
+
+Each case here loaded clean while a figure a member or the IRS sees was wrong; now each
+gives the right figure, or an error at the file and line that causes it.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from decimal import Decimal
+
+import beanquery
+from beancount import loader
+from beancount.core import data
+
+from tests.conftest import HEADER
+from tests.support import FILENAME, line_no
+from tests.test_plugin_patronage import (
+    BOOKS,
+    assert_balanced,
+    balance,
+    clean,
+    decision,
+    generated,
+    one,
+)
+
+D = Decimal
+
+
+# --- 3. the plugin twice ----------------------------------------------------------------------
+
+TWICE = """\
+plugin "coop_beancount.plugins.coop" "{'as_of': '2025-03-31'}"
+plugin "coop_beancount.plugins.coop" "{'as_of': '2025-03-31'}"
+2025-01-01 open Assets:Bank USD
+2025-01-01 open Income:Members:Dues USD
+2025-01-01 open Income:Members:SharedCosts USD
+2025-01-01 open Expenses:Rent USD
+2025-01-01 custom "coop-dues" "Monthly dues" 5.00 USD "monthly"
+2025-01-01 custom "coop-member" "Ana" "Ana A"
+2025-01-01 custom "coop-member" "Ben" "Ben B"
+2025-02-01 * "Landlord" "Rent"
+  Expenses:Rent  100.00 USD
+    split: "equal"
+  Assets:Bank
+"""
+
+
+def test_the_plugin_loaded_twice_is_an_error_at_the_second_line(tmp_path):
+    path = tmp_path / "main.beancount"
+    path.write_text(TWICE)
+    entries, errors, _ = loader.load_file(str(path))
+    assert [(e.source["filename"], e.source["lineno"]) for e in errors] == [(str(path), 2)]
+    assert "loaded 2 times" in errors[0].message and "remove this one" in errors[0].message
+    # Derived once, not twice: three months of dues each, the rent split once.
+    assert len(generated(entries, "dues")) == 6
+    assert balance(entries, "Assets:Members:Ana:Dues") == D("15.00")
+    assert balance(entries, "Assets:Members:Ana:Receivable") == D("50.00")
+    assert_balanced(entries)
+
+
+# --- 10. derived postings carry their file and line ----------------------------------------------
+
+def test_every_derived_posting_points_at_the_line_that_caused_it(load):
+    text = BOOKS + """
+    2024-01-01 open Income:Members:SharedCosts USD
+    2024-01-01 open Expenses:Rent USD
+    2024-01-01 open Income:Members:Dues USD
+    2024-01-01 custom "coop-dues" "Dues" 10.00 USD "yearly"
+    2024-01-01 custom "coop-share-class" "Member" 20.00 USD
+    2024-01-01 custom "coop-subscription" "G4" "Member" 1
+    2024-01-02 * "G4" "Share"
+      Assets:Cash  20.00 USD
+      Equity:Members:G4:Shares:Member
+    2025-07-01 * "G4" "Dues and rent"
+      Assets:Cash  45.00 USD
+      Assets:Members:G4:Dues  -20.00 USD
+      Assets:Members:G4:Receivable  -25.00 USD
+    2024-01-01 custom "coop-retain" "barrels" 0.01 USD
+    2024-03-01 * "Landlord" "Rent"
+      Expenses:Rent  100.00 USD
+        split: "equal"
+      Assets:Cash
+    2025-06-30 custom "coop-redemption" 100.00 USD
+    2025-07-01 custom "coop-leave" "G4"
+    """ + decision()
+    header = HEADER.replace("2025-01-01 open Income:Members:Dues USD\n", "")
+    entries, errors, options = loader.load_string(header + textwrap.dedent(text))
+    assert errors == [], [(e.source, e.message) for e in errors]
+    kinds = {e.meta.get("coop-generated") for e in entries}
+    assert {"dues", "retain", "allocation", "equity-redemption", "open"} <= kinds
+    connection = beanquery.connect("beancount:", entries=entries, errors=errors,
+                                   options=options)
+    cursor = connection.execute("SELECT location, filename, lineno, account")
+    rows = cursor.fetchall()
+    assert rows
+    for location, filename, lineno, account in rows:
+        assert location == f"{filename}:{lineno}:"
+        assert filename == FILENAME and lineno > 0, account
+
+    def lines(entry: data.Transaction) -> set[int]:
+        return {p.meta["lineno"] for p in entry.postings if p.meta}
+
+    rent = next(e for e in entries if getattr(e, "narration", None) == "Rent")
+    split_lines = {p.meta["lineno"] for p in rent.postings if "coop-split" in p.meta}
+    assert split_lines == {line_no(text, "Expenses:Rent  100.00", header)}
+    for kind, needle in (("dues", 'custom "coop-dues"'),
+                         ("allocation", 'custom "coop-allocation"'),
+                         ("equity-redemption", 'custom "coop-redemption"'),
+                         ("redemption", 'custom "coop-leave"')):
+        assert generated(entries, kind)
+        for entry in generated(entries, kind):
+            assert lines(entry) == {line_no(text, needle, header)}, kind
+    retains = generated(entries, "retain")
+    assert len(retains) == 4
+    for entry in retains:
+        assert lines(entry) == {entry.meta["lineno"]}
+        assert "coop-patronage" in (header + textwrap.dedent(text)).splitlines()[
+            entry.meta["lineno"] - 1]
+    opens = {e.account: e for e in entries if isinstance(e, data.Open)}
+    assert opens["Equity:Coop:Unallocated"].meta["lineno"] == line_no(
+        text, 'custom "coop-allocation"', header)
+
+
+# --- 4. a split on a posting held at cost or with a price ----------------------------------------
+
+def test_a_split_at_cost_or_price_splits_what_was_paid(load):
+    text = """
+    2025-01-01 open Assets:Brokerage HOOL
+    2025-01-01 open Income:Members:SharedCosts USD
+    2025-01-01 custom "coop-member" "Ana" "Ana A"
+    2025-01-01 custom "coop-member" "Ben" "Ben B"
+    2025-02-01 * "Broker" "Shares bought for the members"
+      Assets:Brokerage  10 HOOL {100.00 USD}
+        split: "equal"
+      Assets:Bank
+    2025-02-02 * "Broker" "Bought at a price"
+      Assets:Brokerage  3 HOOL @ 33.33 USD
+        split: "weights: Ana 1, Ben 2"
+      Assets:Bank
+    """
+    entries, errors, _ = load(text)
+    assert errors == [], [(e.source, e.message) for e in errors]
+    assert balance(entries, "Assets:Members:Ana:Receivable") == D("500.00") + D("33.33")
+    assert balance(entries, "Assets:Members:Ben:Receivable") == D("500.00") + D("66.66")
+    assert balance(entries, "Income:Members:SharedCosts") == D("-1099.99")
+
+
+# --- 2. derived charges are in the margin --------------------------------------------------------
+
+def test_a_margin_counts_the_dues_the_plugin_charges(load):
+    text = """
+    2024-01-01 open Assets:Cash USD
+    2024-01-01 open Income:Dues USD
+    2024-01-01 custom "coop-measure" "hours"
+    2024-01-01 custom "coop-member" "Ana" "Ana A"
+    2024-01-01 custom "coop-member" "Ben" "Ben B"
+    2024-01-01 custom "coop-dues" "Yearly dues" 100.00 USD "yearly"
+      account: Income:Dues
+    2024-05-01 custom "coop-patronage" "Ana" "hours" 1
+    2024-05-01 custom "coop-patronage" "Ben" "hours" 3
+    2024-06-01 * "Late fee"
+      Assets:Cash  20.00 USD
+      Income:Dues
+    """ + decision(margin='"Income:Dues"', measure='"hours"', non_patronage=None,
+                   reserve=None, cash='"100%"')
+    entries = clean(load, text)
+    entry = one(entries, "allocation")
+    assert entry.meta["coop-margin"] == D("220.00")
+    assert balance(entries, "Liabilities:Members:Ana:Payable") == D("-55.00")
+    assert balance(entries, "Liabilities:Members:Ben:Payable") == D("-165.00")
+
+
+def test_a_margin_counts_recovered_split_costs(load):
+    text = BOOKS + """
+    2024-01-01 open Income:Members:SharedCosts USD
+    2024-03-01 * "Landlord" "Rent"
+      Expenses:Growing  100.00 USD
+        split: "equal"
+      Assets:Cash
+    """ + decision(margin='"Income:Patronage Income:Members Expenses:Growing"')
+    entry = one(clean(load, text), "allocation")
+    assert entry.meta["coop-margin"] == D("48000.00")  # the rent, recovered, nets to zero
+
+
+def test_errors_in_twice_loaded_books_are_not_doubled(tmp_path):
+    path = tmp_path / "main.beancount"
+    path.write_text(TWICE + '2025-02-02 custom "coop-hours" "Zed" 2 "shift"\n')
+    _, errors, _ = loader.load_file(str(path))
+    assert len([e for e in errors if "Zed" in e.message]) == 1
