@@ -16,6 +16,7 @@ The syntax, one directive per line (docs/syntax.md has the full reference)::
       weights: "Alice 1.25"
       kinds: "design 1.5, support 1"
     2025-10-02 custom "coop-patronage" "G1" "barrels" 1200
+    2026-01-31 custom "coop-non-member-business" "purchases" 18233.10 "till 2026-01"
     2025-01-01 custom "coop-retain" "barrels" 0.50 USD
     2026-03-01 custom "coop-allocation" 2025 "cranberries"
       margin: "Income:Patronage:Cranberries Expenses:Cranberries"
@@ -52,6 +53,7 @@ from coop_beancount.core.records import (
     EquityRedemption,
     Measure,
     Member,
+    NonMemberBusiness,
     PatronageRecord,
     PerUnitRetain,
     RetailPrice,
@@ -74,6 +76,8 @@ USAGE = {
     "coop-split-key": '2025-01-01 custom "coop-split-key" "health-plan" "weights: Alice 1, Bob 2"',
     "coop-measure": '2025-01-01 custom "coop-measure" "billings" Income:Patronage:Billings',
     "coop-patronage": '2025-10-02 custom "coop-patronage" "G1" "barrels" 1200',
+    "coop-non-member-business":
+        '2026-01-31 custom "coop-non-member-business" "purchases" 18233.10 "till 2026-01"',
     "coop-retain": '2025-01-01 custom "coop-retain" "barrels" 0.50 USD',
     "coop-allocation": ('2026-03-01 custom "coop-allocation" 2025 "cranberries" with metadata '
                         'margin: "Income:Patronage:Cranberries", measure: "barrels", '
@@ -340,6 +344,15 @@ def read_patronage(entry: data.Custom) -> PatronageRecord:
                            source=entry.meta, description=description)
 
 
+def read_non_member(entry: data.Custom) -> NonMemberBusiness:
+    measure = _measure_name(entry, 0)
+    quantity = _value(entry, 1, Decimal, "the quantity of business with non-members")
+    description = _value(entry, 2, str, "a description", "")
+    _no_extra_values(entry, 3)
+    return NonMemberBusiness(date=entry.date, measure=measure, quantity=quantity,
+                             source=entry.meta, description=description)
+
+
 def read_retain(entry: data.Custom) -> PerUnitRetain:
     measure = _measure_name(entry, 0)
     rate = _value(entry, 1, Amount, "the amount withheld per unit")
@@ -481,6 +494,7 @@ def read_records(entries: Iterable[data.Custom]) -> tuple[CoopRecords, list[Coop
         "coop-retail-price": lambda e: records.retail_prices.append(read_retail_price(e)),
         "coop-measure": add_measure,
         "coop-patronage": lambda e: records.patronage.append(read_patronage(e)),
+        "coop-non-member-business": lambda e: records.non_member.append(read_non_member(e)),
         "coop-retain": lambda e: records.retains.append(read_retain(e)),
         "coop-allocation": lambda e: records.decisions.append(read_allocation(e)),
         "coop-redemption": lambda e: records.redemptions.append(read_redemption(e)),

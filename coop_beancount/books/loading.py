@@ -13,7 +13,7 @@ import io
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -92,17 +92,48 @@ def append_checked(loaded: Loaded, target: Path, text: str) -> list[Any]:
     OSError if the file cannot be read or written (nothing is changed then). The caller
     holds the books' write lock (`books_locked`) from before it loaded `loaded`.
     """
+    return replace_checked(loaded, target, (), text)
+
+
+def replace_checked(loaded: Loaded, target: Path, removed: Iterable[int], text: str,
+                    ) -> list[Any]:
+    """Take the entries that start on the lines `removed` out of a file of the books and
+    append `text`, only if the books then check clean (as `append_checked`, which is this
+    with nothing removed): one atomic write, or none and the errors returned. The caller
+    holds the books' write lock, as for `append_checked`."""
     if not holds_lock(loaded.path):
         # A programming error, not a user's: without the lock a second writer could read
         # the books between this load and the rename, and one write would be lost.
-        raise RuntimeError(f"append_checked without the write lock of {loaded.path} "
+        raise RuntimeError(f"a write to the books without the write lock of {loaded.path} "
                            "(take it with books.lock.books_locked before loading)")
     target = Path(target)
-    new = appended(target.read_bytes(), text)
+    new = appended(without_entries(target.read_bytes(), set(removed)), text)
     after = load_books(loaded.path, replaced={target: new})
     if not after.errors:
         atomic_write(target, new)
     return after.errors
+
+
+def without_entries(content: bytes, starts: set[int]) -> bytes:
+    """`content` without the entries that start on the lines `starts` (1 is the first line):
+    each is its line and the indented lines under it (metadata, postings), and a blank line
+    right after it (so that removed blocks leave no run of blank lines)."""
+    if not starts:
+        return content
+    kept = []
+    inside = False
+    for number, line in enumerate(content.splitlines(keepends=True), 1):
+        if number in starts:
+            inside = True
+            continue
+        if inside and line[:1] in (b" ", b"\t") and line.strip():
+            continue
+        if inside and not line.strip():
+            inside = False
+            continue
+        inside = False
+        kept.append(line)
+    return b"".join(kept)
 
 
 # ---- loading with a file's content replaced ---------------------------------------------------

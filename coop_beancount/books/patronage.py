@@ -193,6 +193,11 @@ def _valid_measures(records: CoopRecords, chart: MemberChart, opened: set[str],
 
 def _valid_records(records: CoopRecords, measures: dict[str, Measure],
                    derived: Derived) -> Iterable[PatronageRecord]:
+    for other in records.non_member:
+        if other.measure not in records.measures:
+            derived.errors.append(CoopError(other.source, (
+                f"non-member business in unknown measure {other.measure!r}; declare it with "
+                f'custom "coop-measure" "{other.measure}"'), None))
     members = records.members
     for record in records.patronage:
         if record.measure not in measures:

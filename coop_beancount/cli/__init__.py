@@ -21,10 +21,10 @@ Reports print a table; `--format csv` or `--format json` is for scripts.
 Each group of commands lives in its own module; this one only assembles them.
 """
 
-from coop_beancount.cli import books, costs, members, patronage, review
+from coop_beancount.cli import books, costs, members, patronage, review, till
 from coop_beancount.cli.common import main
 from coop_beancount.cli.imports import import_group
 
 main.add_command(import_group)
 
-__all__ = ["books", "costs", "main", "members", "patronage", "review"]
+__all__ = ["books", "costs", "main", "members", "patronage", "review", "till"]

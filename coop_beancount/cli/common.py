@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -12,7 +12,13 @@ from typing import Any
 import click
 
 from coop_beancount import __version__
-from coop_beancount.books.loading import Loaded, append_checked, format_error, includes, load_books
+from coop_beancount.books.loading import (
+    Loaded,
+    format_error,
+    includes,
+    load_books,
+    replace_checked,
+)
 from coop_beancount.books.lock import BooksBusy, books_locked, lock_folder
 from coop_beancount.reports.members import currencies
 from coop_beancount.reports.output import FORMATS
@@ -111,17 +117,19 @@ def writing(books: Path, wait: float) -> Iterator[None]:
 
 
 def append_to_books(loaded: Loaded, target: Path, text: str, what: str,
-                    hint: Callable[[list[Any]], str | None] | None = None) -> None:
+                    hint: Callable[[list[Any]], str | None] | None = None,
+                    removed: Iterable[int] = ()) -> None:
     """Append `text` (`what` it is, for messages) to `target`, a file of the books, in one
     atomic write and only if the books then check clean; else a clean error, nothing
-    written. Call it inside `writing`."""
+    written. The entries starting on the lines `removed` of `target` are taken out in the
+    same write (a re-imported period's records). Call it inside `writing`."""
     if not includes(loaded, target):
         raise click.ClickException(
             f"{target} is not one of the files of {loaded.path}; write to a file the books "
             "include (for example this year's file)")
     click.echo(f"Checking {loaded.path} with {what} ...", err=True)
     try:
-        errors = append_checked(loaded, target, text)
+        errors = replace_checked(loaded, target, removed, text)
     except OSError as error:
         reason = error.strerror or str(error)
         raise click.ClickException(

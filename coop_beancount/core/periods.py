@@ -67,3 +67,13 @@ def period_first_day(label: str) -> datetime.date:
     if rest.startswith("Q"):
         return datetime.date(int(year), (int(rest[1:]) - 1) * 3 + 1, 1)
     return datetime.date(int(year), int(rest), 1)
+
+
+def months_period(index: int, months: int, first_month: int = 1) -> tuple[datetime.date,
+                                                                          datetime.date]:
+    """(first day, last day) of a period of `months` months (1, 3 or 12) counted from
+    `first_month` (the fiscal year's first month): index `year * 12 + month - first_month`
+    divided by `months`, as the till import's SQL numbers its periods."""
+    first = index * months + first_month - 1  # months since year 0, January
+    start = datetime.date(first // 12, first % 12 + 1, 1)
+    return start, add_months(start, months) - ONE_DAY

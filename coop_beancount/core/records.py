@@ -152,6 +152,18 @@ class PatronageRecord:
 
 
 @dataclass(frozen=True)
+class NonMemberBusiness:
+    """Business in a measure done with non-members (a till's sales to no owner): the
+    non-member part of the margin's base, never anyone's patronage."""
+
+    date: datetime.date
+    measure: str
+    quantity: Decimal
+    source: Source
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class AllocationDecision:
     """The board's decision to allocate one pool's margin for one fiscal year."""
 
@@ -204,6 +216,7 @@ class CoopRecords:
     split_keys: SplitKeys = field(default_factory=SplitKeys)
     measures: dict[str, Measure] = field(default_factory=dict)
     patronage: list[PatronageRecord] = field(default_factory=list)
+    non_member: list[NonMemberBusiness] = field(default_factory=list)
     decisions: list[AllocationDecision] = field(default_factory=list)
     retains: list[PerUnitRetain] = field(default_factory=list)
     redemptions: list[EquityRedemption] = field(default_factory=list)

@@ -81,7 +81,7 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -100,8 +100,11 @@ from coop_beancount.importers.bank import (
     BankImporter,
 )
 from coop_beancount.importers.csvformat import CsvFormat
+from coop_beancount.importers.till import OPTIONAL as TILL_OPTIONAL
+from coop_beancount.importers.till import PERIODS, PRESETS, TillImporter
+from coop_beancount.importers.till import REQUIRED as TILL_REQUIRED
 
-TYPES = ("bank", "patronage", "roster")
+TYPES = ("bank", "patronage", "roster", "till")
 DEFAULT_RECORDS_ACCOUNT = "Equity:Members"
 
 
@@ -119,7 +122,10 @@ class ImportConfigError(ValueError):
 @dataclass(frozen=True)
 class ImportConfig:
     path: Path
+    #: beangulp importers (bank, patronage, roster): `coop import extract` and Fava's page.
     importers: list[beangulp.Importer]
+    #: Point-of-sale exports, aggregated rather than read row by row: `coop import till`.
+    tills: list[TillImporter] = field(default_factory=list)
 
 
 # --- checking values -----------------------------------------------------------------------
@@ -208,12 +214,12 @@ def _one_char(section: _Section, key: str, text: str, empty_ok: bool = False) ->
     return text
 
 
-def csv_format(section: _Section | None) -> CsvFormat:
+def csv_format(section: _Section | None, default: CsvFormat | None = None) -> CsvFormat:
+    default = default or CsvFormat()
     if section is None:
-        return CsvFormat()
+        return default
     section.allow(("encoding", "delimiter", "skip_lines", "date_format", "decimal",
                    "thousands"))
-    default = CsvFormat()
     encoding = section.get("encoding", str)
     delimiter = section.get("delimiter", str)
     skip_lines = section.get("skip_lines", int, default=0)
@@ -458,6 +464,97 @@ def roster(section: _Section, name: str) -> beangulp.Importer:
         filename_pattern=_filename(section))
 
 
+def _values(section: _Section, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """A list of codes (department numbers, owner numbers, kinds): each as text."""
+    values = section.get(key, list, default=list(default))
+    found = []
+    for i, value in enumerate(values, 1):
+        if isinstance(value, bool) or not isinstance(value, (str, int)) or not str(value).strip():
+            section.fail(f"{key}[{i}]", f"must be a code or a number, not {_describe(value)}")
+        found.append(str(value).strip())
+    return tuple(found)
+
+
+def till(section: _Section, name: str) -> TillImporter:
+    """A point of sale's exports (`type: till`): importers/till.py."""
+    section.allow((*COMMON, "measure", "preset", "period", "owner_key", "non_owners",
+                   "exclude_departments", "kinds", "statuses"))
+    measure = section.get("measure", str, required=True)
+    if len(measure.split()) != 1 or '"' in measure:
+        section.fail("measure", f"{measure!r}: a measure's name is one word, like purchases")
+    preset_name = section.get("preset", str)
+    if preset_name is not None and preset_name not in PRESETS:
+        section.fail("preset", f"unknown preset {preset_name!r}; the presets are "
+                               f"{', '.join(PRESETS)}")
+    preset = PRESETS.get(preset_name or "", {})
+    given = section.section("columns", required=not preset)
+    columns: dict[str, str | int] = dict(preset.get("columns", {}))
+    if given is not None:
+        given.allow(TILL_REQUIRED + TILL_OPTIONAL)
+        for key, value in given.value.items():
+            if value is None:
+                columns.pop(key, None)  # `discount: null` drops a preset's column
+            else:
+                columns[key] = _column(given, key, value)
+        for key in TILL_REQUIRED:
+            if key not in columns:
+                given.fail(key, "is missing: which column holds it?")
+    period = section.get("period", str, default="month")
+    if period not in PERIODS:
+        section.fail("period", f"must be {', '.join(PERIODS)}, not {period!r}")
+    owner_key = section.get("owner_key", str, default="{owner}")
+    if owner_key.count("{owner}") != 1 or not is_valid_key(owner_key.replace("{owner}", "1")):
+        section.fail("owner_key", (
+            f"{owner_key!r} must make a member key from {{owner}}, the owner number: "
+            "\"{owner}\" (the number is the key) or, say, \"O{owner}\""))
+    kinds = _codes(section, "kinds", ("sale", "discount"), preset.get("kinds", {}))
+    statuses = _codes(section, "statuses", ("return", "void"), preset.get("statuses", {}))
+    if (kinds["sale"] or kinds["discount"]) and "kind" not in columns:
+        section.fail("kinds", "needs columns.kind, the column that says what a line is")
+    if "kind" in columns and not kinds["sale"]:
+        section.fail("kinds", "is missing sale: the kinds of line that are purchases "
+                              "(CORE-POS: [I, D])")
+    if (statuses["return"] or statuses["void"]) and "status" not in columns:
+        section.fail("statuses", "needs columns.status, the column that says a line is "
+                                 "a return or void")
+    excluded = _values(section, "exclude_departments")
+    if excluded and "department" not in columns:
+        section.fail("exclude_departments", "needs columns.department")
+    default_format = CsvFormat(date_format=preset.get("date_format", "%Y-%m-%d %H:%M:%S"))
+    fmt = csv_format(section.section("csv"), default_format)
+    if fmt.encoding not in ("utf-8-sig", "latin-1", "latin1", "iso-8859-1"):
+        section.fail("csv", f"encoding {fmt.encoding!r}: till files are read as utf-8 or "
+                            "latin-1")
+    return TillImporter(
+        name=name, measure=measure, columns=columns, csv=fmt,
+        filename_pattern=_filename(section), period=period, owner_key=owner_key,
+        non_owners=_values(section, "non_owners", preset.get("non_owners", ("0",))),
+        excluded_departments=excluded, sale_kinds=kinds["sale"],
+        discount_kinds=kinds["discount"], return_statuses=statuses["return"],
+        void_statuses=statuses["void"],
+        account=section.account("account", default="Income:Sales"))
+
+
+def _codes(section: _Section, key: str, names: tuple[str, ...],
+           preset: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """`kinds:` or `statuses:`: which codes of a column mean what (a preset's, replaced by
+    the ones given)."""
+    own = section.section(key)
+    found = {name: tuple(preset.get(name, ())) for name in names}
+    if own is not None:
+        own.allow(names)
+        for name in names:
+            if name in own.value:
+                found[name] = _values(own, name)
+    seen: dict[str, str] = {}
+    for name, codes in found.items():
+        for code in codes:
+            if code in seen and seen[code] != name:
+                section.fail(key, f"{code!r} cannot mean both {seen[code]} and {name}")
+            seen[code] = name
+    return found
+
+
 def _importer(section: _Section, top_matching: Mapping[str, Any]) -> beangulp.Importer:
     kind = section.get("type", str, required=True)
     if kind not in TYPES:
@@ -471,6 +568,8 @@ def _importer(section: _Section, top_matching: Mapping[str, Any]) -> beangulp.Im
         return bank(section, name, top_matching)
     if kind == "patronage":
         return patronage(section, name)
+    if kind == "till":
+        return till(section, name)
     return roster(section, name)
 
 
@@ -489,6 +588,7 @@ def parse_config(path: str | Path, document: Any) -> ImportConfig:
     if not items:
         top.fail("importers", "is an empty list")
     importers = []
+    tills = []
     names: dict[str, int] = {}
     for i, item in enumerate(items, 1):
         importer = _importer(_Section(shown, f"importers[{i}]", item),
@@ -498,8 +598,8 @@ def parse_config(path: str | Path, document: Any) -> ImportConfig:
                 f"{importer.name!r} is also the name of importers[{names[importer.name]}]; "
                 "give each importer its own name"))
         names[importer.name] = i
-        importers.append(importer)
-    return ImportConfig(path=Path(path), importers=importers)
+        (tills if isinstance(importer, TillImporter) else importers).append(importer)
+    return ImportConfig(path=Path(path), importers=importers, tills=tills)
 
 
 def load_config(path: str | Path) -> ImportConfig:
