@@ -14,6 +14,7 @@ written without --replace. Every write is checked first and atomic (books.loadin
 from __future__ import annotations
 
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import click
@@ -147,12 +148,13 @@ def _summary(totals: TillTotals) -> None:
 
 
 def _show_changes(found: list[Change]) -> None:
-    def shown(number: object) -> str:
-        return "" if number is None else money(number)  # type: ignore[arg-type]
+    def shown(number: Decimal | None) -> str:
+        return "" if number is None else money(number)
 
+    zero = Decimal(0)
     rows = [{"period": c.period, "key": c.key, "before": shown(c.before),
              "after": shown(c.after),
-             "change": money((c.after or 0) - (c.before or 0))} for c in found[:SHOWN]]
+             "change": money((c.after or zero) - (c.before or zero))} for c in found[:SHOWN]]
     click.echo(table(rows, [("period", "Period"), ("key", "Owner"), ("before", "Before"),
                             ("after", "After"), ("change", "Change")]), nl=False, err=True)
     if len(found) > SHOWN:

@@ -323,8 +323,11 @@ def read_till(importer: TillImporter, files: Sequence[Path], members: Iterable[M
         rows = owners(importer, members)
         if rows:
             connection.executemany("INSERT INTO owners VALUES (?, ?, ?, ?)", rows)
-        connection.execute(f"CREATE TEMP VIEW till AS {_relation(importer, files, labels)}")
         parameters = _parameters(importer, first_month)
+        try:
+            connection.execute(f"CREATE TEMP VIEW till AS {_relation(importer, files, labels)}")
+        except duckdb.Error as error:
+            raise _not_readable(files, error) from None
         result = _run(connection, SQL_FILE.read_text(encoding="utf-8"), parameters, progress,
                       files)
         groups = _groups(result)
@@ -334,7 +337,12 @@ def read_till(importer: TillImporter, files: Sequence[Path], members: Iterable[M
                            _bad_rows(connection, importer, labels, parameters))
     finally:
         connection.close()
-    spellings = [(row[6], row[7]) for row in result if row[0] != "bad" and row[6] != row[7]]
+    # Each owner number's spellings, over every period: 0042 in one and 42 in another too.
+    spelled: dict[str, set[str]] = defaultdict(set)
+    for row in result:
+        if row[0] != "bad":
+            spelled[row[1]].update((row[6], row[7]))
+    spellings = [tuple(sorted(s)[:2]) for s in spelled.values() if len(s) > 1]
     if spellings:
         raise OwnerSpellings(files[0], spellings)
     if not result:
@@ -378,13 +386,16 @@ def _run(connection: Any, sql: str, parameters: dict[str, Any],
             if done >= 0:
                 progress(done / 100)
     if "error" in outcome:
-        error = outcome["error"]
-        where = files[0] if len(files) == 1 else f"{files[0]} (or another of the files)"
-        raise ImportFileError(where, None, f"is not CSV as configured: {_first_line(error)}"
-                              ) from None
+        raise _not_readable(files, outcome["error"])
     if progress is not None:
         progress(1.0)
     return outcome["rows"]
+
+
+def _not_readable(files: Sequence[Path], error: Exception) -> ImportFileError:
+    where = files[0] if len(files) == 1 else f"{files[0]} (or another of the files)"
+    what = "a Parquet file" if is_parquet(files[0]) else "CSV as configured"
+    return ImportFileError(where, None, f"is not {what}: {_first_line(error)}")
 
 
 def _groups(result: list[tuple]) -> list[Group]:

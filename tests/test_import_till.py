@@ -1,0 +1,280 @@
+"""`coop import till`: till lines to owners' patronage per period; re-imports; bad input."""
+
+import datetime
+import textwrap
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import yaml
+from beancount import loader
+from click.testing import CliRunner
+
+from coop_beancount.books.loading import without_entries
+from coop_beancount.cli import main
+from coop_beancount.core.periods import months_period
+from coop_beancount.importers.config import ImportConfigError, parse_config
+from coop_beancount.importers.till import owner_number
+
+MAIN = """\
+    option "operating_currency" "USD"
+    plugin "coop_beancount.plugins.coop" "{'as_of': '2026-12-31'}"
+    include "members.beancount"
+    include "purchases.beancount"
+    2020-01-01 custom "coop-measure" "purchases"
+    """
+MEMBERS = """\
+    2020-01-01 custom "coop-member" "1001" "Ann Lee"
+    2020-01-01 custom "coop-member" "1002" "Bo Diaz"
+    2020-01-01 custom "coop-member" "1003" "Cy Park"
+    2026-01-20 custom "coop-leave" "1003"
+    """
+CONFIG = """\
+    importers:
+      - type: till
+        name: till
+        measure: purchases
+        preset: core-pos
+        exclude_departments: [60]
+        non_owners: [0, 99999]
+    """
+HEADER = "datetime,upc,trans_type,trans_status,department,total,card_no\n"
+#: What each line tests, in the order of the rows (row 2 is the first line after the header).
+TILL = HEADER + """\
+2026-01-05 10:00:00,0001,I,,1,10.00,1001
+2026-01-05 10:00:01,0002,I,,60,5.00,1001
+2026-01-05 10:00:02,0003,I,,1,2.00,1001
+2026-01-05 10:00:03,0003,I,V,1,-2.00,1001
+2026-01-05 10:00:04,DISCOUNT,S,,0,-0.50,1001
+2026-01-05 10:00:05,0,T,,0,-11.50,1001
+2026-01-06 11:00:00,0004,I,R,1,-3.00,01002
+2026-01-06 11:00:01,0005,I,,1,20.00,01002
+2026-01-06 11:00:02,0006,I,X,1,100.00,01002
+2026-01-07 12:00:00,0005,I,,1,7.25,0
+2026-01-07 12:00:01,0005,I,,1,4.00,4242
+2026-01-15 13:00:00,0005,I,,1,1.00,1003
+2026-01-25 13:00:00,0005,I,,1,9.00,1003
+2026-02-15 14:00:00,0007,D,,3,12.34,01002
+"""
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def books(tmp_path):
+    write(tmp_path / "main.beancount", MAIN)
+    write(tmp_path / "members.beancount", MEMBERS)
+    write(tmp_path / "purchases.beancount", "")
+    write(tmp_path / "import.yaml", CONFIG)
+    (tmp_path / "till.csv").write_text(TILL, encoding="utf-8")
+    return tmp_path
+
+
+def run(folder: Path, *args: str):
+    result = CliRunner().invoke(main, ["import", "till", str(folder / "main.beancount"),
+                                       *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), (
+        result.output)
+    return result
+
+
+def records(folder: Path) -> dict:
+    entries, errors, _ = loader.load_file(str(folder / "main.beancount"))
+    assert not errors
+    return {(e.date.isoformat(), e.type, *(v.value for v in e.values)) for e in entries
+            if getattr(e, "type", None) in ("coop-patronage", "coop-non-member-business")}
+
+
+# ---- what counts ------------------------------------------------------------------------
+
+def test_owners_purchases_per_month_with_core_pos_rules(books):
+    result = run(books, str(books / "till.csv"), "--to", str(books / "purchases.beancount"))
+    assert result.exit_code == 0, result.output
+    assert records(books) == {
+        # 10.00 + 2.00 - 2.00 (its void) - 0.50 (discount); department 60 and tenders left out
+        ("2026-01-31", "coop-patronage", "1001", "purchases", Decimal("9.50")),
+        # 20.00 less a 3.00 return; 01002 is 1002; the cancelled (X) line left out
+        ("2026-01-31", "coop-patronage", "1002", "purchases", Decimal("17.00")),
+        # Cy left on 2026-01-20: his record is dated then, his later sale is not his
+        ("2026-01-20", "coop-patronage", "1003", "purchases", Decimal("1.00")),
+        # owner 0, unknown 4242 and Cy after leaving: 7.25 + 4.00 + 9.00
+        ("2026-01-31", "coop-non-member-business", "purchases", Decimal("20.25"),
+         "till 2026-01"),
+        ("2026-02-28", "coop-patronage", "1002", "purchases", Decimal("12.34")),
+        ("2026-02-28", "coop-non-member-business", "purchases", Decimal("0.00"),
+         "till 2026-02"),
+    }
+    assert "4242: 1 line(s), 4.00" in result.output
+    assert "1003: 1 line(s), 9.00" in result.output
+
+
+def test_quarters_follow_the_fiscal_year(books):
+    text = (books / "main.beancount").read_text().replace(
+        "'as_of': '2026-12-31'", "'as_of': '2026-12-31', 'fiscal_year_end': '06-30'")
+    (books / "main.beancount").write_text(text)
+    write(books / "import.yaml", CONFIG.rstrip(" ") + "        period: quarter\n")
+    result = run(books, str(books / "till.csv"), "--to", str(books / "purchases.beancount"))
+    assert result.exit_code == 0, result.output
+    found = {r for r in records(books) if r[2] == "1002"}
+    # A fiscal year from July: January and February are in the quarter January to March.
+    assert found == {("2026-03-31", "coop-patronage", "1002", "purchases", Decimal("29.34"))}
+
+
+def test_parquet_gives_the_same_records_as_csv(books, tmp_path_factory):
+    import duckdb
+
+    other = tmp_path_factory.mktemp("parquet")
+    for name in ("main.beancount", "members.beancount", "purchases.beancount", "import.yaml"):
+        (other / name).write_bytes((books / name).read_bytes())
+    # Partitioned by month, as a co-op's data lake keeps it; the timestamps typed.
+    with duckdb.connect() as connection:
+        connection.execute(
+            "COPY (SELECT * REPLACE (CAST(datetime AS TIMESTAMP) AS datetime), "
+            "strftime(CAST(datetime AS TIMESTAMP), '%Y-%m') AS month "
+            f"FROM read_csv('{books / 'till.csv'}', all_varchar = true)) "
+            f"TO '{other / 'till'}' (FORMAT parquet, PARTITION_BY (month))")
+    assert run(books, str(books / "till.csv"), "--to",
+               str(books / "purchases.beancount")).exit_code == 0
+    result = run(other, str(other / "till"), "--to", str(other / "purchases.beancount"))
+    assert result.exit_code == 0, result.output
+    assert records(other) == records(books)
+
+
+def test_months_period_and_owner_numbers():
+    assert months_period(2026 * 12 + 1, 1) == (datetime.date(2026, 2, 1),
+                                               datetime.date(2026, 2, 28))
+    # Fiscal years from July, by quarter: index 0 of 2026 is July to September 2025.
+    assert months_period((2025 * 12 + 7 - 7) // 3, 3, 7) == (datetime.date(2025, 7, 1),
+                                                         datetime.date(2025, 9, 30))
+    assert owner_number(" 0042 ") == "42"
+    assert owner_number("A-7") == "A-7"
+
+
+# ---- re-importing a period ----------------------------------------------------------------
+
+def test_reimport_same_totals_writes_nothing_changed_totals_need_replace(books):
+    target = books / "purchases.beancount"
+    assert run(books, str(books / "till.csv"), "--to", str(target)).exit_code == 0
+    first = target.read_bytes()
+    again = run(books, str(books / "till.csv"), "--to", str(target))
+    assert again.exit_code == 0
+    assert "same totals: nothing was written" in again.output
+    assert target.read_bytes() == first
+
+    (books / "till.csv").write_text(TILL.replace("20.00,01002", "21.00,01002"))
+    refused = run(books, str(books / "till.csv"), "--to", str(target))
+    assert refused.exit_code == 1
+    assert "2026-01   1002   17.00  18.00    1.00" in refused.output
+    assert "pass --replace" in refused.output
+    assert target.read_bytes() == first
+
+    replaced = run(books, str(books / "till.csv"), "--to", str(target), "--replace")
+    assert replaced.exit_code == 0, replaced.output
+    after = records(books)
+    assert ("2026-01-31", "coop-patronage", "1002", "purchases", Decimal("18.00")) in after
+    assert ("2026-01-31", "coop-patronage", "1002", "purchases", Decimal("17.00")) not in after
+    assert len(after) == 6  # replaced, never added twice
+    assert b"\n\n\n" not in target.read_bytes()
+
+
+def test_a_period_imported_alone_leaves_the_others(books):
+    target = books / "purchases.beancount"
+    assert run(books, str(books / "till.csv"), "--to", str(target)).exit_code == 0
+    february = books / "feb.csv"
+    february.write_text(HEADER + "2026-02-16 09:00:00,0007,D,,3,1.66,01002\n")
+    result = run(books, str(february), "--to", str(target), "--replace")
+    assert result.exit_code == 0, result.output
+    found = records(books)
+    assert ("2026-02-28", "coop-patronage", "1002", "purchases", Decimal("1.66")) in found
+    assert ("2026-01-31", "coop-patronage", "1001", "purchases", Decimal("9.50")) in found
+
+
+def test_records_of_the_period_in_another_file_are_not_replaced(books):
+    write(books / "members.beancount", MEMBERS.rstrip(" ")
+          + '    2026-01-31 custom "coop-patronage" "1001" "purchases" 3.00\n')
+
+    target = books / "purchases.beancount"
+    result = run(books, str(books / "till.csv"), "--to", str(target), "--replace")
+    assert result.exit_code == 1
+    assert "not in" in result.output and "members.beancount:5" in result.output
+    assert target.read_text() == ""
+
+
+def test_without_entries_removes_whole_entries():
+    text = (b'2026-01-31 custom "coop-patronage" "1" "p" 1\n  note: "x"\n\n'
+            b'2026-01-31 custom "coop-patronage" "2" "p" 2\n\n; kept\n')
+    assert without_entries(text, {1}) == (b'2026-01-31 custom "coop-patronage" "2" "p" 2\n'
+                                          b'\n; kept\n')
+
+
+# ---- bad input ----------------------------------------------------------------------------
+
+def test_columns_that_do_not_match_the_mapping(books):
+    (books / "till.csv").write_text(TILL.replace("card_no", "member_no"))
+    result = run(books, str(books / "till.csv"), "--to", str(books / "purchases.beancount"))
+    assert result.exit_code == 1
+    assert "the header has no column 'card_no'" in result.output
+    assert "'member_no'" in result.output
+    assert (books / "purchases.beancount").read_text() == ""
+
+
+def test_unreadable_amount_and_date_are_named_by_file_and_row(books):
+    bad = TILL.replace("2026-01-06 11:00:01,0005,I,,1,20.00", "2026-01-06 11:00:01,0005,I,,1,2O.00")
+    bad = bad.replace("2026-01-07 12:00:00", "07/01/2026 12:00")
+    (books / "till.csv").write_text(bad)
+    result = run(books, str(books / "till.csv"), "--to", str(books / "purchases.beancount"))
+    assert result.exit_code == 1
+    assert "2 till line(s) cannot be read" in result.output
+    assert "till.csv, row 9: 'total' is '2O.00', not an amount" in result.output
+    assert "till.csv, row 11: 'datetime' is '07/01/2026 12:00', not a date" in result.output
+    assert (books / "purchases.beancount").read_text() == ""
+
+
+def test_an_owner_number_in_two_formats(books):
+    (books / "till.csv").write_text(TILL + "2026-02-20 10:00:00,0001,I,,1,1.00,001001\n")
+    result = run(books, str(books / "till.csv"), "--to", str(books / "purchases.beancount"))
+    assert result.exit_code == 1
+    assert "owner numbers written in two formats: '001001' and '1001'" in result.output
+    assert (books / "purchases.beancount").read_text() == ""
+
+
+def test_a_file_that_is_not_csv_as_configured(books):
+    (books / "till.csv").write_text(TILL + '2026-02-20 10:00:00,"0001,I,,1,1.00,1\n')
+    result = run(books, str(books / "till.csv"), "--to", str(books / "purchases.beancount"))
+    assert result.exit_code == 1
+    assert "is not CSV as configured" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_measure_the_books_do_not_declare(books):
+    write(books / "import.yaml", CONFIG.replace("measure: purchases", "measure: sales"))
+    result = run(books, str(books / "till.csv"), "--dry-run")
+    assert result.exit_code == 1
+    assert "the books declare no measure 'sales'" in result.output
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ({"preset": "square"}, "unknown preset 'square'"),
+    ({"period": "week"}, "period: must be month, quarter, year"),
+    ({"owner_key": "member"}, "must make a member key from {owner}"),
+    ({"statuses": {"return": ["R"], "void": ["R"]}}, "'R' cannot mean both return and void"),
+    ({"kinds": {"discount": ["S"]}, "preset": None,
+      "columns": {"owner": "o", "datetime": "d", "amount": "a"}}, "needs columns.kind"),
+])
+def test_configuration_mistakes(extra, message):
+    document = yaml.safe_load(textwrap.dedent(CONFIG))
+    document["importers"][0].update(extra)
+    with pytest.raises(ImportConfigError) as caught:
+        parse_config("import.yaml", document)
+    assert message in str(caught.value)
+
+
+def test_a_mapping_without_a_preset_needs_the_columns():
+    document = {"importers": [{"type": "till", "measure": "purchases",
+                               "columns": {"owner": "Member", "amount": "Amount"}}]}
+    with pytest.raises(ImportConfigError) as caught:
+        parse_config("import.yaml", document)
+    assert "importers[1].columns.datetime: is missing" in str(caught.value)
