@@ -54,6 +54,7 @@ from beancount.core.amount import Amount
 
 from coop_beancount.books.config import ConfigError, PluginConfig, parse_config
 from coop_beancount.books.directives import read_records
+from coop_beancount.books.invoices import derive_invoices
 from coop_beancount.books.patronage import (
     PatronageFigures,
     derive_patronage,
@@ -204,11 +205,18 @@ def _derive(entries: list[data.Directive], options_map: dict[str, Any], config: 
         for problem in leaving_problems(chart, member, balances):
             errors.append(CoopError(member.left_source, problem, None))
 
+    invoiced = derive_invoices(records, scan.patronage, chart, config.as_of)
+    new_entries.extend(invoiced.entries)
+    errors.extend(invoiced.errors)
+
     derived = derive_patronage(
-        records, scan.patronage, chart, opened, entries, config.as_of,
+        # The accounts invoices use are opened below: a measure or a margin may name them.
+        records, scan.patronage, chart, opened | set(invoiced.used), entries, config.as_of,
         config.earnings_account or f"{chart.equity}:{options_map['account_previous_earnings']}")
     new_entries.extend(derived.entries)
     errors.extend(derived.errors)
+    for account, (date, source) in invoiced.used.items():
+        derived.use(account, date, source)
     new_entries.extend(_member_opens(chart, records, opened, derived.used))
     return entries + new_entries, errors
 

@@ -25,6 +25,12 @@ The syntax, one directive per line (docs/syntax.md has the full reference)::
       cash: "20%"
       paid: 2026-03-15
     2029-06-30 custom "coop-redemption" 25000.00 USD
+    2025-01-01 custom "coop-client" "Cascade" "Cascade Outfitters"
+      terms: 15
+    2025-01-01 custom "coop-rate" "Priya" "Cascade" 120.00 USD
+    2025-01-01 custom "coop-fee" "12%"
+    2025-04-07 custom "coop-work" "Priya" "Cascade" 35 "checkout redesign"
+    2025-04-30 custom "coop-invoice" "Cascade" 7
 
 A directive with missing or wrong-typed values becomes an error that quotes the
 expected syntax; it is never silently skipped.
@@ -48,9 +54,14 @@ from coop_beancount.core.patronage import DEFAULT_POOL
 from coop_beancount.core.records import (
     FREQUENCIES,
     AllocationDecision,
+    BillableWork,
+    BillingRate,
+    Client,
     CoopRecords,
     DuesSchedule,
     EquityRedemption,
+    FeeRule,
+    InvoiceDecision,
     Measure,
     Member,
     NonMemberBusiness,
@@ -83,6 +94,12 @@ USAGE = {
                         'margin: "Income:Patronage:Cranberries", measure: "barrels", '
                         'reserve: "10%", cash: "20%", paid: 2026-03-15'),
     "coop-redemption": '2029-06-30 custom "coop-redemption" 25000.00 USD',
+    "coop-client": '2025-01-01 custom "coop-client" "Cascade" "Cascade Outfitters"',
+    "coop-rate": '2025-01-01 custom "coop-rate" "Priya" "Cascade" 120.00 USD',
+    "coop-work": ('2025-04-07 custom "coop-work" "Priya" "Cascade" 35 "checkout redesign" '
+                  '(hours), or an amount such as 2000.00 USD for a fixed fee'),
+    "coop-fee": '2025-01-01 custom "coop-fee" "12%"',
+    "coop-invoice": '2025-04-30 custom "coop-invoice" "Cascade" 7',
 }
 
 
@@ -369,16 +386,20 @@ def _share(entry: data.Custom, key: str, default: str | None = None) -> Decimal:
         raise DirectiveError(
             f"{entry.type} is missing '{key}:', the {key} share as a percentage such as "
             f"\"20%\"; write it as: {USAGE[entry.type]}")
+    return _percentage(entry, f"'{key}:'", text)
+
+
+def _percentage(entry: data.Custom, what: str, text: Any) -> Decimal:
     if not isinstance(text, str) or not text.strip().endswith("%"):
         raise DirectiveError(
-            f"{entry.type} '{key}:' must be a percentage in quotes such as \"20%\", "
+            f"{entry.type} {what} must be a percentage in quotes such as \"20%\", "
             f"not {written(text)}")
     try:
         share = Decimal(text.strip()[:-1].strip()) / 100
     except ArithmeticError:
         share = None
     if share is None or not share.is_finite():  # "NaN%" parses, and then cannot be compared
-        raise DirectiveError(f"{entry.type} '{key}:' {text!r} is not a percentage; write a "
+        raise DirectiveError(f"{entry.type} {what} {text!r} is not a percentage; write a "
                              "number and %, such as \"20%\"")
     return share
 
@@ -418,6 +439,115 @@ def read_allocation(entry: data.Custom) -> AllocationDecision:
         reserve=_share(entry, "reserve", "0%"), cash=_share(entry, "cash"),
         qualified=qualified, paid=paid, source=entry.meta,
     )
+
+
+def _client_key(entry: data.Custom, index: int) -> str:
+    key = _value(entry, index, str, "the client key")
+    if not is_valid_key(key):
+        raise DirectiveError(
+            f"client key {key!r} cannot be part of an account name: use letters, digits and "
+            "'-', starting with a capital letter or a digit (for example \"Cascade\")")
+    return key
+
+
+def _days(entry: data.Custom, key: str, what: str, default: int | None) -> int | None:
+    days = _meta(entry, key, Decimal, what)
+    if days is None:
+        return default
+    if days < 0 or days != days.to_integral_value() or days > 3660:
+        raise DirectiveError(f"{entry.type} '{key}:' must be a whole number of days, not {days}")
+    return int(days)
+
+
+def _project(entry: data.Custom) -> str | None:
+    project = _meta(entry, "project", str, "the project's name")
+    if project is not None and not project.strip():
+        raise DirectiveError(f"{entry.type} 'project:' is empty; name the project or drop it")
+    return project
+
+
+def read_client(entry: data.Custom) -> Client:
+    key = _client_key(entry, 0)
+    name = _value(entry, 1, str, "the client's name")
+    _no_extra_values(entry, 2)
+    if not name.strip():
+        raise DirectiveError(f"client {key!r} has an empty name; write it in the quotes")
+    account = _meta(entry, "account", str, "the account of the client's open invoices")
+    if account is not None:
+        _account(account, f"client {key!r} 'account:'")
+    return Client(key=key, name=name, date=entry.date, source=entry.meta,
+                  terms=_days(entry, "terms", "days to pay", 30) or 0,
+                  address=_meta(entry, "address", str, "the client's address", ""),
+                  account=account)
+
+
+def read_rate(entry: data.Custom) -> BillingRate:
+    member = _member_key(entry)
+    client = _client_key(entry, 1)
+    rate = _value(entry, 2, Amount, "the rate per hour")
+    _no_extra_values(entry, 3)
+    if rate.number is None or rate.number <= 0:
+        raise DirectiveError(f"a rate per hour must be more than zero, not {rate}")
+    return BillingRate(date=entry.date, member=member, client=client, rate=rate.number,
+                       currency=rate.currency, source=entry.meta, project=_project(entry))
+
+
+def read_work(entry: data.Custom) -> BillableWork:
+    member = _member_key(entry)
+    client = _client_key(entry, 1)
+    values = entry.values or []
+    quantity = values[2].value if len(values) > 2 else None
+    if isinstance(quantity, Amount):
+        work = _value(entry, 2, Amount, "a fixed fee")
+        hours, amount, currency = None, work.number, work.currency
+        if amount is None or amount <= 0:
+            raise DirectiveError(f"a fixed fee must be more than zero, not {work}")
+        if amount.normalize().as_tuple().exponent < -2:
+            raise DirectiveError(f"a fixed fee is invoiced in whole cents, not {work}")
+    else:
+        hours, amount, currency = _value(entry, 2, Decimal, "the hours worked"), None, None
+        if hours <= 0:
+            raise DirectiveError(f"hours of work must be more than zero, got {hours}; a "
+                                 "correction changes or removes the coop-work line")
+    description = _value(entry, 3, str, "a description", "")
+    _no_extra_values(entry, 4)
+    return BillableWork(date=entry.date, member=member, client=client, source=entry.meta,
+                        hours=hours, amount=amount, currency=currency,
+                        description=description, project=_project(entry))
+
+
+def read_fee(entry: data.Custom) -> FeeRule:
+    text = _value(entry, 0, str, 'the fee as a percentage such as "12%"')
+    _no_extra_values(entry, 1)
+    share = _percentage(entry, "the fee", text)
+    if not 0 <= share <= 1:
+        raise DirectiveError(f"the co-op's fee is {text}; it must be from 0% to 100%")
+    member = _meta(entry, "member", str, "the member key")
+    client = _meta(entry, "client", str, "the client key")
+    settings = {key: entry.meta.get(key) for key in ("billings", "wages", "pay-within")
+                if key in entry.meta}
+    if settings and (member or client):
+        raise DirectiveError(
+            f"{', '.join(k + ':' for k in settings)} belong on the co-op's general fee (no "
+            "member:, no client:); a fee for one member or client only changes the share")
+    accounts = {key: _meta(entry, key, str, "an account") for key in ("billings", "wages")}
+    for key, account in accounts.items():
+        if account is not None:
+            _account(account, f"coop-fee '{key}:'")
+    return FeeRule(date=entry.date, share=share, source=entry.meta, member=member,
+                   client=client, billings_account=accounts["billings"],
+                   wages_account=accounts["wages"],
+                   pay_within=_days(entry, "pay-within", "days to pay a member", None))
+
+
+def read_invoice(entry: data.Custom) -> InvoiceDecision:
+    client = _client_key(entry, 0)
+    number = _value(entry, 1, Decimal, "the invoice number")
+    _no_extra_values(entry, 2)
+    if number <= 0 or number != number.to_integral_value():
+        raise DirectiveError(f"an invoice number is a whole number from 1, not {number}")
+    return InvoiceDecision(date=entry.date, client=client, number=int(number),
+                           source=entry.meta)
 
 
 def read_redemption(entry: data.Custom) -> EquityRedemption:
@@ -483,6 +613,13 @@ def read_records(entries: Iterable[data.Custom]) -> tuple[CoopRecords, list[Coop
                                  "coop-measure per measure")
         records.measures[measure.name] = measure
 
+    def add_client(entry: data.Custom) -> None:
+        client = read_client(entry)
+        if client.key in records.clients:
+            raise DirectiveError(f"client {client.key!r} is declared twice; keep one "
+                                 "coop-client per client")
+        records.clients[client.key] = client
+
     readers: dict[str, Callable[[data.Custom], None]] = {
         "coop-member": add_member,
         "coop-leave": add_leave,
@@ -498,6 +635,11 @@ def read_records(entries: Iterable[data.Custom]) -> tuple[CoopRecords, list[Coop
         "coop-retain": lambda e: records.retains.append(read_retain(e)),
         "coop-allocation": lambda e: records.decisions.append(read_allocation(e)),
         "coop-redemption": lambda e: records.redemptions.append(read_redemption(e)),
+        "coop-client": add_client,
+        "coop-rate": lambda e: records.rates.append(read_rate(e)),
+        "coop-work": lambda e: records.billable.append(read_work(e)),
+        "coop-fee": lambda e: records.fees.append(read_fee(e)),
+        "coop-invoice": lambda e: records.invoices.append(read_invoice(e)),
     }
     for entry in entries:
         reader = readers.get(entry.type)

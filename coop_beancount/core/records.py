@@ -203,6 +203,76 @@ class EquityRedemption:
     member: str | None = None
 
 
+@dataclass(frozen=True)
+class Client:
+    """A client the co-op invoices for its members' work, paid on `terms` days."""
+
+    key: str
+    name: str
+    date: datetime.date
+    source: Source
+    terms: int = 30
+    address: str = ""
+    #: None: `<Assets>:Clients:<key>`.
+    account: str | None = None
+
+
+@dataclass(frozen=True)
+class BillingRate:
+    """A member's rate per hour for a client (and a project, if named), from `date` on."""
+
+    date: datetime.date
+    member: str
+    client: str
+    rate: Decimal
+    currency: str
+    source: Source
+    project: str | None = None
+
+
+@dataclass(frozen=True)
+class BillableWork:
+    """A member's work for a client: `hours` at their rate, or a fixed `amount`."""
+
+    date: datetime.date
+    member: str
+    client: str
+    source: Source
+    hours: Decimal | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
+    description: str = ""
+    project: str | None = None
+
+
+@dataclass(frozen=True)
+class FeeRule:
+    """The co-op's fee on what it invoices, from `date` on; for one member or client, or all.
+
+    The rule for all (no member, no client) also names where invoices and wages
+    are booked and how many days the co-op has to pay what a member earned.
+    """
+
+    date: datetime.date
+    share: Decimal  # a fraction: 0.12 for 12%
+    source: Source
+    member: str | None = None
+    client: str | None = None
+    billings_account: str | None = None
+    wages_account: str | None = None
+    pay_within: int | None = None
+
+
+@dataclass(frozen=True)
+class InvoiceDecision:
+    """An invoice to a client for its members' work since the client's previous invoice."""
+
+    date: datetime.date
+    client: str
+    number: int
+    source: Source
+
+
 @dataclass
 class CoopRecords:
     """Everything the `coop-*` directives of one ledger declare."""
@@ -220,4 +290,9 @@ class CoopRecords:
     decisions: list[AllocationDecision] = field(default_factory=list)
     retains: list[PerUnitRetain] = field(default_factory=list)
     redemptions: list[EquityRedemption] = field(default_factory=list)
+    clients: dict[str, Client] = field(default_factory=dict)
+    rates: list[BillingRate] = field(default_factory=list)
+    billable: list[BillableWork] = field(default_factory=list)
+    fees: list[FeeRule] = field(default_factory=list)
+    invoices: list[InvoiceDecision] = field(default_factory=list)
 
