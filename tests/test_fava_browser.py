@@ -611,6 +611,10 @@ def test_equity_page(tab: Tab, fava: Fava, example: str) -> None:
     else:
         assert shown == [] and "No redemptions have been made" in tab.text()
 
+    if not by_year:  # a fund of nothing: nothing to redeem, and no form for it
+        assert tab.page.locator("form.coop-redeem").count() == 0
+        assert "Nothing to redeem" in tab.text()
+        return
     budget = tab.page.input_value("form.coop-redeem input[name=budget]")
     if budget:  # the books' setting proposes a redemption
         assert_proposal(tab, books, budget)
@@ -654,6 +658,33 @@ def test_unknown_member_or_year_is_a_404_page(tab: Tab, fava: Fava, example: str
     # the page itself is the resource. Nothing else, and no script error.
     assert [e.url for e in tab.failed_load(url, 404)] == [url]
     tab.assert_clean()
+
+
+@pytest.mark.parametrize("query", ["?time=garbage", "?filter=bad((", "?time=June 2025"])
+def test_a_filter_fava_cannot_read_is_said_in_favas_layout(tab: Tab, fava: Fava,
+                                                            query: str) -> None:
+    url = fava.page("yogurt-coop", "CoopMembers", query)
+    response = tab.page.goto(url)
+    assert response is not None and response.status == 400
+    tab.page.wait_for_load_state("networkidle")
+    tab.screenshot(f"400-yogurt-coop-members-{re.sub(r'[^a-z0-9]+', '-', query.lower())}")
+    said = tab.page.inner_text(".coop-bad-filter")
+    assert said.startswith("Fava's") and "clear" in said
+    assert tab.page.locator("aside").count() == 1  # Fava's own layout, with its sidebar
+    assert tab.page.locator("article b, article script:not([type])").count() == 0
+    tab.failed_load(fava.url, 400)
+    tab.assert_clean()
+
+
+def test_chart_buttons_that_would_do_nothing_are_not_shown(tab: Tab, fava: Fava) -> None:
+    tab.open(fava.page("yogurt-coop", "CoopSharedCosts"), None)
+    charts = tab.page.locator("article svelte-component[type=charts]")
+    assert charts.count() >= 1
+    # Fava's "At Cost" and "Monthly" pickers: hidden (the figures are worked out already).
+    pickers = charts.locator("button[role=combobox]")
+    assert pickers.count() >= 2
+    assert all(not pickers.nth(i).is_visible() for i in range(pickers.count()))
+    assert charts.first.locator("svg").first.is_visible()
 
 
 # -- HTML in the books is text -----------------------------------------------------------

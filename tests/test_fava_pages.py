@@ -78,8 +78,10 @@ def member_of(href: str) -> str | None:
 
 
 def money(value: dict[str, Any]) -> dict[str, Decimal]:
-    """A money cell of either side ({"USD": "1.00"} from the CLI, Decimals from the page)."""
-    return {currency: Decimal(str(number)) for currency, number in value.items()}
+    """A money cell of either side ({"USD": "1.00"} from the CLI, Decimals from the page),
+    without its zeros (a page writes no money as "0")."""
+    return {currency: Decimal(str(number)) for currency, number in value.items()
+            if Decimal(str(number)) != 0}
 
 
 def money_of_text(text: str) -> dict[str, Decimal]:
@@ -105,6 +107,17 @@ class Cell:
     text: str = ""
     sort: str | None = None  # data-sort-value
     href: str | None = None
+    kind: str = ""  # of a coop-table's cell: its class coop-money, coop-number, ...
+
+    @property
+    def value(self) -> Any:
+        """The cell's value as the page shows it: money as {currency: Decimal}, numbers
+        as Decimal, the rest as text."""
+        if self.kind == "coop-money" and self.text:
+            return money_of_text(self.text)
+        if self.kind in ("coop-number", "coop-count") and self.text:
+            return Decimal(self.text.replace(",", ""))
+        return self.text
 
 
 @dataclass
@@ -167,7 +180,8 @@ class Page(HTMLParser):
             self._row = []
             getattr(self._table, self._section).append(self._row)
         elif tag in ("td", "th") and self._row is not None:
-            self._cell = Cell(sort=attributes.get("data-sort-value"))
+            self._cell = Cell(sort=attributes.get("data-sort-value"),
+                              kind=next((c for c in classes if c.startswith("coop-")), ""))
             self._row.append(self._cell)
         elif tag == "a" and self._cell is not None:
             self._cell.href = attributes.get("href")
@@ -209,14 +223,19 @@ class Page(HTMLParser):
             parts.append(data)
 
     def query_tables(self, **headings: str) -> list[Any]:
-        """The query-tables under the given headings (h3="Statement")."""
+        """The pages' tables (class coop-table) under the given headings (h3="Statement"),
+        as {"types": [{"name": heading}], "rows": [...], "totals": [...]}: money cells
+        read back from their text ("1,234.50 USD" -> {"USD": Decimal}), numbers as Decimal."""
         wanted = {int(level[1]): text for level, text in headings.items()}
-        return [c.data for c in self.components if c.type == "query-table"
-                and all(c.headings.get(level) == text for level, text in wanted.items())]
+        return [{"types": [{"name": c.text} for c in t.head[0]],
+                 "rows": [[c.value for c in row] for row in t.body],
+                 "totals": [[c.value for c in row] for row in t.foot]}
+                for t in self.tables["coop-table"]
+                if all(t.headings.get(level) == text for level, text in wanted.items())]
 
     def query_table(self, **headings: str) -> Any:
         found = self.query_tables(**headings)
-        assert len(found) == 1, f"{len(found)} query-tables under {headings}"
+        assert len(found) == 1, f"{len(found)} tables under {headings}"
         return found[0]
 
     def html_tables(self, name: str, **headings: str) -> list[Table]:
@@ -296,6 +315,51 @@ def test_every_page_of_every_example_answers_200(fava, example):
             assert response.mimetype == "text/html"
 
 
+def every_page(fava: Fava, example: str) -> list[Page]:
+    queries = [(page, "") for page in PAGES]
+    queries += [("CoopMembers", f"?member={key}") for key in member_keys(example)]
+    queries += [("CoopPatronage", f"?year={year}") for year in patronage_years(example)]
+    queries += [("CoopEquity", f"?budget={BUDGET}")]
+    return [fava.get(example, page, query) for page, query in queries]
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_every_table_of_money_has_a_totals_row_that_adds_up(fava, example):
+    checked = 0
+    for page in every_page(fava, example):
+        for table in page.tables["coop-table"]:
+            kinds = [cell.kind for cell in table.head[0]]
+            if "coop-money" not in kinds or len(table.body) < 2:
+                continue
+            (foot,) = table.foot
+            if foot[1].text == "Closing balances":  # a statement: its running balances
+                assert [c.text for c in foot[4:]] == [c.text for c in table.body[-1][4:]]
+                continue
+            assert foot[0].text == "Total", table.headings
+            for index, kind in enumerate(kinds):
+                if kind != "coop-money" or not foot[index].text:
+                    continue  # a running balance or a price: not added up
+                assert money_of_text(foot[index].text) == total(
+                    money_of_text(row[index].text) for row in table.body), table.headings
+                checked += 1
+    assert checked
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_numbers_are_written_one_way_and_nothing_is_taken_for_an_entry_hash(fava, example):
+    for page in every_page(fava, example):
+        # Fava's query-table made a link to "#context-<hash>" of any 32-character text.
+        assert "#context-" not in page.html and 'type="query-table"' not in page.html
+        for table in page.tables["coop-table"]:
+            for row in table.body + table.foot:
+                for cell in row:
+                    if cell.kind == "coop-money" and cell.text:
+                        # money_text's way: 1,234.50 USD; zero is 0; never 1234.50 USD.
+                        assert re.fullmatch(r"0|-?\d{1,3}(,\d{3})*(\.\d+)? [A-Z][A-Z0-9'._-]*"
+                                            r"(, -?\d{1,3}(,\d{3})*(\.\d+)? [A-Z][A-Z0-9'._-]*)*",
+                                            cell.text), cell.text
+
+
 # -- Members ----------------------------------------------------------------------------------
 
 #: The members table's money columns, in order, and the CLI's names for them.
@@ -338,6 +402,10 @@ def test_members_table_matches_coop_members(fava, example):
 # -- A member's page --------------------------------------------------------------------------
 
 def check_statement(page: Page, expected: list[dict[str, Any]]) -> None:
+    if not expected:  # nothing in the time shown: said so, with no empty table
+        assert not page.query_tables(h3="Statement")
+        assert "Nothing in this time." in page.html
+        return
     shown = rows(page.query_table(h3="Statement"))
     assert len(shown) == len(expected)
     for row, want in zip(shown, expected, strict=True):
@@ -530,8 +598,7 @@ def check_patronage_year(page: Page, example: str, year: int) -> None:
             assert Decimal(quantity.sort) == Decimal(m["quantity"])
             for cell, column in ((allocation, "allocation"), (cash, "cash"),
                                  (retained, "retained")):
-                (number,) = money(m[column]).values()
-                assert Decimal(cell.sort) == number
+                assert Decimal(cell.sort) == sum(money(m[column]).values(), Decimal(0))
                 assert money_of_text(cell.text) == nonzero(m[column])
             assert urlsplit(notice.href).path.endswith("/CoopPatronage/notice")
             assert parse_qs(urlsplit(notice.href).query) == {"year": [str(year)],
@@ -559,13 +626,13 @@ def test_patronage_page_and_coop_patronage_never_disagree(fava, example):
     if not years:
         assert "No patronage is allocated in these books" in page.html
         return
-    shown_years = sorted({c.headings[3] for c in page.components
-                          if c.headings.get(3, "").startswith("FY")}, reverse=True)
+    shown_years = sorted({t.headings[3] for t in page.tables["coop-table"]
+                          if t.headings.get(3, "").startswith("FY")}, reverse=True)
     assert shown_years == [f"FY{y}" for y in sorted(years, reverse=True)]
     for year in years:
         check_patronage_year(page, example, year)
         one = fava.get(example, "CoopPatronage", f"?year={year}")
-        assert {c.headings.get(3) for c in one.components} == {f"FY{year}"}
+        assert {t.headings.get(3) for t in one.tables["coop-table"]} == {f"FY{year}"}
         check_patronage_year(one, example, year)
 
 
@@ -640,15 +707,18 @@ def test_equity_page_matches_coop_equity(fava, example):
     check_equity(page, path)
     if example == "growers-coop":  # its settings name a redemption budget of 25000.00
         check_proposal(page, path, BUDGET)
-    else:
+    elif cli("equity", path, "--by", "year"):
         assert not page.query_tables(h3="The next redemption")
         assert "Enter a budget" in page.html
+    else:  # a fund of nothing: no form to redeem from it
+        assert "coop-redeem" not in page.html
+        assert "Nothing to redeem: no retained patronage equity is outstanding" in page.html
     with_budget = fava.get(example, "CoopEquity", f"?budget={BUDGET}")
     check_equity(with_budget, path)
     if cli("equity", path, "--by", "year"):
         check_proposal(with_budget, path, BUDGET)
     else:
-        assert with_budget.texts["coop-budget-problem"]
+        assert "coop-redeem" not in with_budget.html
 
 
 @pytest.mark.parametrize("budget", ["1000.00", "1,500.50", "0.01"])
@@ -657,14 +727,17 @@ def test_other_budgets_match_coop_equity_redeem(fava, budget):
     check_proposal(page, books_path("growers-coop"), budget.replace(",", ""))
 
 
-@pytest.mark.parametrize("budget", ["abc", "NaN", "Infinity", "-5", "0", "0.001", "1e999999", " "])
+@pytest.mark.parametrize("budget", ["abc", "NaN", "Infinity", "-5", "0", "0.001", "1e999999",
+                                    "1e999", " "])
 def test_a_budget_that_is_not_an_amount_is_said_so(fava, budget):
     page = fava.get("growers-coop", "CoopEquity", f"?budget={budget}")
     if budget.strip():
         assert page.texts["coop-budget-problem"]
         assert not page.query_tables(h3="The next redemption")
-        if budget in ("-5", "0", "1e999999", "0.001"):  # numbers: the command's own refusal
+        if budget in ("-5", "0", "1e999999", "1e999", "0.001"):  # the command's own refusal
             check_proposal(page, books_path("growers-coop"), budget)
+        if budget.startswith("1e"):  # too much, not "not in cents"
+            assert "is more than the" in page.text("coop-budget-problem")
     else:  # no budget given: the one in the books' settings
         check_proposal(page, books_path("growers-coop"), BUDGET)
 
@@ -758,7 +831,45 @@ def test_unknown_member_or_year_is_a_404_in_favas_layout(fava, example, query, w
 def test_a_notice_that_is_not_there_is_a_404(fava, query):
     response = fava.client.get(fava.url("dev-coop", "CoopPatronage", query))
     assert response.status_code == 404
-    assert "Traceback" not in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert "Traceback" not in html
+    # In Fava's layout (its script draws the sidebar), saying what is not there.
+    page = Page(html)
+    said = page.text("coop-not-found")
+    assert "/static/app.js" in html
+    assert "No notice of allocation for member" in said or "is not a fiscal year" in said
+
+
+#: Filters Fava cannot read, and what the pages say (Fava's own error page would put the
+#: filter's text into the page as markup, with status 500).
+BAD_FILTERS = [("?time=garbage", "Fava's time filter 'garbage' is not a time"),
+               ("?time=June%202025", "Fava's time filter 'June 2025' is not a time"),
+               ("?filter=bad((", "Fava's filter cannot be read (Failed to parse filter: bad(("),
+               ("?time=<b>2025", "Fava's time filter '<b>2025' is not a time")]
+
+
+@pytest.mark.parametrize(("query", "message"), BAD_FILTERS)
+def test_a_filter_fava_cannot_read_is_said_cleanly(fava, query, message):
+    for page_name, extra in [(page, "") for page in PAGES] + [("CoopMembers", "&member=Ana")]:
+        page = fava.get("yogurt-coop", page_name, query + extra, status=400)
+        assert page.text("coop-bad-filter").startswith(message)
+        assert "clear" in page.text("coop-bad-filter")
+        assert "<b>2025" not in page.html and "/static/app.js" in page.html
+
+
+def test_patronage_says_it_does_not_follow_the_time_filter(fava):
+    page = fava.get("growers-coop", "CoopPatronage", "?time=2025")
+    assert "Fava's time filter (2025-01-01 to 2025-12-31) does not narrow this page" in \
+        page.text("coop-filter-ignored")
+    assert not fava.get("growers-coop", "CoopPatronage").texts["coop-filter-ignored"]
+
+
+def test_the_sidebar_lists_the_pages_in_a_members_order_with_their_own_labels(fava):
+    ledger = fava.app.config["LEDGERS"][fava.slugs["yogurt-coop"]]
+    details = ledger.extensions.extension_details
+    assert [(d.name, d.report_title) for d in details] == [
+        ("CoopMembers", "Members"), ("CoopSharedCosts", "Shared costs"),
+        ("CoopPatronage", "Patronage"), ("CoopEquity", "Members' equity")]
 
 
 def test_an_unknown_page_or_endpoint_is_a_404(fava):
@@ -808,8 +919,8 @@ def test_html_in_the_books_is_escaped(tmp_path):
         if page_name == "CoopMembers" and query:
             statement = rows(page.query_table(h3="Statement"))
             assert any(SCRIPT in row[1] and "<img src=x" in row[1] for row in statement)
-    assert seen_in_html >= 4  # members table, member's heading, allocations table, ...
-    assert seen_in_json >= 2  # statement, member parts, ...
+    assert seen_in_html >= 5  # members table, member's heading, statement, member parts, ...
+    assert seen_in_json >= 1  # the member's capital chart
     notice = fava.client.get(fava.url(tmp_path.name, "CoopPatronage",
                                       "notice?year=2025&member=G1"))
     assert notice.status_code == 200

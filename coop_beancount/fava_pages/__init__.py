@@ -20,81 +20,12 @@ Pages are read-only (GET), follow Fava's time filter where a date range makes se
 the same functions as the `coop` command.
 """
 
-from __future__ import annotations
+# Fava lists a module's pages in the sidebar in the order of their names here (it sorts
+# them), and names each page by its class: so the classes live in `pages`, and are named
+# here in the order a member reads them.
+from coop_beancount.fava_pages.pages import CoopEquity as Page4Equity
+from coop_beancount.fava_pages.pages import CoopMembers as Page1Members
+from coop_beancount.fava_pages.pages import CoopPatronage as Page3Patronage
+from coop_beancount.fava_pages.pages import CoopSharedCosts as Page2SharedCosts
 
-from typing import Any
-from urllib.parse import urlencode
-
-from fava.ext import extension_endpoint
-from flask import Response, abort, url_for
-
-from coop_beancount.fava_pages import base, views
-from coop_beancount.reports.patronage import booked_pools, member_notices, render_notices
-
-UNNAMED = "Beancount"
-
-
-class CoopMembers(base.CoopPage):
-    """Every member; with ?member=KEY, that member's page."""
-
-    report_title = "Members"
-
-    def members(self) -> dict[str, Any]:
-        return views.members_page(self.books, self.end())
-
-    def member(self, key: str) -> dict[str, Any]:
-        return self.page(views.member_page, self.books, key, self.start(), self.end())
-
-
-class CoopSharedCosts(base.CoopPage):
-    report_title = "Shared costs"
-
-    def costs(self) -> dict[str, Any]:
-        return views.shared_costs_page(self.books, self.settings.period, self.start(),
-                                       self.end())
-
-
-class CoopPatronage(base.CoopPage):
-    """Patronage dividends by fiscal year; ?year=2025 for one year."""
-
-    report_title = "Patronage"
-
-    def patronage(self) -> dict[str, Any]:
-        return self.page(views.patronage_page, self.books, self.year_arg())
-
-    def year_arg(self) -> int | None:
-        text = self.arg("year")
-        if not text:
-            return None
-        digits = text.upper().removeprefix("FY")
-        if not digits.isdigit() or len(digits) != 4:
-            base.not_found(f"{text!r} is not a fiscal year such as 2025.")
-        return int(digits)
-
-    def notice_url(self, year: int, member: str) -> str:
-        # url_for cannot build this route: its `endpoint` part clashes with url_for's own.
-        report = url_for("extension_report", extension_name=self.name).split("?", 1)[0]
-        return f"{report}notice?{urlencode({'year': year, 'member': member})}"
-
-    @extension_endpoint("notice")
-    def notice(self) -> Response:
-        """A member's written notice of allocation for a fiscal year, ready to print."""
-        year, key = self.year_arg(), self.arg("member") or ""
-        pools = booked_pools(self.books.entries, self.books.chart, year) if year else []
-        found = [n for n in member_notices(self.books, pools) if n.member.key == key]
-        if not found:
-            abort(404, description=f"No notice of allocation for member {key!r} in "
-                                   f"FY{year or '?'} in these books.")
-        title = self.ledger.options.get("title") or UNNAMED
-        html = render_notices(found, title, "letter")[found[0].file_name]
-        return Response(html, mimetype="text/html")
-
-
-class CoopEquity(base.CoopPage):
-    """The revolving fund: equity outstanding, redemptions made, the next redemption."""
-
-    report_title = "Equity"
-
-    def equity(self) -> dict[str, Any]:
-        return views.equity_page(self.books, self.end(), self.arg("budget"),
-                                 self.settings.redemption_budget)
+__all__ = ["Page1Members", "Page2SharedCosts", "Page3Patronage", "Page4Equity"]

@@ -10,11 +10,13 @@ from __future__ import annotations
 import ast
 import datetime
 from collections import OrderedDict
-from typing import Any
+from typing import Any, NoReturn
+from urllib.parse import urlencode
 
 from fava.context import g
+from fava.core.filters import FilterError, TimeFilterParseError
 from fava.ext import FavaExtensionBase, FavaExtensionError
-from flask import abort, make_response, render_template, request
+from flask import abort, make_response, render_template, request, url_for
 from markupsafe import Markup, escape
 
 from coop_beancount.fava_pages.views import PageNotFound, Settings, parse_settings
@@ -110,16 +112,28 @@ class CoopPage(FavaExtensionBase):
 
     # -- Fava's time filter ------------------------------------------------------------
     def start(self) -> datetime.date | None:
-        date_range = g.filtered.date_range
+        date_range = self._date_range()
         return date_range.begin if date_range else None
 
     def end(self) -> datetime.date | None:
-        date_range = g.filtered.date_range
+        date_range = self._date_range()
         return date_range.end_inclusive if date_range else None
+
+    def _date_range(self) -> Any:
+        try:
+            return g.filtered.date_range
+        except FilterError as exc:  # Fava's own error page would show its message as HTML
+            bad_filter(exc)
 
     def arg(self, name: str) -> str | None:
         value = request.args.get(name)
         return value.strip() if value is not None else None
+
+    def notice_url(self, year: int, member: str) -> str:
+        """The address of a member's notice of allocation (the Patronage page serves it)."""
+        # url_for cannot build this route: its `endpoint` part clashes with url_for's own.
+        report = url_for("extension_report", extension_name="CoopPatronage").split("?", 1)[0]
+        return f"{report}notice?{urlencode({'year': year, 'member': member})}"
 
     def page(self, build: Any, *args: Any) -> Any:
         """The page's data, or Fava's page with a 404 for a URL naming what is not there."""
@@ -129,10 +143,27 @@ class CoopPage(FavaExtensionBase):
             not_found(str(exc))
 
 
-def not_found(message: str) -> None:
-    content = Markup(f'<h2>Not found</h2><p class="coop-not-found">{escape(message)}</p>')
-    abort(make_response(render_template("_layout.html", page_title="Not found", content=content),
-                        404))
+def not_found(message: str) -> NoReturn:
+    _answer(404, "Not found", message, "coop-not-found")
+
+
+def bad_filter(error: FilterError) -> NoReturn:
+    """A time or other filter Fava cannot read: said in Fava's layout, its filter bar
+    there to mend it (Fava's own pages say it in a notice, and show nothing)."""
+    if isinstance(error, TimeFilterParseError):
+        message = (f"Fava's time filter {request.args.get('time', '')!r} is not a time: "
+                   "write a year (2025), a month (2025-06), a quarter (2025-Q2), a day, or "
+                   "a range of them (2025-01 - 2025-06), or clear the filter.")
+    else:
+        message = f"Fava's filter cannot be read ({error.message}): mend it or clear it."
+    _answer(400, "Bad filter", message, "coop-bad-filter")
+
+
+def _answer(status: int, title: str, message: str, cls: str) -> NoReturn:
+    content = Markup(f'<h2>{escape(title)}</h2><p class="coop-warning {cls}">'
+                     f'{escape(message)}</p>')
+    abort(make_response(render_template("_layout.html", page_title=title, content=content),
+                        status))
 
 
 def _read_settings(ledger: Any) -> tuple[Settings, list[str], Any]:

@@ -1,6 +1,6 @@
-"""What each co-op page in Fava shows, as plain data: tables in the shape of Fava's
-`query-table` component, charts in the shape of its `charts` component, and rows
-for the tables that need links.
+"""What each co-op page in Fava shows, as plain data: tables (`Table`: cells written
+out, money by `money_text` as the `coop` command writes it, with a totals row) and
+charts in the shape of Fava's `charts` component.
 
 No Flask here: the extension (`__init__.py`) passes in the books and the request's
 dates and parameters. Every figure comes from the functions the `coop` command
@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from coop_beancount.core.patronage import fiscal_label, percent
 from coop_beancount.core.periods import period_first_day
@@ -43,8 +43,12 @@ from coop_beancount.reports.shared_costs import (
 from coop_beancount.reports.usage import usage_costs
 from coop_beancount.reports.view import CoopBooks, Money, add, collector_paused
 
-#: Fava query-table column types for our values.
-STR, DATE, DECIMAL, MONEY, INT = "str", "date", "Decimal", "Inventory", "int"
+#: Column kinds: text, a date, a number (patronage, units), a count, money
+#: ({currency: number}), a member's key (a link to their page), a notice ((year, member
+#: key, label): a link to the member's notice of allocation for the year).
+STR, DATE, DECIMAL, INT, MONEY = "text", "date", "number", "count", "money"
+MEMBER, NOTICE = "member", "notice"
+NUMERIC = (DECIMAL, INT, MONEY)
 
 FREQUENCIES = ("weekly", "monthly", "quarterly", "yearly")
 
@@ -88,10 +92,71 @@ def once_per_load(build: Callable[..., Page]) -> Callable[..., Page]:
     return page
 
 
-def table(columns: list[tuple[str, str]], rows: list[list[Any]]) -> dict[str, Any]:
-    """A Fava `query-table`: columns as (heading, type); money cells as {currency: number}."""
-    return {"t": "table", "types": [{"name": name, "dtype": dtype} for name, dtype in columns],
-            "rows": rows}
+class Cell(NamedTuple):
+    """A table cell as the page shows it: its text (money through `money_text`, the
+    `coop` command's own format), what the column sorts by, and what it links to
+    (("member", key) or ("notice", year, key): the template makes the address)."""
+
+    text: str
+    sort: str
+    link: tuple[Any, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of a page, its cells written out (`_coop.html`'s `table` draws it as an
+    HTML table Fava sorts: numbers right-aligned, dates on one line, and on a phone a
+    card per row). Not Fava's query-table: that one makes a link of any 32-character
+    text (taking it for an entry's hash) and writes numbers its own way."""
+
+    columns: list[tuple[str, str]]  # (heading, kind)
+    rows: list[list[Cell]]
+    #: The totals row: the money and count columns added up ([] when it has none).
+    totals: list[Cell]
+
+    @property
+    def numeric(self) -> list[bool]:
+        return [kind in NUMERIC for _, kind in self.columns]
+
+
+def cell(value: Any, kind: str) -> Cell:
+    if value is None:
+        return Cell("", "")
+    if kind == MONEY:
+        return Cell(money_text(value), str(sum(value.values(), Decimal(0))))
+    if kind in (DECIMAL, INT):
+        return Cell(f"{value:,}", str(value))
+    if kind == MEMBER:
+        return Cell(value, value, ("member", value))
+    if kind == NOTICE:
+        year, key, label = value
+        return Cell(label, label, ("notice", year, key))
+    return Cell(str(value), str(value))
+
+
+def table(columns: list[tuple[str, str]], rows: list[list[Any]],
+          total: bool | tuple[str, ...] | list[Any] = False) -> Table:
+    """A page's table of ROWS (values: text, dates, numbers, money as {currency: number})
+    and its totals row: with TOTAL true, every money and count column added up; a tuple
+    of headings: only those columns (where the others, a price, do not add up); a list:
+    that row (a statement's closing balances)."""
+    if isinstance(total, list):
+        foot = [cell(value, kind) for value, (_, kind) in zip(total, columns, strict=True)]
+    elif total and rows:
+        foot = []
+        for index, (heading, kind) in enumerate(columns):
+            summed = heading in total if isinstance(total, tuple) else kind in (MONEY, INT)
+            if summed and kind == MONEY:
+                foot.append(cell(_total(row[index] or {} for row in rows), MONEY))
+            elif summed:
+                foot.append(cell(sum((row[index] or 0 for row in rows), Decimal(0)), kind))
+            else:
+                foot.append(Cell("Total" if index == 0 else "", ""))
+    else:
+        foot = []
+    return Table(columns, [[cell(value, kind) for value, (_, kind) in zip(row, columns,
+                                                                          strict=True)]
+                           for row in rows], foot)
 
 
 def line_chart(label: str, points: list[tuple[datetime.date, dict[str, Decimal]]],
@@ -152,18 +217,6 @@ EXAMPLE_SETTINGS = "\"{'period': 'quarterly', 'redemption_budget': '25000.00'}\"
 
 # -- Members ------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class MemberLine:
-    """One row of the members table, formatted (with the key for its link)."""
-
-    key: str
-    name: str
-    status: str
-    joined: datetime.date
-    left: datetime.date | None
-    cells: list[tuple[str, Decimal]]  # (text, number to sort by), in MEMBER_MONEY order
-
-
 MEMBER_MONEY = [("shares_subscribed", "Shares subscribed"), ("shares_paid", "Shares paid"),
                 ("dues_owed", "Dues owed"), ("other_owed", "Owes co-op"),
                 ("payable", "Co-op owes"), ("capital", "Capital"),
@@ -173,23 +226,14 @@ MEMBER_MONEY = [("shares_subscribed", "Shares subscribed"), ("shares_paid", "Sha
 @once_per_load
 def members_page(books: CoopBooks, as_of: datetime.date | None) -> dict[str, Any]:
     rows = member_rows(books, as_of)
-    lines = [MemberLine(row.key, row.name, row.status, row.joined, row.left,
-                        [(money_text(getattr(row, column)), _sort_number(getattr(row, column)))
-                         for column, _ in MEMBER_MONEY]) for row in rows]
-    totals: list[str] = []
-    for column, _ in MEMBER_MONEY:
-        money: Money = {}
-        for row in rows:
-            for currency, number in getattr(row, column).items():
-                add(money, currency, number)
-        totals.append(money_text(money))
+    members = table(
+        [("Member", MEMBER), ("Name", STR), ("Status", STR), ("Joined", DATE),
+         *[(heading, MONEY) for _, heading in MEMBER_MONEY]],
+        [[row.key, row.name, f"left {row.left}" if row.left else row.status, row.joined,
+          *[getattr(row, column) for column, _ in MEMBER_MONEY]] for row in rows],
+        total=True)
     active = sum(1 for row in rows if row.left is None)
-    return {"lines": lines, "headings": [h for _, h in MEMBER_MONEY], "totals": totals,
-            "active": active, "left": len(rows) - active, "as_of": as_of}
-
-
-def _sort_number(money: Money) -> Decimal:
-    return sum(money.values(), Decimal(0))
+    return {"members": members, "active": active, "left": len(rows) - active, "as_of": as_of}
 
 
 # -- A member's page ----------------------------------------------------------------------
@@ -205,22 +249,23 @@ def member_page(books: CoopBooks, key: str, start: datetime.date | None,
         [("Date", DATE), ("Description", STR), ("Account", STR), ("Amount", MONEY),
          ("Owes co-op", MONEY), ("Capital", MONEY)],
         [[line.date, line.description, line.account, {line.currency: line.amount},
-          line.owes, line.capital] for line in result.lines])
+          line.owes, line.capital] for line in result.lines],
+        ["", "Closing balances", "", None, result.closing_owes, result.closing_capital])
     equity = table(
         [("Fiscal year", STR), ("Qualified", MONEY), ("Non-qualified", MONEY),
          ("Retains", MONEY), ("Redeemed", MONEY), ("Outstanding", MONEY)],
         [[fiscal_label(y.year), y.qualified, y.non_qualified, y.retains, y.redeemed,
-          y.outstanding] for y in result.equity])
+          y.outstanding] for y in result.equity], total=True)
     history = [[fiscal_label(pool.year), pool.pool, pool.measure, d.patronage,
                 {pool.currency: d.allocation}, {pool.currency: d.cash},
-                {pool.currency: d.retained}, pool.notice, pool.paid]
+                {pool.currency: d.retained}, (pool.year, key, pool.notice), pool.paid]
                for pool in booked_pools(books.entries, books.chart)
                if end is None or pool.paid <= end
                for d in pool.result.dividends if d.member == key]
     patronage = table(
         [("Fiscal year", STR), ("Pool", STR), ("Measure", STR), ("Patronage", DECIMAL),
-         ("Allocation", MONEY), ("Cash", MONEY), ("Retained", MONEY), ("Notice", STR),
-         ("Paid", DATE)], history)
+         ("Allocation", MONEY), ("Cash", MONEY), ("Retained", MONEY), ("Notice", NOTICE),
+         ("Paid", DATE)], history, total=("Allocation", "Cash", "Retained"))
     capital_points: dict[datetime.date, Money] = {}
     if start is not None and result.opening_capital:
         capital_points[start] = result.opening_capital
@@ -253,16 +298,16 @@ def shared_costs_page(books: CoopBooks, period: str, start: datetime.date | None
     summary = table([("Key", STR), ("Period", STR), ("Costs", INT), ("Total", MONEY),
                      ("Paid by", STR)],
                     [[r["key"], r["period"], r["costs"], r["total"], r["paid_by"]]
-                     for r in totals])
+                     for r in totals], total=("Costs", "Total"))
     # Each member's part of each key over the time shown: one row per member, so the page
     # stays the size of the membership however many periods it covers. Fava's time filter
     # (the period links) narrows it to one period.
     by_member = parts_by_member(costs)
     keys = sorted({key for parts in by_member.values() for key in parts})
     member_parts = table(
-        [("Member", STR), ("Name", STR), *[(key, MONEY) for key in keys], ("Total", MONEY)],
+        [("Member", MEMBER), ("Name", STR), *[(key, MONEY) for key in keys], ("Total", MONEY)],
         [[member, names.get(member, ""), *[parts.get(key, {}) for key in keys],
-          _total(parts.values())] for member, parts in by_member.items()])
+          _total(parts.values())] for member, parts in by_member.items()], total=True)
     usage = [_usage(books, unit, period, start, end) for unit in usage_units(books)]
     return {"summary": summary, "member_parts": member_parts, "period": period,
             "periods": sorted({r["period"] for r in totals}),
@@ -303,9 +348,10 @@ def _usage(books: CoopBooks, unit: str, period: str, start: datetime.date | None
 
     columns = [("Units", DECIMAL), ("Cost", MONEY), ("Per unit", MONEY), ("At retail", MONEY),
                ("Saved", MONEY)]
+    added = ("Units", "Cost", "At retail", "Saved")  # a price per unit does not add up
     return {"unit": unit, "charts": charts,
-            "by_period": table([("Period", STR), *columns], rows(by_period)),
-            "by_member": table([("Member", STR), *columns], rows(by_member))}
+            "by_period": table([("Period", STR), *columns], rows(by_period), added),
+            "by_member": table([("Member", MEMBER), *columns], rows(by_member), added)}
 
 
 # -- Patronage ----------------------------------------------------------------------------
@@ -348,17 +394,15 @@ def _pool_view(pool: BookedPool, calendar: Any, names: dict[str, str]) -> dict[s
           {money: result.pool}, result.total_patronage, str(pool.rate), percent(pool.cash_share),
           pool.notice]])
     checks = check_rows([pool], calendar)
-    members = [{"key": d.member, "name": names.get(d.member, ""), "patronage": d.patronage,
-                "allocation": d.allocation, "cash": d.cash, "retained": d.retained,
-                "text": {f: money_text({money: getattr(d, f)})
-                         for f in ("allocation", "cash", "retained")}}
-               for d in result.dividends]
-    totals = {f: money_text({money: sum((getattr(d, f) for d in result.dividends),
-                                        Decimal(0))})
-              for f in ("allocation", "cash", "retained")}
+    members = table(
+        [("Member", MEMBER), ("Name", STR), (f"Patronage ({pool.measure})", DECIMAL),
+         ("Allocation", MONEY), ("Cash", MONEY), ("Retained", MONEY), ("Notice", NOTICE)],
+        [[d.member, names.get(d.member, ""), d.patronage, {money: d.allocation},
+          {money: d.cash}, {money: d.retained}, (pool.year, d.member, f"{pool.notice} notice")]
+         for d in result.dividends], total=True)
     return {"pool": pool, "figures": figures, "checks": checks,
             "failed": sum(1 for c in checks if c["status"] == "failed"),
-            "members": members, "totals": totals}
+            "members": members}
 
 
 # -- Equity -------------------------------------------------------------------------------
@@ -375,7 +419,7 @@ def equity_page(books: CoopBooks, as_of: datetime.date | None, budget_text: str 
     by_year = outstanding_equity(books, as_of, "year")
     by_member_year = outstanding_equity(books, as_of, "member-year")
     made = redemptions_made(books, as_of)
-    redemption_columns = [("Date", DATE), ("Member", STR), ("Name", STR), ("Fiscal year", STR),
+    redemption_columns = [("Date", DATE), ("Member", MEMBER), ("Name", STR), ("Fiscal year", STR),
                           ("Kind", STR), ("Amount", MONEY)]
     currency = (books.options.get("operating_currency") or ["USD"])[0]
     budget, problem, proposal = None, None, None
@@ -392,7 +436,8 @@ def equity_page(books: CoopBooks, as_of: datetime.date | None, budget_text: str 
         try:
             lines = next_redemption(books, budget, currency, as_of)
             proposal = table(redemption_columns[1:],
-                             [[ln.member, ln.name, ln.year, ln.kind, ln.amount] for ln in lines])
+                             [[ln.member, ln.name, ln.year, ln.kind, ln.amount] for ln in lines],
+                             total=True)
         except ReportError as exc:
             problem = str(exc)
     total: Money = {}
@@ -403,12 +448,13 @@ def equity_page(books: CoopBooks, as_of: datetime.date | None, budget_text: str 
         "as_of": as_of, "currency": currency, "budget": budget_text or text or "",
         "problem": problem, "proposal": proposal, "total": money_text(total),
         "by_year": table([("Fiscal year", STR), *columns],
-                         [[row.year, *money_cells(row)] for row in by_year]),
-        "by_member_year": table([("Member", STR), ("Name", STR), ("Fiscal year", STR), *columns],
+                         [[row.year, *money_cells(row)] for row in by_year], total=True),
+        "by_member_year": table([("Member", MEMBER), ("Name", STR), ("Fiscal year", STR),
+                                 *columns],
                                 [[row.member, row.name, row.year, *money_cells(row)]
-                                 for row in by_member_year]),
+                                 for row in by_member_year], total=True),
         "redemptions": table(redemption_columns,
                              [[ln.date, ln.member, ln.name, ln.year, ln.kind, ln.amount]
-                              for ln in made]),
+                              for ln in made], total=True),
         "has_equity": bool(by_year), "has_redemptions": bool(made),
     }

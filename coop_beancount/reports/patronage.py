@@ -457,15 +457,17 @@ def next_redemption(books: CoopBooks, budget: Decimal, currency: str,
                 outstanding[(equity[0], key, account)] = number
                 kinds[account] = equity[1]
     total = sum((n for n in outstanding.values() if n > 0), Decimal(0))
-    try:
-        in_cents = budget == budget.quantize(Decimal("0.01"))
-    except InvalidOperation:  # too many digits to be any amount, like 1E+999999
-        in_cents = False
-    if budget <= 0 or not in_cents:
-        raise ReportError(f"a redemption budget is a positive amount in cents, not {budget}")
+    if budget <= 0:
+        raise ReportError(f"a redemption budget is more than 0, not {budget}")
+    if not total:
+        raise ReportError(f"no retained equity is outstanding in {currency}: there is "
+                          "nothing to redeem")
+    # Against the fund first: 1E+999 is too many digits to round to cents, and too much.
     if budget > total:
         raise ReportError(f"the budget {budget:,} {currency} is more than the {total:,} "
                           f"{currency} of retained equity outstanding; lower it")
+    if budget != budget.quantize(Decimal("0.01")):
+        raise ReportError(f"a redemption budget is in whole cents, like 1000.00, not {budget}")
     members = books.records.members
     date = as_of or datetime.date.today()
     return [RedemptionLine(date, member, members[member].name if member in members else "",

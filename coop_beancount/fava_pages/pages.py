@@ -1,0 +1,77 @@
+"""The co-op's pages (see the package's docstring): one class per page; the page's
+address is its class name (/extension/CoopMembers/).
+"""
+
+
+from __future__ import annotations
+
+from typing import Any
+
+from fava.ext import extension_endpoint
+from flask import Response
+
+from coop_beancount.fava_pages import base, views
+from coop_beancount.reports.patronage import booked_pools, member_notices, render_notices
+
+UNNAMED = "Beancount"
+
+
+class CoopMembers(base.CoopPage):
+    """Every member; with ?member=KEY, that member's page."""
+
+    report_title = "Members"
+
+    def members(self) -> dict[str, Any]:
+        return views.members_page(self.books, self.end())
+
+    def member(self, key: str) -> dict[str, Any]:
+        return self.page(views.member_page, self.books, key, self.start(), self.end())
+
+
+class CoopSharedCosts(base.CoopPage):
+    report_title = "Shared costs"
+
+    def costs(self) -> dict[str, Any]:
+        return views.shared_costs_page(self.books, self.settings.period, self.start(),
+                                       self.end())
+
+
+class CoopPatronage(base.CoopPage):
+    """Patronage dividends by fiscal year; ?year=2025 for one year."""
+
+    report_title = "Patronage"
+
+    def patronage(self) -> dict[str, Any]:
+        return self.page(views.patronage_page, self.books, self.year_arg())
+
+    def year_arg(self) -> int | None:
+        text = self.arg("year")
+        if not text:
+            return None
+        digits = text.upper().removeprefix("FY")
+        if not digits.isdigit() or len(digits) != 4:
+            base.not_found(f"{text!r} is not a fiscal year such as 2025.")
+        return int(digits)
+
+    @extension_endpoint("notice")
+    def notice(self) -> Response:
+        """A member's written notice of allocation for a fiscal year, ready to print."""
+        year, key = self.year_arg(), self.arg("member") or ""
+        pools = booked_pools(self.books.entries, self.books.chart, year) if year else []
+        found = [n for n in member_notices(self.books, pools) if n.member.key == key]
+        if not found:
+            base.not_found(f"No notice of allocation for member {key!r} in FY{year or '?'} "
+                           "in these books.")
+        title = self.ledger.options.get("title") or UNNAMED
+        html = render_notices(found, title, "letter")[found[0].file_name]
+        return Response(html, mimetype="text/html")
+
+
+class CoopEquity(base.CoopPage):
+    """The revolving fund: equity outstanding, redemptions made, the next redemption."""
+
+    report_title = "Members' equity"  # Fava's own pages say "Equity" of the accounts
+
+    def equity(self) -> dict[str, Any]:
+        return views.equity_page(self.books, self.end(), self.arg("budget"),
+                                 self.settings.redemption_budget)
