@@ -28,6 +28,7 @@ from beancount.utils import encryption
 
 from coop_beancount.books.files import appended, atomic_write
 from coop_beancount.books.lock import holds_lock
+from coop_beancount.books.printing import aligned
 from coop_beancount.core.errors import CoopError, location, too_many_digits
 
 PLUGIN_NAME = "coop_beancount.plugins.coop"
@@ -85,6 +86,9 @@ def includes(loaded: Loaded, target: Path) -> bool:
 def append_checked(loaded: Loaded, target: Path, text: str) -> list[Any]:
     """Append `text` to a file of the books, only if the books then check clean.
 
+    `text` is aligned the way bean-format aligns a file (`printing.aligned`); the file's
+    own lines are left as they are.
+
     The books are loaded with the file's new content in its place; if they would not
     check clean, nothing is written and the errors are returned. Otherwise the new
     content replaces the file in one atomic write: a command that writes to the books
@@ -107,7 +111,7 @@ def replace_checked(loaded: Loaded, target: Path, removed: Iterable[int], text: 
         raise RuntimeError(f"a write to the books without the write lock of {loaded.path} "
                            "(take it with books.lock.books_locked before loading)")
     target = Path(target)
-    new = appended(without_entries(target.read_bytes(), set(removed)), text)
+    new = appended(without_entries(target.read_bytes(), set(removed)), aligned(text))
     after = load_books(loaded.path, replaced={target: new})
     if not after.errors:
         atomic_write(target, new)

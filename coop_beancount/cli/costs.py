@@ -12,8 +12,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import click
+from beancount.core import data
+from beancount.core.amount import Amount
 
 from coop_beancount.books.loading import Loaded
+from coop_beancount.books.printing import entries_text
 from coop_beancount.cli.common import (
     BOOKS,
     DATE,
@@ -106,18 +109,24 @@ def _write_settlement(loaded: Loaded, coop: CoopBooks, target: Path, date: datet
     if any(COOP in (p.payer, p.payee) for p in payments) and bank not in opened:
         raise click.ClickException(f"the bank account {bank} is not open in {loaded.path}; "
                                    "pass the co-op's bank account with --bank")
-    text = _settlement_text(coop, date, currency, bank, offsets, payments)
-    append_to_books(loaded, target, text, "the settle-up")
+    entries = _settlement_entries(coop, date, currency, bank, offsets, payments)
+    append_to_books(loaded, target, entries_text(entries), "the settle-up")
 
 
-def _settlement_text(coop: CoopBooks, date: datetime.date, currency: str, bank: str,
-                     offsets: list[SetOff], payments: list[Payment]) -> str:
+def _settlement_entries(coop: CoopBooks, date: datetime.date, currency: str, bank: str,
+                        offsets: list[SetOff], payments: list[Payment]) -> list[data.Transaction]:
+    """The set-offs and payments as '!' transactions (printed by Beancount's printer, so a
+    name with a quote or a backslash reads back as it is)."""
     chart = coop.chart
     names = {key: m.name for key, m in coop.records.members.items()}
 
-    def txn(narration: str, debit: str, credit: str, amount: Decimal, kind: str) -> str:
-        return (f'{date} ! "{narration}"\n  coop-settle: "{kind}"\n'
-                f"  {debit}  {amount} {currency}\n  {credit}  {-amount} {currency}\n")
+    def txn(narration: str, debit: str, credit: str, amount: Decimal,
+            kind: str) -> data.Transaction:
+        meta = data.new_metadata("<coop settle>", 0, {"coop-settle": kind})
+        postings = [data.Posting(debit, Amount(amount, currency), None, None, None, None),
+                    data.Posting(credit, Amount(-amount, currency), None, None, None, None)]
+        return data.Transaction(meta, date, "!", None, narration, data.EMPTY_SET,
+                                data.EMPTY_SET, postings)
 
     out = []
     for o in offsets:
@@ -128,8 +137,8 @@ def _settlement_text(coop: CoopBooks, date: datetime.date, currency: str, bank: 
         credit = bank if p.payer == COOP else chart.receivable(p.payer)
         narration = (f"Settle-up: {names.get(p.payer, 'the co-op')} pays "
                      f"{names.get(p.payee, 'the co-op')}")
-        out.append(txn(narration.replace('"', "'"), debit, credit, p.amount, "payment"))
-    return "\n".join(out)
+        out.append(txn(narration, debit, credit, p.amount, "payment"))
+    return out
 
 
 USAGE_COLUMNS = [("label", "Period"), ("units", "Units"), ("cost", "Cost"),
