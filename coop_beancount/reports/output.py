@@ -2,6 +2,10 @@
 
 Money (currency -> number) prints as "20.00 USD" in tables and CSV, and as
 {"USD": "20.00"} in JSON, with numbers as strings so no float ever touches them.
+
+CSV is opened in spreadsheets, so every cell is safe to open (`safe_cell`): text that a
+spreadsheet would run as a formula (a member named `=HYPERLINK(...)`) is written with a `'`
+in front, the OWASP rule; numbers (`-20.00`) and money (`-20.00 USD`) stay as they are.
 """
 
 from __future__ import annotations
@@ -10,11 +14,27 @@ import csv
 import datetime
 import io
 import json
+import re
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 FORMATS = ("table", "csv", "json")
+
+#: How a cell that a spreadsheet runs as a formula starts (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: Cells that start like a formula but are only figures: a number, or money as `_text`
+#: writes it ("-5.00 USD; 3 EUR"), digits, signs, points and currency letters.
+_FIGURES = re.compile(r"[-+]?\d+(?:\.\d+)?(?: [A-Z][A-Z0-9'._-]*)?"
+                      r"(?:; [-+]?\d+(?:\.\d+)? [A-Z][A-Z0-9'._-]*)*\Z")
+
+
+def safe_cell(text: str) -> str:
+    """A CSV cell a spreadsheet shows as the text it is: one that would start a formula
+    gets a `'` in front; numbers and money stay figures a spreadsheet can read."""
+    if text.startswith(FORMULA_STARTS) and not _FIGURES.match(text):
+        return "'" + text
+    return text
 
 
 def money_text(money: dict[str, Decimal]) -> str:
@@ -55,9 +75,9 @@ def render(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]], f
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow([key for key, _ in columns])
+        writer.writerow([safe_cell(key) for key, _ in columns])
         for row in rows:
-            writer.writerow([_text(row.get(key), plain=True) for key, _ in columns])
+            writer.writerow([safe_cell(_text(row.get(key), plain=True)) for key, _ in columns])
         return out.getvalue()
     return table(rows, columns)
 
