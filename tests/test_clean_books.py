@@ -189,3 +189,53 @@ def test_errors_in_twice_loaded_books_are_not_doubled(tmp_path):
     path.write_text(TWICE + '2025-02-02 custom "coop-hours" "Zed" 2 "shift"\n')
     _, errors, _ = loader.load_file(str(path))
     assert len([e for e in errors if "Zed" in e.message]) == 1
+
+
+# --- 1. one margin allocated twice ---------------------------------------------------------------
+
+def assert_one_error_at_line(errors: list, text: str, needle: str, *words: str) -> None:
+    lineno = line_no(text, needle)
+    found = [e.message for e in errors if e.source and e.source.get("lineno") == lineno
+             and all(word in e.message for word in words)]
+    assert len(found) == 1, [(e.source, e.message) for e in errors]
+
+
+def test_two_decisions_drawing_one_margin_is_an_error_at_the_later(load):
+    text = BOOKS + decision(pool="one", non_patronage=None) + decision(
+        pool="two", date="2025-03-02", margin='"Income:Patronage:Sales"', non_patronage=None)
+    entries, errors, _ = load(text)
+    first = line_no(text, 'custom "coop-allocation" 2024 "one"')
+    assert_one_error_at_line(
+        errors, text, 'custom "coop-allocation" 2024 "two"',
+        "margin account Income:Patronage:Sales is already counted as margin (Income:Patronage)",
+        "pool 'one'", f"{FILENAME}:{first}")
+    assert len(errors) == 1
+    # The margin is allocated once: 48,000.00, not 96,000.00.
+    [booked] = generated(entries, "allocation")
+    assert booked.meta["coop-pool"] == "one"
+    assert balance(entries, "Equity:Earnings:Previous") == D("48000.00")
+
+
+def test_margin_and_non_patronage_swapped_between_pools_is_an_error(load):
+    text = BOOKS + decision(pool="one", margin='"Income:Patronage:Sales"',
+                            non_patronage='"Income:NonPatronage"') + decision(
+        pool="two", date="2025-03-02", margin='"Income:NonPatronage"',
+        non_patronage='"Income:Patronage:Sales"')
+    _, errors, _ = load(text)
+    assert_one_error_at_line(errors, text, 'custom "coop-allocation" 2024 "two"',
+                             "margin account Income:NonPatronage is already counted as "
+                             "non-patronage")
+
+
+def test_pools_with_their_own_accounts_and_other_years_are_fine(load):
+    text = BOOKS + """
+    2024-01-01 open Income:Patronage:Juice USD
+    2024-05-01 custom "coop-patronage" "G1" "barrels" 1
+    2024-11-04 * "Juice"
+      Assets:Cash  400.00 USD
+      Income:Patronage:Juice
+    """ + decision(pool="cranberries", margin='"Income:Patronage:Sales Expenses:Growing"') + (
+        decision(pool="juice", date="2025-03-02", margin='"Income:Patronage:Juice"',
+                 non_patronage=None))
+    entries = clean(load, text)
+    assert len(generated(entries, "allocation")) == 2

@@ -34,13 +34,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from beancount.core import data
 from beancount.core.amount import Amount
 
 from coop_beancount.core.accounts import NON_QUALIFIED_KIND, MemberChart
-from coop_beancount.core.errors import CoopError
+from coop_beancount.core.errors import CoopError, location
 from coop_beancount.core.hours import hours_patronage
 from coop_beancount.core.patronage import (
     DEFAULT_POOL,
@@ -392,8 +392,11 @@ def _allocations(
     derived: Derived, equity: _EquityLedger,
 ) -> None:
     seen: dict[tuple[int, str], AllocationDecision] = {}
+    claims: dict[int, list[Claim]] = defaultdict(list)
     for decision in sorted(records.decisions, key=lambda d: d.date):
         problems = decision_problems(decision, records, measures, figures, chart, opened, seen)
+        if (decision.fiscal_year, decision.pool) not in seen:
+            problems.extend(claim_problems(decision, claims[decision.fiscal_year]))
         seen.setdefault((decision.fiscal_year, decision.pool), decision)
         if problems:
             derived.errors.extend(CoopError(decision.source, p, None) for p in problems)
@@ -419,6 +422,42 @@ def _allocations(
         derived.entries.append(allocation_entry(
             decision, result, non_patronage.get(currency, Decimal(0)), currency, records, chart,
             draw_account, derived, equity))
+
+
+class Claim(NamedTuple):
+    """An account a decision draws a fiscal year's net from, as margin or non-patronage."""
+
+    account: str
+    role: str
+    decision: AllocationDecision
+
+
+def claim_problems(decision: AllocationDecision, claims: list[Claim]) -> list[str]:
+    """Within a fiscal year each income or expense account's net belongs to one pool's margin
+    or to non-patronage, across all decisions: a second claim (the same account, or one
+    under or over it) would allocate one margin twice. The decision's claims join `claims`
+    when it makes none of its own twice."""
+    label = f"pool {decision.pool!r} for {fiscal_label(decision.fiscal_year)}"
+    mine = [Claim(account, "margin", decision) for account in decision.margin_accounts]
+    mine += [Claim(account, "non-patronage", decision)
+             for account in decision.non_patronage_accounts]
+    problems = []
+    for claim in mine:
+        for earlier in claims:
+            if is_under(claim.account, (earlier.account,)) or is_under(earlier.account,
+                                                                       (claim.account,)):
+                first = earlier.decision
+                problems.append(
+                    f"{label}: {claim.role} account {claim.account} is already counted as "
+                    f"{earlier.role} ({earlier.account}) of pool {first.pool!r} decided at "
+                    f"{location(first.source)}; within a fiscal year each income and expense "
+                    "account belongs to one pool's margin or to non-patronage: name it in "
+                    "only one decision (to pay one pool partly in qualified and partly in "
+                    'non-qualified notices, write qualified: "50%" on its one decision)')
+                break
+    if not problems:
+        claims.extend(mine)
+    return problems
 
 
 def decision_problems(
