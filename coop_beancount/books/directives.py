@@ -31,6 +31,8 @@ The syntax, one directive per line (docs/syntax.md has the full reference)::
     2025-01-01 custom "coop-fee" "12%"
     2025-04-07 custom "coop-work" "Priya" "Cascade" 35 "checkout redesign"
     2025-04-30 custom "coop-invoice" "Cascade" 7
+    2025-01-01 custom "coop-private" "bank-ref"        ; private metadata (members' site)
+    2025-01-01 custom "coop-site" "own statement"      ; the members' site's policy
 
 A directive with missing or wrong-typed values becomes an error that quotes the
 expected syntax; it is never silently skipped.
@@ -72,6 +74,7 @@ from coop_beancount.core.records import (
     Subscription,
     WorkRecord,
 )
+from coop_beancount.core.site import POLICIES, is_metadata_key
 from coop_beancount.core.splits import KINDS, KeyVersion, SplitError, parse_rule
 
 PREFIX = "coop-"
@@ -100,6 +103,8 @@ USAGE = {
                   '(hours), or an amount such as 2000.00 USD for a fixed fee'),
     "coop-fee": '2025-01-01 custom "coop-fee" "12%"',
     "coop-invoice": '2025-04-30 custom "coop-invoice" "Cascade" 7',
+    "coop-private": '2025-01-01 custom "coop-private" "bank-ref" "nickname"',
+    "coop-site": '2025-01-01 custom "coop-site" "own statement"',
 }
 
 
@@ -565,6 +570,29 @@ def read_redemption(entry: data.Custom) -> EquityRedemption:
                             source=entry.meta, member=member)
 
 
+def read_private(entry: data.Custom) -> tuple[str, ...]:
+    """The metadata keys a `coop-private` line declares private."""
+    keys = tuple(_value(entry, index, str, "a metadata key")
+                 for index in range(max(1, len(entry.values or []))))
+    for key in keys:
+        if not is_metadata_key(key):
+            raise DirectiveError(
+                f"coop-private: {key!r} is not a metadata key (a lowercase letter, then "
+                f"letters, digits, '-' or '_'); write it as: {USAGE[entry.type]}")
+    return keys
+
+
+def read_site(entry: data.Custom) -> str:
+    """The members' site's policy a `coop-site` line sets."""
+    policy = _value(entry, 0, str, "the policy")
+    _no_extra_values(entry, 1)
+    if policy not in POLICIES:
+        raise DirectiveError(
+            f"coop-site policy {policy!r} is not one of {', '.join(map(repr, POLICIES))}; "
+            f"write it as: {USAGE[entry.type]}")
+    return policy
+
+
 def is_coop_directive(entry: Any) -> bool:
     return isinstance(entry, data.Custom) and entry.type.startswith(PREFIX)
 
@@ -620,6 +648,18 @@ def read_records(entries: Iterable[data.Custom]) -> tuple[CoopRecords, list[Coop
                                  "coop-client per client")
         records.clients[client.key] = client
 
+    sites: list[data.Custom] = []
+
+    def add_site(entry: data.Custom) -> None:
+        policy = read_site(entry)
+        if sites:
+            first = sites[0].meta
+            raise DirectiveError(
+                f"the members' site's policy is set twice (first at {first.get('filename')}:"
+                f"{first.get('lineno')}); keep one coop-site line")
+        sites.append(entry)
+        records.site_policy = policy
+
     readers: dict[str, Callable[[data.Custom], None]] = {
         "coop-member": add_member,
         "coop-leave": add_leave,
@@ -640,6 +680,8 @@ def read_records(entries: Iterable[data.Custom]) -> tuple[CoopRecords, list[Coop
         "coop-work": lambda e: records.billable.append(read_work(e)),
         "coop-fee": lambda e: records.fees.append(read_fee(e)),
         "coop-invoice": lambda e: records.invoices.append(read_invoice(e)),
+        "coop-private": lambda e: records.private_keys.update(read_private(e)),
+        "coop-site": add_site,
     }
     for entry in entries:
         reader = readers.get(entry.type)

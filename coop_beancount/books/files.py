@@ -22,12 +22,14 @@ import tempfile
 from pathlib import Path
 
 
-def atomic_write(path: Path, content: bytes) -> None:
+def atomic_write(path: Path, content: bytes, mode: int | None = None) -> None:
     """Replace the content of `path` with `content`, whole or not at all.
 
     The file stays the user's: a symlink is written through (the file it points to gets
     the content, the link stays a link), a read-only file is refused (PermissionError,
-    nothing changed), and the file keeps its mode (and, where allowed, its owner).
+    nothing changed), and the file keeps its mode (and, where allowed, its owner), unless
+    `mode` is given (0o600 for a secret: never readable by others, not even for a
+    moment, as the temporary file is made owner-only).
     """
     path = Path(os.path.realpath(path))
     try:
@@ -39,7 +41,8 @@ def atomic_write(path: Path, content: bytes) -> None:
         # replace what its owner made read-only either.
         raise PermissionError(errno.EACCES, "the file is read-only (make it writable to "
                               "write to it); it was left as it was", str(path))
-    mode = stat.S_IMODE(status.st_mode) if status else 0o666 & ~_umask()
+    if mode is None:
+        mode = stat.S_IMODE(status.st_mode) if status else 0o666 & ~_umask()
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as out:

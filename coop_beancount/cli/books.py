@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -20,6 +21,7 @@ from coop_beancount.cli.common import (
     main,
 )
 from coop_beancount.reports.view import CoopBooks
+from coop_beancount.site.signin import PasswordsError
 
 
 @main.command()
@@ -48,30 +50,181 @@ def check(books: Path, quiet: bool) -> None:
 
 
 
-@main.command()
-@click.argument("books", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-p", "--port", type=int, default=5000, show_default=True, help="Port to listen on.")
-@click.option("-H", "--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--read-only", is_flag=True, help="Disallow changes to the books through Fava.")
-def serve(books: tuple[Path, ...], port: int, host: str, read_only: bool) -> None:
+def _serve(members: bool, sign_in: str, user_header: str | None,
+           trusted_proxy: tuple[str, ...], **fava_options: Any) -> None:
     """Browse BOOKS (one or more ledgers) in Fava on http://HOST:PORT/.
 
     Fava shows every problem `coop check` finds on its Errors page. Books with
     the line `custom "fava-extension" "coop_beancount.fava_pages"` have the
     co-op's pages in Fava's sidebar: Members (and each member's statement),
     Shared costs, Patronage and Equity; their addresses are printed at start.
+
+    Every option of Fava's own command is taken (and FAVA_* environment
+    variables, e.g. FAVA_HOST); BOOKS defaults to $BEANCOUNT_FILE.
+
+    --members serves the members' site instead: always read-only, only the
+    pages a member may see (the rest answer 404), private metadata (iban, tin,
+    email, ...) removed from every entry, and no script from the books can run.
+    Members sign in with --sign-in passwords (set by `coop password`) or
+    through a reverse proxy's --user-header; see docs/fava.md.
     """
     from fava.cli import main as fava_main
 
-    args = [*map(str, books), "--port", str(port), "--host", host]
-    if read_only:
-        args.append("--read-only")
-    click.echo(f"Serving {len(books)} ledger(s) on http://{host}:{port}/ (Ctrl-C stops)", err=True)
-    for path in books:
-        click.echo(f"  {path}: co-op pages at "
-                   f"http://{host}:{port}/{ledger_slug(path)}/extension/CoopMembers/", err=True)
-    fava_main.main(args=args, prog_name="coop serve", standalone_mode=True)
+    files = _books_files(fava_options["filenames"])
+    host, port = fava_options["host"], fava_options["port"]
+    host = "127.0.0.1" if host == "localhost" else host
+    prefix = (fava_options.get("prefix") or "").rstrip("/")
+    what = "the members' site for" if members else "Fava on"
+    click.echo(f"Serving {what} {len(files)} ledger(s) on http://{host}:{port}{prefix}/ "
+               "(Ctrl-C stops)", err=True)
+    for path in files:
+        click.echo(f"  {path}: co-op pages at http://{host}:{port}{prefix}/"
+                   f"{ledger_slug(Path(path))}/extension/CoopMembers/", err=True)
+    if not members:
+        if sign_in != "none" or user_header:
+            raise click.UsageError("--sign-in and --user-header are for the members' site: "
+                                   "add --members")
+        fava_main.callback(**fava_options)
+        return
+    site_sign_in = _site_sign_in(files, sign_in, user_header, trusted_proxy)
+    _serve_site(fava_main, site_sign_in, fava_options)
+
+
+def _books_files(given: tuple[str, ...]) -> list[str]:
+    """The books Fava will serve: $BEANCOUNT_FILE's, then those named (Fava's own rule)."""
+    from fava.cli import _add_env_filenames
+
+    files = list(_add_env_filenames(given))
+    if not files:
+        raise click.UsageError("name the books (BOOKS) or set BEANCOUNT_FILE")
+    return files
+
+
+def _site_sign_in(files: list[str], sign_in: str, user_header: str | None,
+                  trusted_proxy: tuple[str, ...]) -> Any:
+    from coop_beancount.site import SignIn, passwords_for
+
+    if user_header and sign_in != "none":
+        raise click.UsageError("members sign in with passwords or through the proxy's "
+                               "--user-header, not both")
+    if user_header and not trusted_proxy:
+        raise click.UsageError("--user-header needs --trusted-proxy ADDRESS: the header is "
+                               "believed only from the reverse proxy that sets it")
+    if (sign_in != "none" or user_header) and len(files) != 1:
+        raise click.UsageError("with sign-in, the members' site serves one set of books")
+    if sign_in == "passwords":
+        passwords = passwords_for(Path(files[0]))
+        try:
+            if not passwords.hashes():
+                raise click.UsageError(
+                    f"no member has a password yet ({passwords.path} is empty or missing); "
+                    f"set one with: coop password {files[0]} MEMBER")
+        except PasswordsError as exc:
+            raise click.ClickException(str(exc)) from None
+        return SignIn(passwords=passwords)
+    if user_header:
+        return SignIn(header=user_header, proxies=trusted_proxy)
+    return SignIn()
+
+
+def _serve_site(fava_main: click.Command, sign_in: Any, fava_options: dict[str, Any]) -> None:
+    """Run Fava's own command with the members' site as its app: Fava builds its app
+    inside its command, so its app factory is handed ours for this process (every Fava
+    option, the server, --prefix and --debug included, then work unchanged)."""
+    import fava.application
+
+    from coop_beancount.site import SiteError, create_site
+
+    def factory(files: Any, **options: Any) -> Any:
+        options.pop("read_only", None)  # the members' site is always read-only
+        return create_site(files, sign_in=sign_in, **options)
+
+    original = fava.application.create_app
+    fava.application.create_app = factory  # type: ignore[assignment]
+    try:
+        fava_main.callback(**fava_options)
+    except SiteError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        fava.application.create_app = original
+
+
+def _serve_command() -> click.Command:
+    """`coop serve`: Fava's own command's options (all of them, and FAVA_* variables),
+    and the members' site's."""
+    from fava.cli import main as fava_main
+
+    # Fava's own parameters, FILENAMES shown as BOOKS; its --version is Fava's, not ours.
+    fava_params = [
+        click.Argument(["filenames"], nargs=-1, type=p.type, metavar="[BOOKS]...")
+        if isinstance(p, click.Argument) else p
+        for p in fava_main.params if p.name != "version"]
+    ours = [
+        click.Option(["--members"], is_flag=True,
+                     help="Serve the members' site: read-only, only what members may "
+                          "see, private metadata removed (docs/fava.md)."),
+        click.Option(["--sign-in"], type=click.Choice(["none", "passwords"]), default="none",
+                     show_default=True,
+                     help="With --members: members sign in with the password "
+                          "`coop password` set."),
+        click.Option(["--user-header"], metavar="NAME",
+                     help="With --members: the member is the key in this header, set by "
+                          "the reverse proxy that signs members in."),
+        click.Option(["--trusted-proxy"], metavar="ADDRESS", multiple=True,
+                     help="The reverse proxy's address; --user-header is believed only "
+                          "from it (repeat for several)."),
+    ]
+    return click.Command(
+        "serve", callback=_serve, params=[*fava_params, *ours], help=_serve.__doc__,
+        short_help="Browse the books in Fava (or serve the members' site).",
+        context_settings={"auto_envvar_prefix": "FAVA"})
+
+
+serve = _serve_command()
+main.add_command(serve)
+
+
+@main.command()
+@BOOKS
+@click.argument("member")
+@click.option("--remove", is_flag=True, help="Remove the member's password (signs them out).")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of standard input.")
+def password(books: Path, member: str, remove: bool, password_stdin: bool) -> None:
+    """Set MEMBER's password for the members' site (`coop serve --members
+    --sign-in passwords`).
+
+    Stored hashed (scrypt) in .coop-passwords beside BOOKS, readable by you
+    only and git-ignored, never in the books' history. The site reads it again
+    when it changes.
+    """
+    from coop_beancount.site.signin import passwords_path, set_password
+
+    loaded = load_books(books)
+    known = CoopBooks.from_entries(loaded.entries, loaded.options).records.members
+    if member not in known:
+        raise click.ClickException(
+            f"{member!r} is not a member of {books}; the members are: "
+            f"{', '.join(sorted(known)) or 'none declared'}")
+    if remove:
+        secret = None
+    elif password_stdin:
+        secret = sys.stdin.readline().rstrip("\n")
+    else:
+        secret = click.prompt(f"Password for {member}", hide_input=True,
+                              confirmation_prompt=True)
+    if secret is not None and len(secret) < MIN_PASSWORD:
+        raise click.ClickException(f"a password needs at least {MIN_PASSWORD} characters")
+    path = passwords_path(books)
+    try:
+        set_password(path, member, secret)
+    except (PasswordsError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{'Removed' if remove else 'Set'} {member}'s password in {path} "
+               "(owner-only, git-ignored).", err=True)
+
+
+MIN_PASSWORD = 10
 
 
 def ledger_slug(path: Path) -> str:

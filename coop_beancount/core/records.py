@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from coop_beancount.core.site import OPEN_BOOKS
 from coop_beancount.core.splits import SplitKeys
 
 #: Where a record came from: a Beancount meta dict with `filename` and `lineno`.
@@ -295,4 +296,8 @@ class CoopRecords:
     billable: list[BillableWork] = field(default_factory=list)
     fees: list[FeeRule] = field(default_factory=list)
     invoices: list[InvoiceDecision] = field(default_factory=list)
+    #: Metadata keys the books declare private (`coop-private`), beside the defaults.
+    private_keys: set[str] = field(default_factory=set)
+    #: The members' site's policy (`coop-site`): "open books" or "own statement".
+    site_policy: str = OPEN_BOOKS
 
