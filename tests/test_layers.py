@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "coop_beancount"
 #: Each layer may import the layers with a smaller rank (and itself).
 RANK = {"core": 0, "books": 1, "importers": 2, "reports": 2, "fava_pages": 3, "cli": 3,
-        "plugins": 2}
+        "plugins": 2, "site": 2}
 
 
 def module_name(path: Path) -> str:

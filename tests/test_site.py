@@ -433,3 +433,14 @@ def test_site_directives_mistakes_are_errors_at_their_line(tmp_path):
         in result.output
     assert "'Bad Key' is not a metadata key" in result.output
     assert f"{books}:" in result.output
+
+
+def test_sign_in_sends_back_to_this_site_only(books):
+    client = signed_in_site(books).test_client()
+    for target, expected in [("//evil.example/", "/"), ("https://evil.example/", "/"),
+                             ("/somewhere/?a=1", "/somewhere/?a=1")]:
+        response = client.post("/_coop/sign-in", data={
+            "member": "G1", "password": PASSWORDS["G1"], "next": target})
+        assert response.headers["Location"] == expected, target
+    page = client.get("/_coop/sign-in?next=%22%3E%3Cscript%3Ealert(1)%3C/script%3E")
+    assert "<script>" not in page.get_data(as_text=True)

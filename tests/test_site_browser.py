@@ -21,18 +21,21 @@ from typing import Any
 import pytest
 
 from coop_beancount.cli.books import ledger_slug
+from tests import test_fava_browser
 from tests.site_books import NAME, SITE_BOOKS
-from tests.test_fava_browser import (  # noqa: F401  (browser, artifacts: fixtures)
-    PlaywrightTimeout,
+from tests.test_fava_browser import (
     VIEWPORT,
     WAIT_MS,
+    PlaywrightTimeout,
     Tab,
-    artifacts,
-    browser,
     books_path,
     free_port,
     wait_until_up,
 )
+
+# The browser (skipped without Chromium, except under CI) and the screenshots' folder.
+browser = test_fava_browser.browser
+artifacts = test_fava_browser.artifacts
 
 #: Fava's own pages and the co-op's, as a member opens them ({hostile-member}: G3, whose
 #: name is markup; the dues charged to G3 carry it as their payee).
