@@ -182,7 +182,7 @@ def _guard() -> Any:
     if (endpoint or "").startswith("extension"):
         name = (request.view_args or {}).get("extension_name", "")
         extension = g.ledger.extensions.get_extension(name)
-        is_coop = extension is not None and type(extension).__module__ == routes.COOP_PAGES
+        is_coop = extension is not None and routes.is_coop_module(type(extension).__module__)
         if (member is not None and name == routes.MEMBERS_PAGE and is_coop
                 and endpoint == "extension_report" and policy == routes.OWN_STATEMENT
                 and "member" not in request.args):

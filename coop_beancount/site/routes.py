@@ -126,6 +126,11 @@ def coop_page_allowed(request: Request, policy: str, member: str | None) -> bool
     return member is not None and request.args.get("member") == member
 
 
+def is_coop_module(module: str) -> bool:
+    """Is an extension class from this module one of the co-op's pages?"""
+    return module == COOP_PAGES or module.startswith(f"{COOP_PAGES}.")
+
+
 def is_reading_query(text: str) -> bool:
     words = text.strip().split(None, 1)
     return bool(words) and words[0].lower() in READING_STATEMENTS and ";" not in text
