@@ -529,7 +529,7 @@ def read_fee(entry: data.Custom) -> FeeRule:
         raise DirectiveError(f"the co-op's fee is {text}; it must be from 0% to 100%")
     member = _meta(entry, "member", str, "the member key")
     client = _meta(entry, "client", str, "the client key")
-    settings = {key: entry.meta.get(key) for key in ("billings", "wages", "pay-within")
+    settings = {key: entry.meta.get(key) for key in ("billings", "wages", "pay-within", "address")
                 if key in entry.meta}
     if settings and (member or client):
         raise DirectiveError(
@@ -542,7 +542,8 @@ def read_fee(entry: data.Custom) -> FeeRule:
     return FeeRule(date=entry.date, share=share, source=entry.meta, member=member,
                    client=client, billings_account=accounts["billings"],
                    wages_account=accounts["wages"],
-                   pay_within=_days(entry, "pay-within", "days to pay a member", None))
+                   pay_within=_days(entry, "pay-within", "days to pay a member", None),
+                   address=_meta(entry, "address", str, "the co-op's address"))
 
 
 def read_invoice(entry: data.Custom) -> InvoiceDecision:

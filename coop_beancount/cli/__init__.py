@@ -12,6 +12,9 @@
     coop notices BOOKS --year 2025 --out DIR   members' written notices of allocation
     coop 1099-patr BOOKS --year 2026    Form 1099-PATR figures for a calendar year
     coop equity BOOKS                   retained patronage equity outstanding, by year
+    coop receivables BOOKS              clients' open invoices and how late they are
+    coop earnings BOOKS                 members' billings, the co-op's fee, earned, paid
+    coop invoice BOOKS 7 --out DIR      printable invoices
     coop diff BOOKS [--from REV --to REV]   what a change (git) does to members' money
     coop serve BOOKS                    browse the books in Fava
     coop init DIR                       new books in a git repository that checks every commit
@@ -21,10 +24,10 @@ Reports print a table; `--format csv` or `--format json` is for scripts.
 Each group of commands lives in its own module; this one only assembles them.
 """
 
-from coop_beancount.cli import books, costs, members, patronage, review, till
+from coop_beancount.cli import books, clients, costs, members, patronage, review, till
 from coop_beancount.cli.common import main
 from coop_beancount.cli.imports import import_group
 
 main.add_command(import_group)
 
-__all__ = ["books", "costs", "main", "members", "patronage", "review", "till"]
+__all__ = ["books", "clients", "costs", "main", "members", "patronage", "review", "till"]

@@ -262,6 +262,8 @@ class FeeRule:
     billings_account: str | None = None
     wages_account: str | None = None
     pay_within: int | None = None
+    #: The co-op's address, printed on its invoices.
+    address: str | None = None
 
 
 @dataclass(frozen=True)
