@@ -66,7 +66,6 @@ from coop_beancount.core.accounts import MemberChart
 from coop_beancount.core.dues import dues_charges, schedule_problems
 from coop_beancount.core.errors import CoopError
 from coop_beancount.core.membership import leaving_problems, posting_problem
-from coop_beancount.core.patronage import FiscalCalendar
 from coop_beancount.core.records import CoopRecords, DuesCharge, Member
 from coop_beancount.core.shares import SharePayment, track_shares
 from coop_beancount.core.splits import SplitError, parse_rule, split_amount
@@ -146,7 +145,7 @@ def _derive(entries: list[data.Directive], options_map: dict[str, Any], config: 
             ) -> tuple[list[data.Directive], list[CoopError]]:
     chart = MemberChart.from_options(options_map)
     entries = list(entries)
-    scan = _scan(entries, chart, config.fiscal_year)
+    scan = _scan(entries, chart, config)
     opened, member_postings = scan.opened, scan.member_postings
     records, errors = read_records(scan.directives)
     members = records.members
@@ -221,14 +220,15 @@ def _derive(entries: list[data.Directive], options_map: dict[str, Any], config: 
     return entries + new_entries, errors
 
 
-def _scan(entries: list[data.Directive], chart: MemberChart, calendar: FiscalCalendar) -> Scan:
+def _scan(entries: list[data.Directive], chart: MemberChart, config: PluginConfig) -> Scan:
     """The one pass over every entry: co-op directives, member postings, splits, opened
     accounts, and for patronage the income and expense totals per fiscal year."""
     directives = []
     member_postings = []
     splits = []
     opened = set()
-    figures = PatronageFigures(calendar)
+    calendar = config.fiscal_year
+    figures = PatronageFigures(calendar, config.rules, config.cash_rounding)
     totals, member_pl, unattributed = figures.totals, figures.member_postings, figures.unattributed
     # Per account: its member key, or _PROFIT_AND_LOSS, or None for any other account.
     owner: dict[str, Any] = {}

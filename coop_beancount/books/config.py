@@ -13,6 +13,12 @@ A Python dict literal, like the configs of Beancount's own plugins. Keys:
   '12-31'); fiscal years are named by the calendar year they end in.
 * `earnings_account`: the retained earnings a patronage allocation draws the
   margin from (default Beancount's own `Equity:Earnings:Previous`).
+* `rules`: the tax rules patronage dividends are checked against: 'us' (the
+  default: IRC Subchapter T, Form 1099-PATR), 'none' (an informal co-op: no tax
+  checks or forms) or 'ca' (Canada: ITA s.135, the T4A); see core/rules/.
+* `cash_rounding`: how each member's cash part is rounded to the cent: 'up' (the
+  default; never under the cash share) or 'half-up' (as many bylaws say; never
+  under a qualified notice's 20% either).
 """
 
 from __future__ import annotations
@@ -23,7 +29,8 @@ from dataclasses import dataclass
 
 from beancount.core import account as account_lib
 
-from coop_beancount.core.patronage import FiscalCalendar
+from coop_beancount.core.patronage import CASH_ROUNDINGS, US, FiscalCalendar
+from coop_beancount.core.rules import NAMES, RuleSet, rule_set
 
 DECEMBER = FiscalCalendar(12, 31)
 
@@ -36,9 +43,12 @@ class PluginConfig:
     fiscal_year: FiscalCalendar = DECEMBER
     #: None: the ledger's previous-earnings account.
     earnings_account: str | None = None
+    rules: RuleSet = US
+    cash_rounding: str = "up"
 
 
-KNOWN_KEYS = ("as_of", "recovery_account", "fiscal_year_end", "earnings_account")
+KNOWN_KEYS = ("as_of", "recovery_account", "fiscal_year_end", "earnings_account", "rules",
+              "cash_rounding")
 
 EXAMPLE = "plugin \"coop_beancount.plugins.coop\" \"{'as_of': '2025-12-31'}\""
 
@@ -90,8 +100,19 @@ def parse_config(text: str | None, today: datetime.date | None = None) -> Plugin
             raise ConfigError(
                 f"the coop plugin's 'fiscal_year_end' must be the year's last day written "
                 f"'MM-DD', such as '06-30', not {_short(raw)}") from None
+    rules = rule_set(_choice(value, "rules", NAMES, "us"))
+    rounding = _choice(value, "cash_rounding", CASH_ROUNDINGS, "up")
     return PluginConfig(as_of=as_of, recovery_account=recovery, fiscal_year=fiscal_year,
-                        earnings_account=earnings)
+                        earnings_account=earnings, rules=rules, cash_rounding=rounding)
+
+
+def _choice(value: dict, key: str, choices: tuple[str, ...], default: str) -> str:
+    chosen = value.get(key, default)
+    if chosen not in choices:
+        raise ConfigError(
+            f"the coop plugin's {key!r} must be one of {', '.join(map(repr, choices))}, not "
+            f"{_short(chosen)}")
+    return chosen
 
 
 def _account(value: dict, key: str, example: str) -> str | None:

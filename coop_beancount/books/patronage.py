@@ -44,6 +44,7 @@ from coop_beancount.core.errors import CoopError, location
 from coop_beancount.core.hours import hours_patronage
 from coop_beancount.core.patronage import (
     DEFAULT_POOL,
+    US,
     EquityKey,
     FiscalCalendar,
     PoolAllocation,
@@ -56,6 +57,7 @@ from coop_beancount.core.patronage import (
     round_half_up,
     share_problems,
 )
+from coop_beancount.core.patronage import minimum_cash as least_cash
 from coop_beancount.core.records import (
     AllocationDecision,
     CoopRecords,
@@ -64,10 +66,13 @@ from coop_beancount.core.records import (
     PatronageRecord,
     PerUnitRetain,
 )
+from coop_beancount.core.rules import RuleSet
 
 GENERATED = "coop-generated"
 #: Metadata naming the member whose patronage a transaction (or posting) is.
 MEMBER = "member"
+#: `coop-kind` of the postings of tax withheld from a member's patronage payment.
+WITHHELD = "withheld"
 
 #: Income and expense totals: (account, fiscal year, currency) -> number.
 Totals = dict[tuple[str, int, str], Decimal]
@@ -75,9 +80,12 @@ Totals = dict[tuple[str, int, str], Decimal]
 
 @dataclass
 class PatronageFigures:
-    """What the plugin's pass over the entries collected for patronage."""
+    """What the plugin's pass over the entries collected for patronage, and the settings
+    (fiscal year, rule set, cash rounding) the decisions are applied with."""
 
     calendar: FiscalCalendar
+    rules: RuleSet = US
+    cash_rounding: str = "up"
     totals: Totals = field(default_factory=lambda: defaultdict(Decimal))
     #: Income and expense postings that name a member: (entry, posting, member key).
     member_postings: list[tuple[data.Transaction, data.Posting, str]] = field(
@@ -393,6 +401,7 @@ def _allocations(
 ) -> None:
     seen: dict[tuple[int, str], AllocationDecision] = {}
     claims: dict[int, list[Claim]] = defaultdict(list)
+    withholding = _Withholding(figures.rules)
     for decision in sorted(records.decisions, key=lambda d: d.date):
         problems = decision_problems(decision, records, measures, figures, chart, opened, seen)
         if (decision.fiscal_year, decision.pool) not in seen:
@@ -418,10 +427,56 @@ def _allocations(
             continue
         if decision.paid > as_of:
             continue  # not paid yet: nothing to book until as_of reaches it
-        result = allocate_pool(amount, decision.reserve, decision.cash, patronage)
+        result = allocate_pool(amount, decision.reserve, decision.cash, patronage,
+                               rounding=figures.cash_rounding,
+                               minimum_cash=least_cash(figures.rules, decision.qualified))
+        withheld, problems = withholding.take(decision, result, currency)
+        if problems:
+            derived.errors.extend(CoopError(decision.source, p, None) for p in problems)
+            continue
         derived.entries.append(allocation_entry(
             decision, result, non_patronage.get(currency, Decimal(0)), currency, records, chart,
-            draw_account, derived, equity))
+            draw_account, derived, equity, withheld))
+
+
+class _Withholding:
+    """Tax withheld from patronage payments (rules 'ca': 15% of what a member is paid in a
+    calendar year above 100): per member and calendar year, the tax due on the year's
+    total so far, rounded half up to the cent, less what earlier payments withheld; so
+    each year's withholding is the rate times the year's excess, to the cent."""
+
+    def __init__(self, rules: RuleSet) -> None:
+        self.rule = rules.withholding
+        self.paid: dict[tuple[str, int, str], Decimal] = defaultdict(Decimal)
+        self.withheld: dict[tuple[str, int, str], Decimal] = defaultdict(Decimal)
+
+    def take(self, decision: AllocationDecision, result: PoolAllocation, currency: str,
+             ) -> tuple[dict[str, Decimal], list[str]]:
+        """What to withhold from each member's cash part of this payment, or the problems."""
+        rule = self.rule
+        if rule is None:
+            return {}, []
+        withheld: dict[str, Decimal] = {}
+        problems = []
+        for dividend in result.dividends:
+            key = (dividend.member, decision.paid.year, currency)
+            total = self.paid[key] + dividend.allocation  # shares and credits are paid too
+            due = round_half_up(max(total - rule.threshold, Decimal(0)) * rule.rate)
+            tax = due - self.withheld[key]
+            if tax > dividend.cash:
+                problems.append(
+                    f"{dividend.member}'s {percent(rule.rate)} withholding on this payment is "
+                    f"{tax} {currency} (on what they are paid in {decision.paid.year} above "
+                    f"{rule.threshold}), more than their cash part of {dividend.cash}; raise "
+                    "the cash share so the tax can be withheld from the cash")
+            withheld[dividend.member] = tax
+        if problems:
+            return {}, problems
+        for dividend in result.dividends:
+            key = (dividend.member, decision.paid.year, currency)
+            self.paid[key] += dividend.allocation
+            self.withheld[key] += withheld[dividend.member]
+        return {m: tax for m, tax in withheld.items() if tax}, []
 
 
 class Claim(NamedTuple):
@@ -494,8 +549,10 @@ def decision_problems(
             problems.append(f"{label}: non-patronage account {account} overlaps margin account "
                             f"{' '.join(overlap)}; name each income and expense account in "
                             "only one of margin: and non-patronage:")
-    problems.extend(share_problems(decision.reserve, decision.cash, decision.qualified))
-    problem = deadline_problem(figures.calendar, decision.fiscal_year, decision.paid)
+    problems.extend(share_problems(decision.reserve, decision.cash, decision.qualified,
+                                   figures.rules))
+    problem = deadline_problem(figures.calendar, decision.fiscal_year, decision.paid,
+                               figures.rules)
     if problem:
         problems.append(problem)
     if not problems:
@@ -513,7 +570,7 @@ def decision_problems(
 def allocation_entry(
     decision: AllocationDecision, result: PoolAllocation, non_patronage: Decimal, currency: str,
     records: CoopRecords, chart: MemberChart, draw_account: str, derived: Derived,
-    equity: _EquityLedger,
+    equity: _EquityLedger, withheld: dict[str, Decimal] | None = None,
 ) -> data.Transaction:
     date = decision.paid
     year = decision.fiscal_year
@@ -541,6 +598,14 @@ def allocation_entry(
         if dividend.cash:
             postings.append(posting(chart.payable(dividend.member), -dividend.cash,
                                     {"coop-kind": "cash", **detail}))
+        tax = (withheld or {}).get(dividend.member)
+        if tax:
+            # Withheld from the cash part: the member's payable is debited, the tax is owed
+            # to the tax authority until remitted.
+            postings.append(posting(chart.payable(dividend.member), tax,
+                                    {"coop-kind": WITHHELD, **detail}))
+            postings.append(posting(chart.tax_withheld(), -tax,
+                                    {"coop-kind": WITHHELD, "coop-member": dividend.member}))
         if dividend.retained:
             account = chart.allocated(dividend.member, year, decision.qualified)
             kind = "qualified" if decision.qualified else NON_QUALIFIED_KIND

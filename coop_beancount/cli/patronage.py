@@ -3,6 +3,7 @@
     coop patronage BOOKS --year 2025    a year's patronage dividends (or --what-if)
     coop notices BOOKS --year 2025 --out DIR   members' written notices of allocation
     coop 1099-patr BOOKS --year 2026    Form 1099-PATR figures for a calendar year
+    coop t4a BOOKS --year 2026          T4A slips' patronage figures (rules 'ca')
     coop equity BOOKS                   retained patronage equity outstanding, by year
 """
 
@@ -26,19 +27,21 @@ from coop_beancount.cli.common import (
     main,
 )
 from coop_beancount.core.patronage import fiscal_label, percent
+from coop_beancount.core.rules import RuleSet
 from coop_beancount.reports.output import FORMATS, render
 from coop_beancount.reports.patronage import (
     BookedPool,
     ReportError,
     booked_pools,
     check_rows,
-    fiscal_calendar,
     form_1099_patr,
+    form_t4a,
     member_notices,
     missing_allocation,
     next_redemption,
     outstanding_equity,
     parse_percent,
+    plugin_settings,
     redemptions_made,
     render_notices,
     what_if,
@@ -116,7 +119,7 @@ CHECK_COLUMNS = [("year", "Year"), ("pool", "Pool"), ("check", "Check"), ("statu
                  ("detail", "Detail")]
 
 
-def _pool_summary(pool: BookedPool) -> str:
+def _pool_summary(pool: BookedPool, rules: RuleSet) -> str:
     """A pool's figures, one per line, for the table format."""
     result, money = pool.result, pool.currency
     figures = [
@@ -126,12 +129,24 @@ def _pool_summary(pool: BookedPool) -> str:
         ("Pool", f"{result.pool:,} {money}"),
         ("Patronage", f"{result.total_patronage:,} {pool.measure}"),
         ("Rate per unit", f"{pool.rate} {money}"),
-        ("Cash share", f"{percent(pool.cash_share)}, {pool.notice} notices"),
+        ("Cash share", f"{percent(pool.cash_share)}, {pool.notice} notices"
+         if rules.qualified_notices else percent(pool.cash_share)),
     ]
     width = max(len(label) for label, _ in figures)
     heading = f"Pool {pool.pool!r} of {fiscal_label(pool.year)}, paid {pool.paid}"
     return "\n".join([heading] + [f"  {label.ljust(width)}  {value.rjust(20)}"
                                    for label, value in figures])
+
+
+def _columns(columns: list[tuple[str, str]], rules: RuleSet, withheld: bool,
+             ) -> list[tuple[str, str]]:
+    """The allocation columns for these rules: the kind of notice only where notices are
+    qualified or not (US), the tax withheld only when some was."""
+    shown = [c for c in columns if c[0] != "notice" or rules.qualified_notices]
+    if withheld:
+        at = next(i for i, c in enumerate(shown) if c[0] == "cash") + 1
+        shown.insert(at, ("withheld", "Withheld"))
+    return shown
 
 
 def _allocation_rows(pool: BookedPool, names: dict[str, str],
@@ -141,7 +156,8 @@ def _allocation_rows(pool: BookedPool, names: dict[str, str],
     return [{"year": pool.year, "pool": pool.pool, "member": d.member,
              "name": names.get(d.member, ""), "measure": pool.measure,
              "quantity": d.patronage, "allocation": {money: d.allocation},
-             "cash": {money: d.cash}, "retained": {money: d.retained}, "notice": pool.notice,
+             "cash": {money: d.cash}, "withheld": {money: d.withheld},
+             "retained": {money: d.retained}, "notice": pool.notice,
              "booked": {money: before.get(d.member, Decimal(0))}}
             for d in pool.result.dividends]
 
@@ -152,7 +168,7 @@ def _total_row(rows: list[dict[str, Any]], label: str, pool: BookedPool | None =
     total: dict[str, Any] = {"pool": pool.pool if pool else "", "member": label}
     if pool is not None:
         total["quantity"] = pool.result.total_patronage
-    for column in ("allocation", "cash", "retained", "booked"):
+    for column in ("allocation", "cash", "withheld", "retained", "booked"):
         money: dict[str, Decimal] = {}
         for row in rows:
             for currency, number in row[column].items():
@@ -202,11 +218,12 @@ def patronage_command(books: Path, year: int, pool: str | None, what_if_: bool,
                                "--what-if")
     loaded = load_checked(books, ignore_errors)
     coop = CoopBooks.from_entries(loaded.entries, loaded.options)
+    settings = plugin_settings(coop.options)
     booked = _pools(coop, books, year, pool)
     pools = booked
     if what_if_:
         try:
-            pools = [what_if(p, reserve, cash, qualified) for p in booked]
+            pools = [what_if(p, reserve, cash, qualified, settings) for p in booked]
         except ReportError as exc:
             advice = (" (with --what-if: --non-qualified)" if "qualified: FALSE" in str(exc)
                       else "")
@@ -215,7 +232,9 @@ def patronage_command(books: Path, year: int, pool: str | None, what_if_: bool,
     pool_rows = [_pool_row(p) for p in pools]
     member_rows_ = [_allocation_rows(p, names, b if what_if_ else None)
                     for p, b in zip(pools, booked, strict=True)]
-    columns = ALLOCATION_COLUMNS + ([("booked", "Booked")] if what_if_ else [])
+    columns = _columns(ALLOCATION_COLUMNS, settings.rules, any(
+        d.withheld for p in pools for d in p.result.dividends))
+    columns += [("booked", "Booked")] if what_if_ else []
     pool_columns = [("year", "Year"), *POOL_COLUMNS]
     what_if_note = (f"What-if for {fiscal_label(year)}: recomputed from the booked margin and "
                     "patronage; the books are not changed.")
@@ -225,8 +244,8 @@ def patronage_command(books: Path, year: int, pool: str | None, what_if_: bool,
         if per == "pool":
             click.echo(render(pool_rows, pool_columns, fmt), nl=False)
         elif per == "check":
-            click.echo(render(check_rows(pools, fiscal_calendar(coop.options)), CHECK_COLUMNS,
-                              fmt), nl=False)
+            click.echo(render(check_rows(pools, settings.fiscal_year, settings.rules),
+                              CHECK_COLUMNS, fmt), nl=False)
         else:
             flat = [row for rows in member_rows_ for row in rows]
             member_columns = ([("year", "Year")] if fmt != "table" else []) + columns
@@ -234,12 +253,13 @@ def patronage_command(books: Path, year: int, pool: str | None, what_if_: bool,
         return
     click.echo(what_if_note if what_if_ else
                f"Patronage dividends for {fiscal_label(year)}, as booked.")
-    calendar = fiscal_calendar(coop.options)
+    calendar = settings.fiscal_year
     for pool_ in pools:
         click.echo()
-        click.echo(_pool_summary(pool_))
+        click.echo(_pool_summary(pool_, settings.rules))
         click.echo()
-        click.echo(render(check_rows([pool_], calendar), CHECK_COLUMNS[2:], fmt), nl=False)
+        click.echo(render(check_rows([pool_], calendar, settings.rules), CHECK_COLUMNS[2:],
+                          fmt), nl=False)
     click.echo()
     rows = []
     unlisted = []
@@ -299,7 +319,8 @@ def notices(books: Path, year: int, out_dir: Path, paper: str, fmt: str,
             f'{books} does not name the co-op, and a notice of allocation must; add a line '
             f'like: option "title" "Cranberry Growers Co-operative"')
     found = member_notices(coop, _pools(coop, books, year, None))
-    files = render_notices(found, title, paper.upper() if paper.lower() == "a4" else "letter")
+    files = render_notices(found, title, paper.upper() if paper.lower() == "a4" else "letter",
+                           plugin_settings(coop.options))
     _write_files(out_dir, files)
     rows = [{"member": n.member.key, "name": n.member.name,
              "allocation": n.total("allocation"), "cash": n.total("cash"),
@@ -374,6 +395,53 @@ def form_1099_patr_command(books: Path, year: int, fmt: str, ignore_errors: bool
         click.echo(f"Form 1099-PATR, calendar year {year} ({currency})")
         click.echo()
     click.echo(render(rows, PATR_COLUMNS, fmt), nl=False)
+
+
+T4A_COLUMNS = [("member", "member"), ("name", "name"), ("box030", "box030"),
+               ("box022", "box022")]
+
+
+@main.command("t4a")
+@BOOKS
+@click.option("--year", required=True, type=YEAR,
+              help="The calendar year of payment (not the fiscal year allocated).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True,
+              help="Output: csv for payroll or tax software, a table to read, or json.")
+@IGNORE_ERRORS
+def form_t4a_command(books: Path, year: int, fmt: str, ignore_errors: bool) -> None:
+    """T4A slip figures per recipient of patronage for a calendar year (books with the
+    rules 'ca': Canada, Income Tax Act s.135).
+
+    \b
+    box030  patronage allocations paid in the year: the cash part and the
+            retained part (shares and credits are payments too, s.135(4))
+    box022  income tax deducted: 15% of the year's payments above 100.00
+
+    Only recipients who need a slip are listed: tax was withheld, or the year's
+    payments total more than 500.00.
+
+    \b
+    Example:
+      coop t4a main.beancount --year 2026 > t4a-2026.csv
+    """
+    loaded = load_checked(books, ignore_errors)
+    coop = CoopBooks.from_entries(loaded.entries, loaded.options)
+    try:
+        slips, currency = form_t4a(coop, year)
+    except ReportError as exc:
+        raise click.ClickException(str(exc)) from None
+    rows = [vars(slip) for slip in slips]
+    if fmt == "table":
+        if not rows:
+            click.echo(f"No T4A slip is due for patronage paid in {year}.")
+            return
+        total = {"member": "Total", "name": ""}
+        for box in ("box030", "box022"):
+            total[box] = sum((row[box] for row in rows), Decimal(0))
+        rows.append(total)
+        click.echo(f"T4A slips, patronage paid in {year} ({currency})")
+        click.echo()
+    click.echo(render(rows, T4A_COLUMNS, fmt), nl=False)
 
 
 REDEMPTION_COLUMNS = [("date", "Date"), ("member", "Member"), ("name", "Name"),

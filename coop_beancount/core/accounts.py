@@ -10,6 +10,7 @@ One member's money is always found under one key::
     Equity:Members:<key>:Allocated:FY2025:NonQualified   ... on non-qualified notices
     Equity:Members:<key>:Retains:FY2025    per-unit retains withheld in FY2025
     Equity:Coop:Unallocated                the co-op's own: reserve, non-patronage margin
+    Liabilities:Coop:TaxWithheld           tax withheld from patronage payments (rules 'ca')
 
 The root names follow the ledger's `name_assets`, `name_liabilities` and
 `name_equity` options, so a ledger in another language works too.
@@ -78,6 +79,10 @@ class MemberChart:
 
     def unallocated(self) -> str:
         return f"{self.equity}:Coop:Unallocated"
+
+    def tax_withheld(self) -> str:
+        """Tax withheld from members' patronage payments, until it is remitted."""
+        return f"{self.liabilities}:Coop:TaxWithheld"
 
     def retained_equity(self, account: str) -> tuple[int, str] | None:
         """(fiscal year, kind) of a member's retained equity account, or None.

@@ -14,9 +14,12 @@ The rules (docs/patronage.md walks through them with an example):
   member's patronage with `allocate` (largest remainder, ties to the lower
   key), so the parts add up to the pool exactly;
 * each member's cash part is their allocation times the cash share, rounded
-  *up* to the cent, so it never falls below the share the board set (nor
-  below the 20% a qualified notice needs); the rest is retained;
-* payment is due by the 15th day of the 9th month after the fiscal year ends.
+  *up* to the cent by default, so it never falls below the share the board set
+  (nor below the 20% a qualified notice needs); with `cash_rounding: half-up`
+  (as many bylaws say) it is rounded half up, and raised to the cent above where
+  that would fall under the rule set's minimum; the rest is retained;
+* payment is due by the rule set's deadline (core/rules: the 15th day of the 9th
+  month after the fiscal year ends in the US), and always after the year ends.
 
 Pure: plain numbers in, plain numbers out.
 """
@@ -31,9 +34,15 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from coop_beancount.core.allocation import allocate
+from coop_beancount.core.rules import RuleSet
+from coop_beancount.core.rules import us as us_rules
 
 #: The least cash part of a qualified written notice of allocation (IRC §1388(c)).
-QUALIFIED_MINIMUM_CASH = Decimal("0.20")
+QUALIFIED_MINIMUM_CASH = us_rules.QUALIFIED_MINIMUM_CASH
+US = us_rules.RULES
+#: How a cash part is rounded to the cent: `up` (never under the share; the default) or
+#: `half-up` (ordinary rounding, as many bylaws say).
+CASH_ROUNDINGS = ("up", "half-up")
 CENT = Decimal("0.01")
 #: The pool a decision allocates when it names none.
 DEFAULT_POOL = "patronage"
@@ -68,10 +77,9 @@ class FiscalCalendar:
         return date.year if date <= self.end(date.year) else date.year + 1
 
     def deadline(self, year: int) -> datetime.date:
-        """The last day to pay a year's dividend: the 15th of the 9th month after year end."""
-        end = self.end(year)
-        index = end.year * 12 + end.month - 1 + 9
-        return datetime.date(index // 12, index % 12 + 1, 15)
+        """The last day to pay a year's dividend under the US rules: the 15th of the 9th
+        month after year end (`deadline` below gives any rule set's)."""
+        return us_rules.deadline(self.end(year))
 
 
 def fiscal_label(year: int) -> str:
@@ -88,10 +96,21 @@ def round_half_up(number: Decimal, quantum: Decimal = CENT) -> Decimal:
     return number.quantize(quantum, rounding=ROUND_HALF_UP)
 
 
-def cash_part(allocation: Decimal, cash_share: Decimal, quantum: Decimal = CENT) -> Decimal:
-    """The cash part of an allocation: rounded away from zero, so never under the share."""
-    rounding = ROUND_CEILING if allocation >= 0 else ROUND_FLOOR
-    return (allocation * cash_share).quantize(quantum, rounding=rounding)
+def cash_part(allocation: Decimal, cash_share: Decimal, quantum: Decimal = CENT,
+              rounding: str = "up", minimum: Decimal | None = None) -> Decimal:
+    """The cash part of an allocation.
+
+    `up`: rounded away from zero, so never under the share. `half-up`: to the nearest
+    cent, half a cent up; where that falls under `minimum` (the 20% of a qualified
+    notice) times the allocation, rounded up instead, so the minimum always holds.
+    """
+    away = ROUND_CEILING if allocation >= 0 else ROUND_FLOOR
+    if rounding == "up":
+        return (allocation * cash_share).quantize(quantum, rounding=away)
+    cash = round_half_up(allocation * cash_share, quantum)
+    if minimum is not None and abs(cash) < abs(allocation * minimum):
+        cash = (allocation * minimum).quantize(quantum, rounding=away)
+    return cash
 
 
 @dataclass(frozen=True)
@@ -101,6 +120,8 @@ class MemberDividend:
     allocation: Decimal
     cash: Decimal
     retained: Decimal
+    #: Tax withheld from the cash part (rules 'ca'), set by the books, not by allocate_pool.
+    withheld: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -121,10 +142,12 @@ class PoolAllocation:
 
 def allocate_pool(
     margin: Decimal, reserve_share: Decimal, cash_share: Decimal,
-    patronage: Mapping[str, Decimal], quantum: Decimal = CENT,
+    patronage: Mapping[str, Decimal], quantum: Decimal = CENT, rounding: str = "up",
+    minimum_cash: Decimal | None = None,
 ) -> PoolAllocation:
     """Divide a pool's margin (less the reserve) by patronage; each part split into cash and
-    retained. Patronage must be non-negative with a positive total (see pool_problems)."""
+    retained (the cash rounded by `rounding`, never under `minimum_cash` of the allocation).
+    Patronage must be non-negative with a positive total (see pool_problems)."""
     reserve = round_half_up(margin * reserve_share, quantum)
     # Only whole cents can be allocated: what a margin has under a cent stays in the reserve
     # (so the members' parts add up to the pool, and the pool and reserve to the margin).
@@ -135,33 +158,50 @@ def allocate_pool(
     dividends = []
     for member in sorted(parts):
         allocation = parts[member]
-        cash = cash_part(allocation, cash_share, quantum)
+        cash = cash_part(allocation, cash_share, quantum, rounding, minimum_cash)
         dividends.append(MemberDividend(member, patronage[member], allocation, cash,
                                         allocation - cash))
     return PoolAllocation(margin, reserve, pool, sum(weights.values(), Decimal(0)),
                           tuple(dividends))
 
 
-def share_problems(reserve: Decimal, cash: Decimal, qualified: bool) -> list[str]:
+def minimum_cash(rules: RuleSet, qualified: bool) -> Decimal | None:
+    """The least cash share of a decision's notices under `rules`, or None."""
+    return rules.minimum_cash if qualified and rules.qualified_notices else None
+
+
+def share_problems(reserve: Decimal, cash: Decimal, qualified: bool,
+                   rules: RuleSet = US) -> list[str]:
     """What is wrong with a decision's shares, whatever the books say."""
     problems = []
     for name, share in (("reserve", reserve), ("cash", cash)):
         if not 0 <= share <= 1:
             problems.append(f"the {name} share is {percent(share)}; it must be from 0% to 100%")
-    if qualified and cash < QUALIFIED_MINIMUM_CASH:
+    least = minimum_cash(rules, qualified)
+    if least is not None and cash < least:
         problems.append(
-            f"the cash share is {percent(cash)}, under the {percent(QUALIFIED_MINIMUM_CASH)} a "
-            "qualified notice of allocation needs; pay at least 20% in cash, or write "
-            "qualified: FALSE for a non-qualified notice")
+            f"the cash share is {percent(cash)}, under the {percent(least)} a "
+            f"qualified notice of allocation needs; pay at least {percent(least)} in cash, or "
+            "write qualified: FALSE for a non-qualified notice")
+    if not qualified and not rules.qualified_notices:
+        problems.append(
+            f"qualified: FALSE means a US non-qualified notice, but the books keep the rules "
+            f"{rules.name!r} ({rules.title}), which have no such notices; remove 'qualified:'")
     return problems
 
 
-def deadline_problem(calendar_: FiscalCalendar, year: int, paid: datetime.date) -> str | None:
-    deadline = calendar_.deadline(year)
-    if paid > deadline:
+def deadline(calendar_: FiscalCalendar, year: int, rules: RuleSet = US) -> datetime.date | None:
+    """The last day to pay fiscal year `year`'s dividend under `rules` (None: no deadline)."""
+    return rules.deadline(calendar_.end(year)) if rules.deadline else None
+
+
+def deadline_problem(calendar_: FiscalCalendar, year: int, paid: datetime.date,
+                     rules: RuleSet = US) -> str | None:
+    last = deadline(calendar_, year, rules)
+    if last is not None and paid > last:
         return (f"the dividend for {fiscal_label(year)} is paid on {paid}, after the deadline of "
-                f"{deadline} (the 15th day of the 9th month after the year ends on "
-                f"{calendar_.end(year)}); pay it by then, or it does not count for that year")
+                f"{last} ({rules.deadline_text} on {calendar_.end(year)}, under the rules "
+                f"{rules.name!r}); pay it by then, or it does not count for that year")
     if paid <= calendar_.end(year):
         return (f"the dividend for {fiscal_label(year)} is paid on {paid}, before the year is over "
                 f"(it ends on {calendar_.end(year)}); the margin is only known after year end")
@@ -228,32 +268,47 @@ class Check:
     detail: str
 
 
-def compliance_checks(calendar_: FiscalCalendar, year: int, paid: datetime.date,
+def compliance_checks(calendar_: FiscalCalendar, year: int, paid: datetime.date | None,
                       qualified: bool, cash_share: Decimal,
-                      result: PoolAllocation) -> list[Check]:
+                      result: PoolAllocation, rules: RuleSet = US) -> list[Check]:
     """The rules a pool's allocation must keep, each with its status: the timing
-    (after year end, by the deadline), the cash part of a qualified notice, and that
-    every figure adds up to the cent."""
+    (after year end, by the rule set's deadline), the cash part of a qualified notice,
+    and that every figure adds up to the cent. A what-if with no payment date yet
+    (`paid` None) has its timing checks "n/a"."""
     checks = []
-    timing = deadline_problem(calendar_, year, paid)
-    deadline = calendar_.deadline(year)
-    checks.append(Check(
-        "Paid after the fiscal year ends",
-        "failed" if timing and paid <= calendar_.end(year) else "ok",
-        f"paid {paid}; {fiscal_label(year)} ended {calendar_.end(year)}"))
-    checks.append(Check(
-        "Paid by the deadline (15th day of the 9th month after year end)",
-        "failed" if paid > deadline else "ok", f"paid {paid}; deadline {deadline}"))
-    if qualified:
-        short = [d.member for d in result.dividends
-                 if d.cash < d.allocation * QUALIFIED_MINIMUM_CASH]
-        checks.append(Check(
-            "Qualified notices pay at least 20% in cash",
-            "failed" if short or cash_share < QUALIFIED_MINIMUM_CASH else "ok",
-            f"cash share {percent(cash_share)}"
-            + (f"; under 20% for {', '.join(short)}" if short else "; every member at or over")))
+    end = calendar_.end(year)
+    last = deadline(calendar_, year, rules)
+    deadline_name = (f"Paid by the deadline ({rules.deadline_text})" if last is not None
+                     else "Paid by a deadline")
+    if paid is None:
+        checks.append(Check("Paid after the fiscal year ends", "n/a", "no payment date yet"))
+        checks.append(Check(deadline_name, "n/a", "no payment date yet"
+                            + (f"; deadline {last}" if last else "")))
     else:
-        checks.append(Check("Qualified notices pay at least 20% in cash", "n/a",
+        checks.append(Check(
+            "Paid after the fiscal year ends", "failed" if paid <= end else "ok",
+            f"paid {paid}; {fiscal_label(year)} ended {end}"))
+        if last is None:
+            checks.append(Check(deadline_name, "n/a",
+                                f"the rules {rules.name!r} set no payment deadline"))
+        else:
+            checks.append(Check(deadline_name, "failed" if paid > last else "ok",
+                                f"paid {paid}; deadline {last}"))
+    least = minimum_cash(rules, qualified)
+    cash_name = ("Qualified notices pay at least "
+                 f"{percent(rules.minimum_cash or QUALIFIED_MINIMUM_CASH)} in cash")
+    if least is not None:
+        short = [d.member for d in result.dividends if d.cash < d.allocation * least]
+        checks.append(Check(
+            cash_name, "failed" if short or cash_share < least else "ok",
+            f"cash share {percent(cash_share)}"
+            + (f"; under {percent(least)} for {', '.join(short)}" if short
+               else "; every member at or over")))
+    elif rules.minimum_cash is None:
+        checks.append(Check("A least cash share", "n/a",
+                            f"the rules {rules.name!r} set no least cash share"))
+    else:
+        checks.append(Check(cash_name, "n/a",
                             "non-qualified notices: members are taxed when it is redeemed"))
     allocated = sum((d.allocation for d in result.dividends), Decimal(0))
     checks.append(Check(

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple, TypeVar
 
+from coop_beancount.books.config import PluginConfig
 from coop_beancount.core.patronage import fiscal_label, percent
 from coop_beancount.core.periods import period_first_day
 from coop_beancount.reports.members import member_rows, statement
@@ -28,9 +29,9 @@ from coop_beancount.reports.patronage import (
     ReportError,
     booked_pools,
     check_rows,
-    fiscal_calendar,
     next_redemption,
     outstanding_equity,
+    plugin_settings,
     redemptions_made,
 )
 from coop_beancount.reports.shared_costs import (
@@ -371,18 +372,19 @@ def patronage_page(books: CoopBooks, year: int | None) -> dict[str, Any]:
         known = ", ".join(fiscal_label(y) for y in years) or "none"
         raise PageNotFound(f"No patronage is allocated for {fiscal_label(year)} in these books "
                            f"(years allocated: {known}).")
-    calendar = fiscal_calendar(books.options)
+    settings = plugin_settings(books.options)
     names = {key: m.name for key, m in books.records.members.items()}
     shown = []
     for shown_year in ([year] if year is not None else years):
         entry = PatronageYear(shown_year, fiscal_label(shown_year))
         for pool in (p for p in pools if p.year == shown_year):
-            entry.pools.append(_pool_view(pool, calendar, names))
+            entry.pools.append(_pool_view(pool, settings, names))
         shown.append(entry)
     return {"years": shown, "all_years": years, "year": year}
 
 
-def _pool_view(pool: BookedPool, calendar: Any, names: dict[str, str]) -> dict[str, Any]:
+def _pool_view(pool: BookedPool, settings: PluginConfig, names: dict[str, str],
+               ) -> dict[str, Any]:
     money, result = pool.currency, pool.result
     figures = table(
         [("Pool", STR), ("Measure", STR), ("Paid", DATE), ("Patronage margin", MONEY),
@@ -393,7 +395,7 @@ def _pool_view(pool: BookedPool, calendar: Any, names: dict[str, str]) -> dict[s
           {money: pool.non_patronage}, percent(pool.reserve_share), {money: result.reserve},
           {money: result.pool}, result.total_patronage, str(pool.rate), percent(pool.cash_share),
           pool.notice]])
-    checks = check_rows([pool], calendar)
+    checks = check_rows([pool], settings.fiscal_year, settings.rules)
     members = table(
         [("Member", MEMBER), ("Name", STR), (f"Patronage ({pool.measure})", DECIMAL),
          ("Allocation", MONEY), ("Cash", MONEY), ("Retained", MONEY), ("Notice", NOTICE)],

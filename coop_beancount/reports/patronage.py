@@ -28,10 +28,11 @@ from beancount.core import data
 
 from coop_beancount.books.config import ConfigError, PluginConfig, parse_config
 from coop_beancount.books.loading import PLUGIN_NAME
-from coop_beancount.books.patronage import GENERATED
+from coop_beancount.books.patronage import GENERATED, WITHHELD
 from coop_beancount.core.accounts import NON_QUALIFIED_KIND, QUALIFIED, RETAIN, MemberChart
 from coop_beancount.core.errors import location
 from coop_beancount.core.patronage import (
+    US,
     Check,
     EquityKey,
     FiscalCalendar,
@@ -40,12 +41,14 @@ from coop_beancount.core.patronage import (
     allocate_pool,
     compliance_checks,
     fiscal_label,
+    minimum_cash,
     percent,
     redeem,
     round_half_up,
     share_problems,
 )
 from coop_beancount.core.records import Member
+from coop_beancount.core.rules import RuleSet
 from coop_beancount.reports.view import CoopBooks, Money, add, cleaned
 
 #: `coop-generated` kinds of the plugin's patronage transactions.
@@ -55,7 +58,11 @@ REDEMPTION = "equity-redemption"
 #: Rates per unit are shown to this many places (the arithmetic never uses them).
 RATE_QUANTUM = Decimal("0.000001")
 #: Form 1099-PATR is filed for a recipient paid at least this much in the calendar year.
-FORM_1099_PATR_MINIMUM = Decimal("10.00")
+FORM_1099_PATR_MINIMUM = US.form_minimum or Decimal("10.00")
+
+
+#: The plugin's settings when the books do not load it (its defaults; `as_of` unused here).
+DEFAULT_SETTINGS = PluginConfig(as_of=datetime.date.max)
 
 
 class ReportError(ValueError):
@@ -130,10 +137,12 @@ def _booked_pool(entry: data.Transaction, year: int, chart: MemberChart) -> Book
         figures = members.setdefault(member, {
             "patronage": posting.meta["coop-patronage"],
             "allocation": posting.meta["coop-allocation"],
-            "cash": Decimal(0), "retained": Decimal(0)})
-        figures["cash" if kind == "cash" else "retained"] -= posting.units.number
+            "cash": Decimal(0), "retained": Decimal(0), "withheld": Decimal(0)})
+        part = kind if kind in ("cash", WITHHELD) else "retained"
+        figures[part] += posting.units.number if kind == WITHHELD else -posting.units.number
     dividends = tuple(MemberDividend(member, f["patronage"], f["allocation"], f["cash"],
-                                     f["retained"]) for member, f in sorted(members.items()))
+                                     f["retained"], f["withheld"])
+                      for member, f in sorted(members.items()))
     result = PoolAllocation(meta["coop-margin"], meta["coop-reserve"],
                             meta["coop-pool-amount"], meta["coop-patronage-total"], dividends)
     return BookedPool(
@@ -145,14 +154,16 @@ def _booked_pool(entry: data.Transaction, year: int, chart: MemberChart) -> Book
 
 
 def what_if(booked: BookedPool, reserve: Decimal | None = None, cash: Decimal | None = None,
-            qualified: bool | None = None) -> BookedPool:
+            qualified: bool | None = None, settings: PluginConfig | None = None) -> BookedPool:
     """The same margin and patronage allocated with other shares; the books are not touched.
 
-    Raises ReportError for shares the plugin would refuse in a decision."""
+    Raises ReportError for shares the plugin would refuse in a decision (under the rules
+    and cash rounding of `settings`, the plugin's)."""
+    settings = settings or DEFAULT_SETTINGS
     reserve = booked.reserve_share if reserve is None else reserve
     cash = booked.cash_share if cash is None else cash
     qualified = booked.qualified if qualified is None else qualified
-    problems = share_problems(reserve, cash, qualified)
+    problems = share_problems(reserve, cash, qualified, settings.rules)
     if problems:
         raise ReportError("; ".join(problems))
     patronage = {d.member: d.patronage for d in booked.result.dividends}
@@ -164,7 +175,9 @@ def what_if(booked: BookedPool, reserve: Decimal | None = None, cash: Decimal | 
             f"{counted} of the {booked.result.total_patronage} {booked.measure} of patronage "
             "(members whose allocation rounded to 0.00 get no posting), so it cannot be "
             "recomputed exactly")
-    result = allocate_pool(booked.result.margin, reserve, cash, patronage)
+    result = allocate_pool(booked.result.margin, reserve, cash, patronage,
+                           rounding=settings.cash_rounding,
+                           minimum_cash=minimum_cash(settings.rules, qualified))
     return replace(booked, reserve_share=reserve, cash_share=cash, qualified=qualified,
                    result=result)
 
@@ -187,21 +200,24 @@ def plugin_as_of(options: Mapping[str, Any]) -> datetime.date | None:
     return config.as_of if config else None
 
 
-def fiscal_calendar(options: Mapping[str, Any]) -> FiscalCalendar:
-    config = plugin_config(options)
-    return config.fiscal_year if config else FiscalCalendar()
+def plugin_settings(options: Mapping[str, Any]) -> PluginConfig:
+    """The plugin's settings (rules, cash rounding, fiscal year), or the defaults."""
+    return plugin_config(options) or DEFAULT_SETTINGS
 
 
-def pool_checks(pool: BookedPool, calendar: FiscalCalendar) -> list[Check]:
-    """The compliance checks of a booked pool, with their status."""
+def pool_checks(pool: BookedPool, calendar: FiscalCalendar, rules: RuleSet = US,
+                ) -> list[Check]:
+    """The compliance checks of a booked pool under `rules`, with their status."""
     return compliance_checks(calendar, pool.year, pool.paid, pool.qualified, pool.cash_share,
-                             pool.result)
+                             pool.result, rules)
 
 
-def check_rows(pools: list[BookedPool], calendar: FiscalCalendar) -> list[dict[str, Any]]:
+def check_rows(pools: list[BookedPool], calendar: FiscalCalendar, rules: RuleSet = US,
+               ) -> list[dict[str, Any]]:
     """Each pool's compliance checks, as the Fava page shows them too."""
     return [{"year": pool.year, "pool": pool.pool, "check": check.name, "status": check.status,
-             "detail": check.detail} for pool in pools for check in pool_checks(pool, calendar)]
+             "detail": check.detail}
+            for pool in pools for check in pool_checks(pool, calendar, rules)]
 
 
 def missing_allocation(books: CoopBooks, year: int, pool: str | None,
@@ -273,8 +289,10 @@ def member_notices(books: CoopBooks, pools: list[BookedPool]) -> list[Notice]:
 
 
 def render_notices(notices_: list[Notice], coop_name: str, paper: str,
-                   ) -> dict[str, str]:
-    """File name -> printable HTML: each notice, and index.html listing them."""
+                   settings: PluginConfig | None = None) -> dict[str, str]:
+    """File name -> printable HTML: each notice, and index.html listing them; the tax
+    wording is that of the settings' rules, the cash rounding theirs."""
+    settings = settings or DEFAULT_SETTINGS
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     environment = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -282,10 +300,12 @@ def render_notices(notices_: list[Notice], coop_name: str, paper: str,
                               trim_blocks=True, lstrip_blocks=True)
     environment.filters["money"] = _money
     environment.filters["number"] = lambda n: f"{n:,}"
-    environment.globals.update(fiscal_label=fiscal_label, percent=percent)
+    environment.globals.update(fiscal_label=fiscal_label, percent=percent,
+                               rules=settings.rules, cash_rounding=settings.cash_rounding)
     notice = environment.get_template("notice.html")
     index = environment.get_template("notices_index.html")
-    files = {n.file_name: notice.render(notice=n, coop=coop_name, paper=paper)
+    files = {n.file_name: notice.render(notice=n, coop=coop_name, paper=paper,
+                                        withheld=any(line.dividend.withheld for line in n.lines))
              for n in notices_}
     files["index.html"] = index.render(notices=notices_, coop=coop_name, paper=paper,
                                        year=notices_[0].year if notices_ else None)
@@ -322,7 +342,10 @@ def form_1099_patr(books: CoopBooks, year: int,
     year (the cash of a non-qualified allocation is income when paid too); box
     3 the per-unit retains withheld in the year; box 5 what the co-op redeemed
     of non-qualified notices in the year (income only now).
+
+    Raises ReportError when the books keep other rules than the US's.
     """
+    require_form(books, "1099-PATR")
     chart = books.chart
     boxes: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal("0.00")] * 3)
     found: set[str] = set()
@@ -356,6 +379,62 @@ def form_1099_patr(books: CoopBooks, year: int,
     rows = [Form1099Patr(key, members[key].name if key in members else "", *figures)
             for key, figures in sorted(boxes.items())]
     return [row for row in rows if row.total >= minimum], (found.pop() if found else "USD")
+
+
+def require_form(books: CoopBooks, form: str) -> RuleSet:
+    """The books' rule set, if `form` is its tax form; else ReportError saying which is."""
+    rules = plugin_settings(books.options).rules
+    if rules.tax_form != form:
+        which = (f"their tax form is the {rules.tax_form} (coop {rules.tax_form.lower()})"
+                 if rules.tax_form else "they file no patronage tax form")
+        raise ReportError(
+            f"the books keep the rules {rules.name!r} ({rules.title}): {which}, not the "
+            f"{form}; the rules are the plugin's 'rules' setting")
+    return rules
+
+
+@dataclass(frozen=True)
+class T4ASlip:
+    """One recipient's T4A figures for patronage paid in a calendar year (rules 'ca')."""
+
+    member: str
+    name: str
+    box030: Decimal  # patronage allocations paid: cash, and shares or credits (retained)
+    box022: Decimal  # income tax deducted: the 15% withheld
+
+
+def form_t4a(books: CoopBooks, year: int) -> tuple[list[T4ASlip], str]:
+    """Per recipient of patronage paid in calendar year `year` who needs a slip (tax was
+    withheld, or the year's payments are over 500); and the currency.
+
+    Raises ReportError unless the books keep the rules 'ca'."""
+    rules = require_form(books, "T4A")
+    chart = books.chart
+    boxes: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal("0.00")] * 2)
+    found: set[str] = set()
+    for entry in books.entries:
+        if not (isinstance(entry, data.Transaction) and entry.date.year == year
+                and entry.meta.get(GENERATED) == ALLOCATION):
+            continue
+        for posting in entry.postings:
+            member = chart.member_key(posting.account)
+            kind = (posting.meta or {}).get("coop-kind")
+            if member is None or kind is None:
+                continue
+            if kind == WITHHELD:
+                boxes[member][1] += posting.units.number
+            else:  # the cash part and the retained part: both are paid (ITA s.135(4))
+                boxes[member][0] -= posting.units.number
+            found.add(posting.units.currency)
+    if len(found) > 1:
+        raise ReportError(f"patronage was paid in several currencies in {year} "
+                          f"({', '.join(sorted(found))}); the T4A is in Canadian dollars")
+    members = books.records.members
+    minimum = rules.form_minimum or Decimal(0)
+    slips = [T4ASlip(key, members[key].name if key in members else "", *figures)
+             for key, figures in sorted(boxes.items())]
+    return ([s for s in slips if s.box022 or s.box030 >= minimum],
+            found.pop() if found else "CAD")
 
 
 @dataclass(frozen=True)
