@@ -278,7 +278,7 @@ def compliance_checks(calendar_: FiscalCalendar, year: int, paid: datetime.date 
     checks = []
     end = calendar_.end(year)
     last = deadline(calendar_, year, rules)
-    deadline_name = (f"Paid by the deadline ({rules.deadline_text})" if last is not None
+    deadline_name = (f"Paid by the deadline ({rules.deadline_label})" if last is not None
                      else "Paid by a deadline")
     if paid is None:
         checks.append(Check("Paid after the fiscal year ends", "n/a", "no payment date yet"))

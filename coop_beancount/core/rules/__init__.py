@@ -45,8 +45,11 @@ class RuleSet:
     qualified_notices: bool
     #: The last day a fiscal year's dividend may be paid, from the year's last day; or None.
     deadline: Callable[[datetime.date], datetime.date] | None
-    #: The deadline in words, for messages ("the 15th day of the 9th month after year end").
+    #: The deadline in words, for messages ("the 15th day of the 9th month after the year
+    #: ends"), and shorter, for the name of its check ("15th day of the 9th month after year
+    #: end").
     deadline_text: str
+    deadline_label: str
     withholding: Withholding | None
     #: The tax form patronage is reported on ("1099-PATR", "T4A"), or None.
     tax_form: str | None

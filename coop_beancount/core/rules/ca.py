@@ -45,6 +45,7 @@ RULES = RuleSet(
     qualified_notices=False,
     deadline=deadline,
     deadline_text="12 months after the year ends",
+    deadline_label="12 months after year end",
     withholding=WITHHOLDING,
     tax_form="T4A",
     form_minimum=SLIP_MINIMUM,

@@ -15,11 +15,12 @@ from coop_beancount.core.rules import RuleSet
 
 RULES = RuleSet(
     name="none",
-    title="no tax rules (an informal co-op)",
+    title="no tax rules: an informal co-op",
     minimum_cash=None,
     qualified_notices=False,
     deadline=None,
     deadline_text="",
+    deadline_label="",
     withholding=None,
     tax_form=None,
     form_minimum=None,

@@ -39,6 +39,7 @@ RULES = RuleSet(
     qualified_notices=True,
     deadline=deadline,
     deadline_text="the 15th day of the 9th month after the year ends",
+    deadline_label="15th day of the 9th month after year end",
     withholding=None,
     tax_form="1099-PATR",
     form_minimum=FORM_MINIMUM,
