@@ -205,6 +205,10 @@ def plugin_settings(options: Mapping[str, Any]) -> PluginConfig:
     return plugin_config(options) or DEFAULT_SETTINGS
 
 
+def fiscal_calendar(options: Mapping[str, Any]) -> FiscalCalendar:
+    return plugin_settings(options).fiscal_year
+
+
 def pool_checks(pool: BookedPool, calendar: FiscalCalendar, rules: RuleSet = US,
                 ) -> list[Check]:
     """The compliance checks of a booked pool under `rules`, with their status."""
