@@ -480,8 +480,10 @@ def _plugin_lines(options_map: dict[str, Any]) -> list[dict[str, Any]]:
     error is to be reported at one)."""
     filename = options_map.get("filename") or "<coop>"
     try:
-        text = Path(filename).read_text()
-    except (OSError, UnicodeDecodeError):
+        # Leniently: a byte that is not UTF-8 elsewhere in the file is Beancount's error to
+        # report; it must not hide where the plugin line is.
+        text = Path(filename).read_bytes().decode("utf-8", "replace")
+    except OSError:
         return []
     return [data.new_metadata(filename, number)
             for number, line in enumerate(text.splitlines(), 1)

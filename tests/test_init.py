@@ -111,7 +111,9 @@ def test_hook_refuses_a_new_years_file_that_is_not_staged(committed):
     git(committed, "add", "main.beancount")
     refused = git(committed, "commit", "-m", "Start 2027")
     assert refused.returncode != 0
-    assert 'File glob "2027.beancount" does not match any files' in refused.stderr
+    line = len(main_file.read_text().splitlines())
+    assert f'main.beancount:{line}: include "2027.beancount": no file matches it' in (
+        refused.stderr)
     assert "commit refused" in refused.stderr
     git(committed, "add", "2027.beancount")
     accepted = git(committed, "commit", "-m", "Start 2027")

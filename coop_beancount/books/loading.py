@@ -27,6 +27,7 @@ from beancount.parser import options as beancount_options
 from beancount.utils import encryption
 
 from coop_beancount.books.files import appended, atomic_write
+from coop_beancount.books.includes import byte_order_marks, located, unreadable
 from coop_beancount.books.lock import holds_lock
 from coop_beancount.books.printing import aligned
 from coop_beancount.core.errors import CoopError, location, too_many_digits
@@ -60,7 +61,13 @@ def load_books(path: str | os.PathLike[str],
         # Beancount's booking stops with an exception, not an error, on a number longer
         # than Decimal's 28 digits: find the number, so the message says where it is.
         return Loaded(path, [], _unbookable(path, replaced or {}, error), {})
+    except OSError as error:
+        # An included folder, or a file that cannot be read: the loader stops with the
+        # exception; say so at the include line.
+        return Loaded(path, [], unreadable(path, error), {})
     errors = list(errors)
+    if errors:
+        errors = byte_order_marks(options.get("include", [])) + located(path, errors)
     plugins = [name for name, _ in options.get("plugin", [])]
     if PLUGIN_NAME not in plugins:
         errors.append(CoopError(

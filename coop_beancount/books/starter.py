@@ -3,9 +3,10 @@ refuses a commit whose books do not check clean.
 
 The books are assembled in a temporary folder beside the target and renamed
 into place, so an interrupted init leaves nothing half-made: the target does
-not exist (an empty one given is gone only if killed in the instant between
-removing it and the rename), and at most a hidden `.DIR.<random>` folder is
-left beside it, safe to delete.
+not exist, and at most a hidden `.DIR.<random>` folder is left beside it, safe
+to delete. An empty folder given (`coop init .` in an empty folder) stays: the
+finished books' files are moved into it one by one, `.git` last. A folder that
+cannot be made (a read-only parent, a path through a file) is an InitError.
 """
 
 from __future__ import annotations
@@ -83,31 +84,49 @@ def hook_text(python: str = sys.executable) -> str:
 
 
 def init_books(target: Path, git: bool = True) -> Path:
-    """Create new books in `target` (which must not exist, or be empty); returns the main file."""
-    target = Path(target)
+    """Create new books in `target` (which must not exist, or be empty); returns the main file.
+
+    InitError, with nothing made, when it cannot: a folder that is not empty, no git, a
+    parent that cannot be written or made."""
+    # By its absolute name: `coop init .` (or "") means the current folder, by its name.
+    target = Path(os.path.abspath(target))
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise InitError(f"{target} already exists and is not empty; choose a new folder")
     if git and shutil.which("git") is None:
         raise InitError("git is not installed; install it, or pass --no-git")
-    parent = target.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    except OSError as error:
+        raise InitError(f"cannot make {target}: {_reason(error)}") from None
     try:
         for name, content in starter_files():
             (staging / name).write_bytes(content)
         if git:
             _make_repository(staging)
         if target.exists():
-            target.rmdir()
-        # mkdtemp makes a private folder; books are shared like any other folder.
-        umask = os.umask(0)
-        os.umask(umask)
-        staging.chmod(0o777 & ~umask)
-        os.replace(staging, target)
-    except BaseException:
+            # An empty folder given (often the current one): it stays where it is, so a
+            # shell inside it stays inside; the books move into it, .git last.
+            for item in sorted(staging.iterdir(), key=lambda item: item.name == ".git"):
+                os.replace(item, target / item.name)
+            staging.rmdir()
+        else:
+            # mkdtemp makes a private folder; books are shared like any other folder.
+            umask = os.umask(0)
+            os.umask(umask)
+            staging.chmod(0o777 & ~umask)
+            os.replace(staging, target)
+    except BaseException as error:
         shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(error, OSError):
+            raise InitError(f"cannot make the books in {target}: {_reason(error)}") from None
         raise
     return target / MAIN_FILE
+
+
+def _reason(error: OSError) -> str:
+    where = f" ({error.filename})" if error.filename else ""
+    return f"{error.strerror or error}{where}"
 
 
 def _make_repository(folder: Path) -> None:

@@ -98,6 +98,11 @@ def chosen_currency(coop: CoopBooks, currency: str | None) -> str:
                 f"members' balances are in several currencies ({', '.join(found)}); "
                 "choose one with --currency")
         return found[0] if found else (coop.options.get("operating_currency") or ["USD"])[0]
+    if found and currency not in found:
+        # A typo (--currency UDS) would otherwise read as "everyone is settled".
+        raise click.ClickException(
+            f"no member's receivable or payable is in {currency}; the currencies in use are "
+            f"{', '.join(found)}")
     return currency
 
 

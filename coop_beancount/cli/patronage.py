@@ -289,13 +289,14 @@ NOTICE_COLUMNS = [("member", "Member"), ("name", "Name"), ("allocation", "Alloca
 @click.option("--year", required=True, type=YEAR, help="The fiscal year allocated (2025 = FY2025).")
 @click.option("--out", "out_dir", required=True,
               type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the notices (made if missing; notices already there are "
-              "replaced).")
+              help="Folder for the notices (made if missing).")
+@click.option("--replace", is_flag=True,
+              help="Replace notices (and index.html) already in the folder [default: refuse].")
 @click.option("--paper", type=click.Choice(["letter", "A4"], case_sensitive=False),
               default="letter", show_default=True, help="Paper size when printed.")
 @FORMAT
 @IGNORE_ERRORS
-def notices(books: Path, year: int, out_dir: Path, paper: str, fmt: str,
+def notices(books: Path, year: int, out_dir: Path, replace: bool, paper: str, fmt: str,
             ignore_errors: bool) -> None:
     """Write each member's written notice of allocation for a fiscal year (--year).
 
@@ -306,6 +307,8 @@ def notices(books: Path, year: int, out_dir: Path, paper: str, fmt: str,
     a qualified notice (IRC §1388(c)) or what a non-qualified one means. Files
     are named FY2025-G1.html, with an index.html listing them; each is written
     whole or not at all. Print them, or save them as PDF, from a browser.
+    Files already in the folder under those names (notices sent before) are
+    not replaced unless you pass --replace: nothing is written then.
 
     \b
     Example:
@@ -321,6 +324,12 @@ def notices(books: Path, year: int, out_dir: Path, paper: str, fmt: str,
     found = member_notices(coop, _pools(coop, books, year, None))
     files = render_notices(found, title, paper.upper() if paper.lower() == "a4" else "letter",
                            plugin_settings(coop.options))
+    there = sorted(name for name in files if (out_dir / name).exists())
+    if there and not replace:
+        shown = ", ".join(there[:5]) + (f" and {len(there) - 5} more" if len(there) > 5 else "")
+        raise click.ClickException(
+            f"{out_dir} already has {shown}; nothing was written. Pass --replace to replace "
+            "them, or choose another folder with --out")
     _write_files(out_dir, files)
     rows = [{"member": n.member.key, "name": n.member.name,
              "allocation": n.total("allocation"), "cash": n.total("cash"),

@@ -38,13 +38,21 @@ def too_many_digits(number: Decimal) -> str | None:
     """Why Beancount cannot calculate with `number` exactly, or None when it can.
 
     Decimal arithmetic keeps 28 significant digits (the context's precision): a longer
-    number would be rounded when added up, so books that use it would not balance.
+    number would be rounded when added up, so books that use it would not balance. So
+    would a short one written with a large exponent (`1E+999999`): written out it has a
+    million digits, and added to a cent it would need them all (and working with it
+    takes minutes, not a moment).
     """
+    if not number.is_finite():
+        return None
     digits = len(number.as_tuple().digits)
     precision = getcontext().prec
-    if number.is_finite() and digits > precision:
-        text = str(number)
-        shown = text if len(text) <= 40 else f"{text[:20]}...{text[-6:]}"
+    text = str(number)
+    shown = text if len(text) <= 40 else f"{text[:20]}...{text[-6:]}"
+    if digits > precision:
         return (f"{shown} has {digits} digits, more than the {precision} Beancount "
                 "calculates with, so it would be rounded; write it with fewer digits")
+    if number and number.adjusted() >= precision:
+        return (f"{shown} is too large: written out it has {number.adjusted() + 1:,} digits, "
+                f"more than the {precision} Beancount calculates with; write a smaller number")
     return None
