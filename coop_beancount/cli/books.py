@@ -72,6 +72,10 @@ def _serve(members: bool, sign_in: str, user_header: str | None,
 
     files = _books_files(fava_options["filenames"])
     host, port = fava_options["host"], fava_options["port"]
+    if not 0 < port <= 65535:
+        # Fava takes any number, and the web server then stops with a traceback.
+        raise click.BadParameter(f"{port} is not in the range 1<=x<=65535",
+                                 param_hint="'-p' / '--port'")
     host = "127.0.0.1" if host == "localhost" else host
     prefix = (fava_options.get("prefix") or "").rstrip("/")
     what = "the members' site for" if members else "Fava on"
