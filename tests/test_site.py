@@ -14,12 +14,13 @@ import fava.application
 import fava.cli
 import pytest
 from click.testing import CliRunner
+from markupsafe import escape
 
 from coop_beancount.cli import main
 from coop_beancount.cli.books import ledger_slug
 from coop_beancount.site import HEADERS, SignIn, create_site, passwords_for, signin
 from coop_beancount.site.signin import FREE_FAILURES, set_password
-from tests.site_books import SECRETS, SITE_BOOKS, own_statement
+from tests.site_books import NAME, NARRATION, PAYEE, SECRETS, SITE_BOOKS, own_statement
 
 logging.getLogger("fava").setLevel(logging.CRITICAL)
 
@@ -119,6 +120,18 @@ def test_every_open_route_answers_without_private_metadata(books):
     # A key that is not private stays (the stripping is not a blanket removal).
     journal = client.get(fill("/{slug}/api/journal", books)).get_data(as_text=True)
     assert "public-note-g1" in journal
+
+
+def test_markup_in_the_books_is_text_on_favas_journal(books):
+    """Fava's journal template writes payees, narrations and metadata unescaped; the
+    site's copy of it escapes them (and the CSP would stop a script anyway)."""
+    route = fill("/{slug}/api/journal_page?page=1&order=desc", books)
+    journal = site(books).test_client().get(route).get_json()["data"]["journal"]
+    for text in (NAME, PAYEE, NARRATION):
+        assert str(escape(text)) in journal and text not in journal
+    assert "<a href='" in journal  # Fava's own links are still links
+    plain = fava.application.create_app([str(books)], load=True).test_client()
+    assert PAYEE in plain.get(route).get_json()["data"]["journal"]
 
 
 def test_fava_itself_shows_the_secrets(books):
@@ -302,6 +315,28 @@ def test_repeated_failures_are_slowed(books, monkeypatch):
     assert other.status_code == 302
     now[0] += 3
     assert sign_in(client, books, "G1").status_code == 302
+
+
+def test_behind_a_proxy_failures_count_per_client_and_the_cookie_is_secure(books,
+                                                                          monkeypatch):
+    path = passwords_for(books).path
+    for member, password in PASSWORDS.items():
+        set_password(path, member, password)
+    app = site(books, SignIn(passwords=passwords_for(books), proxies=["10.0.0.1"]))
+    client = app.test_client()
+
+    def attempt(member: str, password: str, client_address: str) -> Any:
+        return client.post("/_coop/sign-in", environ_base={"REMOTE_ADDR": "10.0.0.1"},
+                           headers={"X-Forwarded-For": client_address,
+                                    "X-Forwarded-Proto": "https"},
+                           data={"member": member, "password": password, "next": "/"})
+
+    for _ in range(FREE_FAILURES + 1):
+        assert attempt("G1", "guess", "198.51.100.7").status_code == 401
+    assert attempt("G2", "guess again", "198.51.100.7").status_code == 429
+    # Another member behind the same proxy is not slowed by the first one's guesser.
+    response = attempt("G2", PASSWORDS["G2"], "203.0.113.5")
+    assert response.status_code == 302 and "Secure" in response.headers["Set-Cookie"]
 
 
 def test_a_removed_password_signs_the_member_out(books):

@@ -125,7 +125,7 @@ def _site_sign_in(files: list[str], sign_in: str, user_header: str | None,
                     f"set one with: coop password {files[0]} MEMBER")
         except PasswordsError as exc:
             raise click.ClickException(str(exc)) from None
-        return SignIn(passwords=passwords)
+        return SignIn(passwords=passwords, proxies=trusted_proxy)
     if user_header:
         return SignIn(header=user_header, proxies=trusted_proxy)
     return SignIn()
@@ -175,8 +175,9 @@ def _serve_command() -> click.Command:
                      help="With --members: the member is the key in this header, set by "
                           "the reverse proxy that signs members in."),
         click.Option(["--trusted-proxy"], metavar="ADDRESS", multiple=True,
-                     help="The reverse proxy's address; --user-header is believed only "
-                          "from it (repeat for several)."),
+                     help="The reverse proxy's address: --user-header, and the client's "
+                          "address in X-Forwarded-For, are believed only from it (repeat "
+                          "for several)."),
     ]
     return click.Command(
         "serve", callback=_serve, params=[*fava_params, *ours], help=_serve.__doc__,
