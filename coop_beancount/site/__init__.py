@@ -31,7 +31,7 @@ from urllib.parse import urlencode
 
 from fava.application import create_app
 from fava.context import g
-from flask import Flask, abort, redirect, request, session, url_for
+from flask import Flask, abort, current_app, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from jinja2 import BaseLoader
 from markupsafe import escape
@@ -107,7 +107,12 @@ class SignIn:
             key = request.headers.get(self.header, "").strip()
         elif self.passwords is not None:
             key = session.get("member") or ""
-            if key and not self.passwords.has(key):
+            try:
+                known = not key or self.passwords.has(key)
+            except PasswordsError as exc:  # a broken file signs everyone out, and says why
+                current_app.logger.error("%s", exc)
+                known = False
+            if not known:
                 session.clear()  # the treasurer removed the password: signed out
                 return None
         else:
@@ -245,8 +250,6 @@ def _member_page(member: str) -> Any:
 
 
 def _app() -> Flask:
-    from flask import current_app
-
     return current_app  # type: ignore[return-value]
 
 

@@ -5,8 +5,9 @@ Each Flask endpoint of the app Fava builds is listed with the policy that opens 
 
 - *everyone* (both policies): the income statement, balance sheet, trial balance, events,
   commodities, statistics, errors and help pages and their JSON, Fava's static files, and
-  the co-op's pages (any page of `coop_beancount.fava_pages`), a member's own page and
-  notices only under *own statement*;
+  the co-op's pages (any page of `coop_beancount.fava_pages`); under *own statement* a
+  co-op page naming a member (`?member=KEY`: their page, their notices) only for that
+  member, and the Members list (everyone's balances) for no one;
 - *open books* only: the journal, account pages, holdings, the query page and the
   download of a query's result.
 
@@ -80,9 +81,6 @@ ENDPOINTS: dict[str, str] = {
 QUERY_ENDPOINTS = frozenset({"json_api.get_query", "download_query"})
 READING_STATEMENTS = ("select", "balances", "journal", "print")
 
-#: Co-op extension endpoints that show one member's figures (the member is ?member=).
-MEMBER_ENDPOINTS = frozenset({"notice"})
-
 
 @dataclass(frozen=True)
 class Request:
@@ -113,17 +111,15 @@ def allowed(request: Request, policy: str, member: str | None,
 
 
 def coop_page_allowed(request: Request, policy: str, member: str | None) -> bool:
-    """Under *own statement*, a member's page or notice is their own only."""
+    """Under *own statement*, any co-op page or endpoint naming a member (`?member=`) is
+    for that member only, and the Members list (everyone's balances) for nobody."""
     if policy != OWN_STATEMENT:
         return True
-    is_member_view = (
-        (request.endpoint == "extension_report"
-         and request.view_args.get("extension_name") == MEMBERS_PAGE)
-        or (request.endpoint == "extension_endpoint"
-            and request.view_args.get("endpoint") in MEMBER_ENDPOINTS))
-    if not is_member_view:
-        return True
-    return member is not None and request.args.get("member") == member
+    if "member" in request.args:
+        return member is not None and request.args.get("member") == member
+    is_members_list = (request.endpoint == "extension_report"
+                       and request.view_args.get("extension_name") == MEMBERS_PAGE)
+    return not is_members_list
 
 
 def is_coop_module(module: str) -> bool:

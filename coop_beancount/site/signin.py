@@ -138,7 +138,7 @@ class Throttle:
         """Seconds before another try is looked at (0: now)."""
         now = self.clock()
         return max((f.blocked_until - now for key in keys
-                    if (f := self._failures.get(key))), default=0.0) if keys else 0.0
+                    if (f := self._failures.get(key))), default=0.0)
 
     def failed(self, *keys: str) -> None:
         now = self.clock()
