@@ -364,7 +364,7 @@ def test_numbers_are_written_one_way_and_nothing_is_taken_for_an_entry_hash(fava
 
 #: The members table's money columns, in order, and the CLI's names for them.
 MEMBER_MONEY = ("shares_subscribed", "shares_paid", "dues_owed", "other_owed", "payable",
-                "capital", "allocated")
+                "net", "capital", "allocated")
 
 
 def check_members_table(page: Page, expected: list[dict[str, Any]]) -> None:
@@ -397,6 +397,52 @@ def test_members_table_matches_coop_members(fava, example):
     expected = cli("members", books_path(example))
     assert expected
     check_members_table(fava.get(example, "CoopMembers"), expected)
+
+
+def test_net_owed_is_one_figure_on_members_the_member_page_and_the_cli(fava):
+    path = books_path("yogurt-coop")
+    (table,) = fava.get("yogurt-coop", "CoopMembers").tables["coop-members"]
+    net_column = [c.text for c in table.head[0]].index("Net owed")
+    for row, member in zip(table.body, cli("members", path), strict=True):
+        parts = total([member["dues_owed"], member["other_owed"],
+                       {c: -Decimal(n) for c, n in member["payable"].items()}])
+        assert money_of_text(row[net_column].text) == money(member["net"]) == nonzero(parts)
+        lines = cli("statement", path, member["key"])
+        if lines:
+            assert money(lines[-1]["owes"]) == money(member["net"])
+
+
+#: The summary in words on a member's page (and, about them, at the end of `coop statement`).
+STANDING = [
+    ("Gus", "You owe the co-op 34.80 USD: dues 10.00 USD, shared costs and other charges "
+            "24.80 USD.", "Gus Almeida owes the co-op 34.80 USD: dues 10.00 USD, shared costs "
+            "and other charges 24.80 USD."),
+    ("Eli", "The co-op owes you 26.07 USD: 31.07 USD it owes you, less dues 5.00 USD.",
+     "The co-op owes Eli Rosen 26.07 USD: 31.07 USD it owes Eli Rosen, less dues 5.00 USD."),
+    ("Chloe", "You and the co-op are square: neither owes the other anything.",
+     "Chloe Nguyen and the co-op are square: neither owes the other anything."),
+]
+
+
+@pytest.mark.parametrize(("key", "to_them", "about_them"), STANDING)
+def test_a_members_page_opens_with_what_they_owe_in_words(fava, key, to_them, about_them):
+    path = books_path("yogurt-coop")
+    [member] = [m for m in cli("members", path) if m["key"] == key]
+    page = fava.get("yogurt-coop", "CoopMembers", f"?member={key}")
+    assert page.text("coop-standing") == to_them
+    # The figure in the words is the members table's net owed and the statement's last.
+    net = money(member["net"])
+    assert money_text_in(to_them) == ({c: abs(n) for c, n in net.items()})
+    assert cli_table("statement", path, key).rstrip().splitlines()[-1] == about_them
+    assert ("coop-pay" in page.html) == any(n > 0 for n in net.values())
+    assert page.text("coop-capital-words").startswith(
+        f"Your capital in the co-op: {page.text('coop-closing-capital')} (shares paid in")
+
+
+def money_text_in(words: str) -> dict[str, Decimal]:
+    """The first amount in a sentence ("... 34.80 USD: ..."), or nothing."""
+    found = re.search(r"([\d,]+\.\d+) ([A-Z]+)", words)
+    return {found[2]: Decimal(found[1].replace(",", ""))} if found else {}
 
 
 # -- A member's page --------------------------------------------------------------------------
@@ -443,7 +489,11 @@ def test_member_pages_match_coop_statement(fava, example):
                                                payable]))
         # The capital chart ends at the closing capital.
         charts = page.charts(h3="Capital over time")
-        if expected:
+        by_day = {line["date"]: tuple(sorted(money(line["capital"]).items()))
+                  for line in expected}  # the chart's points: each day's last capital
+        if len(set(by_day.values())) < 2:  # a capital that never changed: no chart of it
+            assert not charts and "Capital over time" not in page.html
+        else:
             (chart,) = charts[0]
             assert chart["type"] == "balances"
             assert nonzero(chart["data"][-1]["balance"]) == closing_capital

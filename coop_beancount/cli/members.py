@@ -39,7 +39,8 @@ MEMBER_COLUMNS = [
     ("key", "Key"), ("name", "Name"), ("joined", "Joined"), ("left", "Left"),
     ("shares_subscribed", "Subscribed"), ("shares_paid", "Paid in"),
     ("dues_owed", "Dues owed"), ("other_owed", "Other owed"), ("payable", "Co-op owes"),
-    ("capital", "Capital"), ("allocated", "Of which allocated"), ("hours", "Hours"),
+    ("net", "Net owed"), ("capital", "Capital"), ("allocated", "Of which allocated"),
+    ("hours", "Hours"),
 ]
 
 
@@ -56,15 +57,18 @@ def members(books: Path, fmt: str, ignore_errors: bool, active: bool,
     """List every member of BOOKS.
 
     Columns: key, name, join and leave dates, shares subscribed and paid in,
-    dues owed (arrears), other amounts owed, what the co-op owes the member,
-    the member's capital (equity) and how much of it is allocated patronage
+    dues owed (arrears), other amounts owed (shared costs, other charges), what
+    the co-op owes the member, net owed (dues and other owed, less what the co-op
+    owes: negative, the co-op owes the member; what their statement ends at), the
+    member's capital (equity) and how much of it is allocated patronage
     equity not yet redeemed, and hours of work given.
     """
     loaded = load_checked(books, ignore_errors)
     rows = member_rows(CoopBooks.from_entries(loaded.entries, loaded.options), as_of)
     if active:
         rows = [row for row in rows if row.left is None]
-    click.echo(render([vars(row) for row in rows], MEMBER_COLUMNS, fmt), nl=False)
+    click.echo(render([{**vars(row), "net": row.standing.net} for row in rows], MEMBER_COLUMNS,
+                      fmt), nl=False)
 
 
 STATEMENT_COLUMNS = [
@@ -137,6 +141,8 @@ def statement_command(books: Path, member: str, start: datetime.date | None,
     click.echo()
     click.echo(f"Closing: owes {money_text(result.closing_owes)}, "
                f"capital {money_text(result.closing_capital)}")
+    for row in member_rows(coop, end, [member]):  # none if they joined after `end`
+        click.echo(row.standing.words(m.name))
     if result.equity:
         click.echo()
         click.echo(f"Retained patronage equity by fiscal year, at {end or 'the end of the books'}:")

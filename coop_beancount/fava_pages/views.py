@@ -22,7 +22,7 @@ from typing import Any, NamedTuple, TypeVar
 from coop_beancount.books.config import PluginConfig
 from coop_beancount.core.patronage import fiscal_label, percent
 from coop_beancount.core.periods import period_first_day
-from coop_beancount.reports.members import member_rows, statement
+from coop_beancount.reports.members import MemberRow, member_rows, statement
 from coop_beancount.reports.output import money_text
 from coop_beancount.reports.patronage import (
     BookedPool,
@@ -218,9 +218,11 @@ EXAMPLE_SETTINGS = "\"{'period': 'quarterly', 'redemption_budget': '25000.00'}\"
 
 # -- Members ------------------------------------------------------------------------------
 
+#: The members table's money columns, as `coop members` names them: net owed is what
+#: the member owes the co-op (negative: what it owes them), the others its parts.
 MEMBER_MONEY = [("shares_subscribed", "Shares subscribed"), ("shares_paid", "Shares paid"),
-                ("dues_owed", "Dues owed"), ("other_owed", "Owes co-op"),
-                ("payable", "Co-op owes"), ("capital", "Capital"),
+                ("dues_owed", "Dues owed"), ("other_owed", "Other owed"),
+                ("payable", "Co-op owes"), ("net", "Net owed"), ("capital", "Capital"),
                 ("allocated", "Allocated equity")]
 
 
@@ -231,7 +233,8 @@ def members_page(books: CoopBooks, as_of: datetime.date | None) -> dict[str, Any
         [("Member", MEMBER), ("Name", STR), ("Status", STR), ("Joined", DATE),
          *[(heading, MONEY) for _, heading in MEMBER_MONEY]],
         [[row.key, row.name, f"left {row.left}" if row.left else row.status, row.joined,
-          *[getattr(row, column) for column, _ in MEMBER_MONEY]] for row in rows],
+          *[row.standing.net if column == "net" else getattr(row, column)
+            for column, _ in MEMBER_MONEY]] for row in rows],
         total=True)
     active = sum(1 for row in rows if row.left is None)
     return {"members": members, "active": active, "left": len(rows) - active, "as_of": as_of}
@@ -278,13 +281,30 @@ def member_page(books: CoopBooks, key: str, start: datetime.date | None,
     chart = line_chart(f"Capital of {member.name}",
                        [(date, {c: capital.get(c, Decimal(0)) for c in currencies})
                         for date, capital in sorted(capital_points.items())])
+    # What they owe and own at the end of the time shown, in words, with its parts.
+    rows = member_rows(books, end, [key]) if end is None or member.joined <= end else []
+    standing = rows[0].standing if rows else None
     return {"member": member, "statement": result, "lines": lines, "equity": equity,
+            "standing": standing.words() if standing else None,
+            "owes": bool(standing and any(n > 0 for n in standing.net.values())),
+            "row": rows[0] if rows else None,
+            "capital_words": _capital_words(rows[0]) if rows else "",
             "patronage": patronage, "has_patronage": bool(history),
-            "charts": [chart] if capital_points else [],
+            # A chart of a capital that never changed would be a flat line: none then.
+            "charts": [chart] if len({tuple(c.items()) for c in capital_points.values()}) > 1
+            else [],
             "closing_owes": money_text(result.closing_owes),
             "closing_capital": money_text(result.closing_capital),
             "opening_owes": money_text(result.opening_owes),
             "opening_capital": money_text(result.opening_capital)}
+
+
+def _capital_words(row: MemberRow) -> str:
+    words = (f"Your capital in the co-op: {money_text(row.capital)} (shares paid in "
+             f"{money_text(row.shares_paid)} of {money_text(row.shares_subscribed)} subscribed")
+    if row.allocated:
+        words += f"; retained patronage {money_text(row.allocated)}"
+    return words + ")."
 
 
 # -- Shared costs -------------------------------------------------------------------------

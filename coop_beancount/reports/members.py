@@ -16,6 +16,7 @@ from coop_beancount.core.accounts import NON_QUALIFIED_KIND, QUALIFIED, RETAIN
 from coop_beancount.core.periods import calendar_period
 from coop_beancount.core.records import CoopRecords, Member
 from coop_beancount.core.settle import Position
+from coop_beancount.reports.output import money_text
 from coop_beancount.reports.view import (
     CoopBooks,
     Money,
@@ -44,10 +45,69 @@ class MemberRow:
     def status(self) -> str:
         return "left" if self.left is not None else "active"
 
+    @property
+    def standing(self) -> Standing:
+        return Standing(self.dues_owed, self.other_owed, self.payable)
 
-def member_rows(books: CoopBooks, as_of: datetime.date | None = None) -> list[MemberRow]:
+
+@dataclass(frozen=True)
+class Standing:
+    """What a member and the co-op owe each other, in one figure and its parts.
+
+    `dues` are dues charged and not paid; `charges` everything else on the member's
+    receivable (their parts of shared costs, other charges); `payable` what the co-op
+    owes the member (a cost they paid out of pocket, a leaver's shares, a dividend's
+    cash). `net` = dues + charges - payable is what the member owes (negative: what the
+    co-op owes them), the figure their statement runs as "owes"."""
+
+    dues: Money
+    charges: Money
+    payable: Money
+
+    @property
+    def net(self) -> Money:
+        net: Money = {}
+        for money, sign in ((self.dues, 1), (self.charges, 1), (self.payable, -1)):
+            for currency, number in money.items():
+                add(net, currency, sign * number)
+        return cleaned(net)
+
+    def words(self, who: str | None = None) -> str:
+        """The standing in a sentence, to the member (`who` None: "You owe the co-op
+        34.80 USD: dues 10.00 USD, shared costs and other charges 24.80 USD.") or about
+        them (`who` their name: "Gus Almeida owes the co-op ...")."""
+        you = who is None
+        subject, owe, them = ("You", "owe", "you") if you else (who, "owes", who)
+        net = self.net
+        owes = {c: n for c, n in net.items() if n > 0}
+        owed = {c: -n for c, n in net.items() if n < 0}
+        said = []
+        if owes:
+            said.append(f"{subject} {owe} the co-op {money_text(owes)}")
+        if owed:
+            said.append(f"the co-op owes {them} {money_text(owed)}")
+        if not said:
+            return f"{subject} and the co-op are square: neither owes the other anything."
+        headline = "; ".join(said)
+        headline = headline[0].upper() + headline[1:]
+        charged = [f"{name} {money_text(money)}" for name, money in (
+            ("dues", self.dues), ("shared costs and other charges", self.charges)) if money]
+        if owes or not self.payable:
+            parts = charged + ([f"less {money_text(self.payable)} the co-op owes {them}"]
+                               if self.payable else [])
+        else:  # the co-op owes: what it owes first, less what the member owes it
+            parts = [f"{money_text(self.payable)} it owes {them}",
+                     *(f"less {part}" for part in charged)]
+        if len(parts) > 1:
+            return f"{headline}: {', '.join(parts)}."
+        return f"{headline}."
+
+
+def member_rows(books: CoopBooks, as_of: datetime.date | None = None,
+                keys: Iterable[str] | None = None) -> list[MemberRow]:
     """One row per member, in key order: status, shares, what they owe and own (through
-    `as_of`, inclusive: the members who had joined by then)."""
+    `as_of`, inclusive: the members who had joined by then); only KEYS' when given."""
+    wanted = set(keys) if keys is not None else None
     hours: dict[str, Decimal] = defaultdict(Decimal)
     for record in books.records.work:
         if as_of is None or record.date <= as_of:
@@ -58,7 +118,8 @@ def member_rows(books: CoopBooks, as_of: datetime.date | None = None) -> list[Me
     chart = books.chart
     rows = []
     for key, member in sorted(books.records.members.items()):
-        if as_of is not None and member.joined > as_of:
+        if (as_of is not None and member.joined > as_of) or (
+                wanted is not None and key not in wanted):
             continue
         balances = books.balances(key, as_of)
         capital: Money = {}
