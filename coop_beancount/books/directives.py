@@ -443,6 +443,7 @@ def read_allocation(entry: data.Custom) -> AllocationDecision:
         non_patronage_accounts=_accounts(entry, "non-patronage", False),
         reserve=_share(entry, "reserve", "0%"), cash=_share(entry, "cash"),
         qualified=qualified, paid=paid, source=entry.meta,
+        draft=_meta(entry, "draft", bool, "whether the decision is a draft", False),
     )
 
 

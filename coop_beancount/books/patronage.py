@@ -156,15 +156,9 @@ def derive_patronage(
     all_entries: list[data.Directive], as_of: datetime.date, draw_account: str,
 ) -> Derived:
     derived = Derived()
-    measures = _valid_measures(records, chart, opened, derived)
-    patronage = list(_valid_records(records, measures, derived))
-    patronage.extend(_hours(records, measures, derived))
-    patronage.extend(_transaction_patronage(records, measures, figures, chart, all_entries,
-                                            derived))
-    by_year: dict[tuple[str, int], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    year_of = figures.calendar.year_of
-    for record in patronage:
-        by_year[(record.measure, year_of(record.date))][record.member] += record.quantity
+    measures, patronage = patronage_records(records, figures, chart, opened, all_entries,
+                                            derived)
+    by_year = patronage_by_year(patronage, figures.calendar)
     equity = _EquityLedger()
     for date, member, account, currency, number in figures.equity_postings:
         fiscal = chart.retained_equity(account)
@@ -176,6 +170,58 @@ def derive_patronage(
                  derived, equity)
     _redemptions(records, chart, as_of, derived, equity)
     return derived
+
+
+def patronage_records(
+    records: CoopRecords, figures: PatronageFigures, chart: MemberChart, opened: set[str],
+    all_entries: list[data.Directive], derived: Derived,
+) -> tuple[dict[str, Measure], list[PatronageRecord]]:
+    """The valid measures, and every member's patronage in them: `coop-patronage` records,
+    hours, postings that name a member; what is wrong goes to `derived.errors`."""
+    measures = _valid_measures(records, chart, opened, derived)
+    patronage = list(_valid_records(records, measures, derived))
+    patronage.extend(_hours(records, measures, derived))
+    patronage.extend(_transaction_patronage(records, measures, figures, chart, all_entries,
+                                            derived))
+    return measures, patronage
+
+
+ByYear = dict[tuple[str, int], dict[str, Decimal]]
+
+
+def patronage_by_year(patronage: Iterable[PatronageRecord], calendar: FiscalCalendar,
+                      ) -> ByYear:
+    """(measure, fiscal year) -> member -> patronage."""
+    by_year: ByYear = defaultdict(lambda: defaultdict(Decimal))
+    year_of = calendar.year_of
+    for record in patronage:
+        by_year[(record.measure, year_of(record.date))][record.member] += record.quantity
+    return by_year
+
+
+def figures_from_entries(entries: Iterable[data.Directive], chart: MemberChart,
+                         calendar: FiscalCalendar) -> PatronageFigures:
+    """The income and expense totals and the postings naming a member, from books already
+    loaded (for a what-if before any decision: the plugin's pass collects the same from
+    the books it derives; loaded books carry what it derived, dues and split recoveries
+    included, like the figures it allocates from)."""
+    figures = PatronageFigures(calendar)
+    roots = (chart.income + ":", chart.expenses + ":")
+    for entry in entries:
+        if type(entry) is not data.Transaction:
+            continue
+        year = calendar.year_of(entry.date)
+        for posting in entry.postings:
+            if not posting.account.startswith(roots):
+                continue
+            units = posting.units
+            figures.totals[(posting.account, year, units.currency)] += units.number
+            member = member_of(entry, posting)
+            if member is None:
+                figures.unattributed.add(posting.account)
+            else:
+                figures.member_postings.append((entry, posting, member))
+    return figures
 
 
 def _valid_measures(records: CoopRecords, chart: MemberChart, opened: set[str],
@@ -403,6 +449,8 @@ def _allocations(
     claims: dict[int, list[Claim]] = defaultdict(list)
     withholding = _Withholding(figures.rules)
     for decision in sorted(records.decisions, key=lambda d: d.date):
+        if decision.draft:
+            continue  # a draft for the board: coop patronage --what-if, nothing booked
         problems = decision_problems(decision, records, measures, figures, chart, opened, seen)
         if (decision.fiscal_year, decision.pool) not in seen:
             problems.extend(claim_problems(decision, claims[decision.fiscal_year]))

@@ -10,12 +10,14 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 import click
 
+from coop_beancount.books.config import PluginConfig
 from coop_beancount.books.files import atomic_write
 from coop_beancount.cli.common import (
     BOOKS,
@@ -26,7 +28,8 @@ from coop_beancount.cli.common import (
     load_checked,
     main,
 )
-from coop_beancount.core.patronage import fiscal_label, percent
+from coop_beancount.core.patronage import DEFAULT_POOL, deadline, fiscal_label, percent
+from coop_beancount.core.records import AllocationDecision
 from coop_beancount.core.rules import RuleSet
 from coop_beancount.reports.output import FORMATS, render
 from coop_beancount.reports.patronage import (
@@ -34,6 +37,7 @@ from coop_beancount.reports.patronage import (
     ReportError,
     booked_pools,
     check_rows,
+    draft_pool,
     form_1099_patr,
     form_t4a,
     member_notices,
@@ -44,6 +48,7 @@ from coop_beancount.reports.patronage import (
     plugin_settings,
     redemptions_made,
     render_notices,
+    unbooked_decisions,
     what_if,
 )
 from coop_beancount.reports.view import CoopBooks, add
@@ -149,6 +154,57 @@ def _columns(columns: list[tuple[str, str]], rules: RuleSet, withheld: bool,
     return shown
 
 
+def _what_if_pools(
+    coop: CoopBooks, books: Path, year: int, pool: str | None, settings: PluginConfig,
+    reserve: Decimal | None, cash: Decimal | None, qualified: bool | None,
+    margin: str | None, measure: str | None, non_patronage: str | None,
+    paid: datetime.date | None,
+) -> tuple[list[BookedPool], list[BookedPool | None]]:
+    """The what-if pools, each with the booked pool it recomputes (None for a decision not
+    booked: a draft, or --margin and --measure)."""
+    booked_all = booked_pools(coop.entries, coop.chart, year)
+    booked = [p for p in booked_all if pool is None or p.pool == pool]
+    drafts: list[AllocationDecision] = []
+    if margin is not None and measure is not None:
+        name = pool or DEFAULT_POOL
+        if any(p.pool == name for p in booked_all):
+            raise click.ClickException(
+                f"pool {name!r} of {fiscal_label(year)} is decided and booked already; "
+                "--what-if with --reserve or --cash recomputes it (--margin and --measure are "
+                "for a pool not decided yet; --pool names another)")
+        if cash is None:
+            raise click.UsageError("--margin and --measure need --cash, the cash share")
+        when = paid or deadline(settings.fiscal_year, year, settings.rules) or (
+            settings.fiscal_year.end(year) + datetime.timedelta(days=1))
+        drafts = [AllocationDecision(
+            date=when, fiscal_year=year, pool=name, measure=measure,
+            margin_accounts=tuple(margin.split()), reserve=reserve or Decimal(0), cash=cash,
+            qualified=True if qualified is None else qualified, paid=when,
+            source={"filename": "<the command line>", "lineno": 0},
+            non_patronage_accounts=tuple((non_patronage or "").split()))]
+        booked = []
+    else:
+        done = {p.pool for p in booked}
+        drafts = [replace(d, reserve=d.reserve if reserve is None else reserve,
+                          cash=d.cash if cash is None else cash,
+                          qualified=d.qualified if qualified is None else qualified,
+                          paid=paid or d.paid)
+                  for d in unbooked_decisions(coop, year, pool) if d.pool not in done]
+        if not booked and not drafts:
+            raise click.ClickException(
+                f"{books}: {missing_allocation(coop, year, pool, booked_all)}; or try a "
+                "decision first: --what-if --margin \"<accounts>\" --measure <name> --cash <share>"
+                ", or a coop-allocation with draft: TRUE")
+    try:
+        pools = [what_if(p, reserve, cash, qualified, settings) for p in booked]
+        pools += [draft_pool(coop, d, settings) for d in drafts]
+    except ReportError as exc:
+        advice = (" (with --what-if: --non-qualified)" if "qualified: FALSE" in str(exc)
+                  else "")
+        raise click.ClickException(f"what-if refused: {exc}{advice}") from None
+    return pools, [*booked, *([None] * len(drafts))]
+
+
 def _allocation_rows(pool: BookedPool, names: dict[str, str],
                      booked: BookedPool | None) -> list[dict[str, Any]]:
     money = pool.currency
@@ -182,12 +238,20 @@ def _total_row(rows: list[dict[str, Any]], label: str, pool: BookedPool | None =
 @click.option("--year", required=True, type=YEAR, help="The fiscal year allocated (2025 = FY2025).")
 @click.option("--pool", help="Only this pool (default: every pool of the year).")
 @click.option("--what-if", "what_if_", is_flag=True,
-              help="Recompute from the booked margin and patronage with the shares below; the "
-              "books are not changed.")
+              help="Recompute from the booked margin and patronage with the shares below, or "
+              "work out a draft decision (draft: TRUE) or one named by --margin and --measure; "
+              "the books are not changed.")
 @click.option("--reserve", type=PERCENT, help="With --what-if: the reserve share, like 15%.")
 @click.option("--cash", type=PERCENT, help="With --what-if: the cash share, like 30%.")
 @click.option("--qualified/--non-qualified", "qualified", default=None,
               help="With --what-if: the kind of notices (default: as decided).")
+@click.option("--margin", help='With --what-if, before any decision: the margin accounts, '
+              'like "Income:Patronage Expenses:Growing".')
+@click.option("--measure", help="With --what-if, before any decision: the patronage measure.")
+@click.option("--non-patronage", "non_patronage",
+              help="With --margin: the non-patronage accounts, if any.")
+@click.option("--paid", type=DATE, help="With --what-if before a decision: the payment date "
+              "[default: the draft's, or the rules' deadline].")
 @click.option("--per", type=click.Choice(["pool", "member", "check"]), default=None,
               help="Only one table: the pools, the members, or the compliance checks (csv "
               "and json print one; default: member).")
@@ -195,7 +259,9 @@ def _total_row(rows: list[dict[str, Any]], label: str, pool: BookedPool | None =
 @IGNORE_ERRORS
 def patronage_command(books: Path, year: int, pool: str | None, what_if_: bool,
                       reserve: Decimal | None, cash: Decimal | None, qualified: bool | None,
-                      per: str | None, fmt: str, ignore_errors: bool) -> None:
+                      margin: str | None, measure: str | None, non_patronage: str | None,
+                      paid: datetime.date | None, per: str | None, fmt: str,
+                      ignore_errors: bool) -> None:
     """A fiscal year's patronage dividends, as booked from the board's decisions.
 
     Per pool: the patronage margin, non-patronage margin, reserve, the pool
@@ -206,38 +272,49 @@ def patronage_command(books: Path, year: int, pool: str | None, what_if_: bool,
     With --what-if the same margin and patronage are divided again with another
     --reserve, --cash or kind of notice, by the same rule the plugin books;
     nothing is written. A share the plugin would refuse (a qualified notice
-    with under 20% cash) is refused here too.
+    with under 20% cash) is refused here too. Before the board has decided,
+    --what-if works out a draft decision in the books (a coop-allocation with
+    draft: TRUE, which the plugin does not book; or one paid after its as_of),
+    or one named on the command line by --margin, --measure and --cash, from
+    the year's margin and patronage in the books.
 
     \b
     Example:
       coop patronage main.beancount --year 2025
       coop patronage main.beancount --year 2025 --what-if --reserve 15% --cash 30%
+      coop patronage main.beancount --year 2025 --what-if --cash 30% --reserve 10% \\
+        --margin "Income:Patronage Expenses:Growing" --measure barrels
     """
-    if not what_if_ and (reserve is not None or cash is not None or qualified is not None):
-        raise click.UsageError("--reserve, --cash and --qualified/--non-qualified only go with "
-                               "--what-if")
+    named = {"--margin": margin, "--measure": measure, "--non-patronage": non_patronage,
+             "--paid": paid}
+    if not what_if_ and (reserve is not None or cash is not None or qualified is not None
+                         or any(v is not None for v in named.values())):
+        raise click.UsageError(f"--reserve, --cash, --qualified/--non-qualified, "
+                               f"{', '.join(named)} only go with --what-if")
+    if (margin is None) != (measure is None) or (non_patronage and margin is None):
+        raise click.UsageError("--margin and --measure go together (and --non-patronage with "
+                               "them): they name a pool the board has not decided yet")
     loaded = load_checked(books, ignore_errors)
     coop = CoopBooks.from_entries(loaded.entries, loaded.options)
     settings = plugin_settings(coop.options)
-    booked = _pools(coop, books, year, pool)
-    pools = booked
     if what_if_:
-        try:
-            pools = [what_if(p, reserve, cash, qualified, settings) for p in booked]
-        except ReportError as exc:
-            advice = (" (with --what-if: --non-qualified)" if "qualified: FALSE" in str(exc)
-                      else "")
-            raise click.ClickException(f"what-if refused: {exc}{advice}") from None
+        pools, booked = _what_if_pools(coop, books, year, pool, settings, reserve, cash,
+                                       qualified, margin, measure, non_patronage, paid)
+    else:
+        pools = _pools(coop, books, year, pool)
+        booked = [None] * len(pools)
     names = {key: m.name for key, m in coop.records.members.items()}
     pool_rows = [_pool_row(p) for p in pools]
-    member_rows_ = [_allocation_rows(p, names, b if what_if_ else None)
+    member_rows_ = [_allocation_rows(p, names, b)
                     for p, b in zip(pools, booked, strict=True)]
     columns = _columns(ALLOCATION_COLUMNS, settings.rules, any(
         d.withheld for p in pools for d in p.result.dividends))
-    columns += [("booked", "Booked")] if what_if_ else []
+    columns += [("booked", "Booked")] if any(booked) else []
     pool_columns = [("year", "Year"), *POOL_COLUMNS]
-    what_if_note = (f"What-if for {fiscal_label(year)}: recomputed from the booked margin and "
-                    "patronage; the books are not changed.")
+    what_if_note = (f"What-if for {fiscal_label(year)}: "
+                    + ("recomputed from the booked margin and patronage" if all(booked) else
+                       "worked out from the margin and patronage in the books")
+                    + "; the books are not changed.")
     if fmt != "table" or per is not None:
         if what_if_:
             click.echo(what_if_note, err=True)

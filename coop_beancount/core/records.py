@@ -179,6 +179,9 @@ class AllocationDecision:
     paid: datetime.date
     source: Source
     non_patronage_accounts: tuple[str, ...] = ()
+    #: A draft the board has not voted (`draft: TRUE`): `coop patronage --what-if` works it
+    #: out, the plugin books nothing from it.
+    draft: bool = False
 
 
 @dataclass(frozen=True)

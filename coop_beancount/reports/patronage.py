@@ -28,7 +28,16 @@ from beancount.core import data
 
 from coop_beancount.books.config import ConfigError, PluginConfig, parse_config
 from coop_beancount.books.loading import PLUGIN_NAME
-from coop_beancount.books.patronage import GENERATED, WITHHELD
+from coop_beancount.books.patronage import (
+    GENERATED,
+    WITHHELD,
+    Derived,
+    decision_problems,
+    figures_from_entries,
+    patronage_by_year,
+    patronage_records,
+    pool_margin,
+)
 from coop_beancount.core.accounts import NON_QUALIFIED_KIND, QUALIFIED, RETAIN, MemberChart
 from coop_beancount.core.errors import location
 from coop_beancount.core.patronage import (
@@ -43,11 +52,12 @@ from coop_beancount.core.patronage import (
     fiscal_label,
     minimum_cash,
     percent,
+    pool_problems,
     redeem,
     round_half_up,
     share_problems,
 )
-from coop_beancount.core.records import Member
+from coop_beancount.core.records import AllocationDecision, Member
 from coop_beancount.core.rules import RuleSet
 from coop_beancount.reports.view import CoopBooks, Money, add, cleaned
 
@@ -182,6 +192,52 @@ def what_if(booked: BookedPool, reserve: Decimal | None = None, cash: Decimal | 
                    result=result)
 
 
+def unbooked_decisions(books: CoopBooks, year: int, pool: str | None,
+                       ) -> list[AllocationDecision]:
+    """The decisions for fiscal year `year` (and `pool`) the plugin has not booked because
+    they are drafts (`draft: TRUE`) or paid after its `as_of`; a what-if works them out."""
+    as_of = plugin_as_of(books.options)
+    return [d for d in sorted(books.records.decisions, key=lambda d: (d.pool, d.date))
+            if d.fiscal_year == year and (pool is None or d.pool == pool)
+            and (d.draft or (as_of is not None and d.paid > as_of))]
+
+
+def draft_pool(books: CoopBooks, decision: AllocationDecision,
+               settings: PluginConfig | None = None) -> BookedPool:
+    """A decision the plugin has not booked (a draft, or one named on the command line),
+    worked out from the loaded books by the plugin's own rules and checks; nothing is
+    written. Raises ReportError with what the plugin would say of it as a decision."""
+    settings = settings or plugin_settings(books.options)
+    chart, calendar = books.chart, settings.fiscal_year
+    figures = figures_from_entries(books.entries, chart, calendar)
+    figures.rules, figures.cash_rounding = settings.rules, settings.cash_rounding
+    opened = {e.account for e in books.entries if isinstance(e, data.Open)}
+    # The records' own mistakes are the load's errors (reports refuse such books already).
+    measures, records = patronage_records(books.records, figures, chart, opened, books.entries,
+                                          Derived())
+    problems = decision_problems(decision, books.records, measures, figures, chart, opened, {})
+    if problems:
+        raise ReportError("; ".join(problems))
+    margin = pool_margin(decision, decision.margin_accounts, figures.totals)
+    currency, amount = next(iter(margin.items()))
+    patronage = dict(patronage_by_year(records, calendar).get(
+        (decision.measure, decision.fiscal_year), {}))
+    problems = pool_problems(decision.fiscal_year, decision.pool, amount, patronage,
+                             decision.measure)
+    if problems:
+        raise ReportError("; ".join(problems))
+    non_patronage = pool_margin(decision, decision.non_patronage_accounts, figures.totals)
+    result = allocate_pool(amount, decision.reserve, decision.cash, patronage,
+                           rounding=settings.cash_rounding,
+                           minimum_cash=minimum_cash(settings.rules, decision.qualified))
+    return BookedPool(
+        year=decision.fiscal_year, pool=decision.pool, measure=decision.measure,
+        paid=decision.paid, currency=currency,
+        non_patronage=non_patronage.get(currency, Decimal(0)), reserve_share=decision.reserve,
+        cash_share=decision.cash, qualified=decision.qualified, result=result,
+        source=decision.source)
+
+
 def plugin_config(options: Mapping[str, Any]) -> PluginConfig | None:
     """The coop plugin's settings in these books (None if it is not loaded or its config is
     broken: the load reported that already)."""
@@ -241,7 +297,11 @@ def missing_allocation(books: CoopBooks, year: int, pool: str | None,
     reasons = []
     for decision in sorted(decisions, key=lambda d: d.date):
         where = location(decision.source)
-        if as_of is not None and decision.paid > as_of:
+        if decision.draft:
+            reasons.append(
+                f"the decision at {where} is a draft (draft: TRUE), which the plugin does not "
+                "book; --what-if works it out, and once the board votes it, remove draft:")
+        elif as_of is not None and decision.paid > as_of:
             reasons.append(
                 f"the decision at {where} is paid on {decision.paid}, after the plugin's as_of "
                 f"{as_of}, so nothing is booked yet; raise as_of once it is paid")
