@@ -115,7 +115,7 @@ def test_what_if_works_out_a_decision_paid_after_as_of(tmp_path):
 @pytest.mark.parametrize("args, words", [
     (["--what-if", "--margin", "Income:Patronage"], ["--margin and --measure go together"]),
     (["--margin", "Income:Patronage", "--measure", "barrels", "--cash", "20%"],
-     ["only go with --what-if"]),
+     ["only go with --what-if", "--margin"]),
     (["--what-if", *MARGIN], ["need --cash"]),
     (["--what-if"], ["no board decision", "--margin", "draft: TRUE"]),
     (["--what-if", *MARGIN, "--cash", "10%"], ["under the 20%", "--non-qualified"]),

@@ -289,8 +289,8 @@ def patronage_command(books: Path, year: int, pool: str | None, what_if_: bool,
              "--paid": paid}
     if not what_if_ and (reserve is not None or cash is not None or qualified is not None
                          or any(v is not None for v in named.values())):
-        raise click.UsageError(f"--reserve, --cash, --qualified/--non-qualified, "
-                               f"{', '.join(named)} only go with --what-if")
+        raise click.UsageError("--reserve, --cash and --qualified/--non-qualified only go with "
+                               f"--what-if (so do {', '.join(named)})")
     if (margin is None) != (measure is None) or (non_patronage and margin is None):
         raise click.UsageError("--margin and --measure go together (and --non-patronage with "
                                "them): they name a pool the board has not decided yet")
