@@ -239,3 +239,51 @@ def test_pools_with_their_own_accounts_and_other_years_are_fine(load):
                  non_patronage=None))
     entries = clean(load, text)
     assert len(generated(entries, "allocation")) == 2
+
+
+def test_one_pool_paid_part_in_qualified_part_in_non_qualified_notices(load):
+    from decimal import ROUND_HALF_UP
+
+    from coop_beancount.core.accounts import MemberChart
+    from coop_beancount.reports.patronage import (
+        booked_pools,
+        form_1099_patr,
+        member_notices,
+        render_notices,
+    )
+    from coop_beancount.reports.view import CoopBooks
+    from tests.test_plugin_patronage import ALLOCATED, CASH, postings
+
+    text = BOOKS + decision(qualified='"50%"')
+    entries, errors, options = load(text)
+    assert errors == [], [(e.source, e.message) for e in errors]
+    assert_balanced(entries)
+    entry = one(entries, "allocation")
+    assert entry.meta["coop-qualified-share"] == "50%"
+    booked = postings(entry)
+    for member, retained in ALLOCATED.items():
+        qualified = booked[f"Equity:Members:{member}:Allocated:FY2024"]
+        non_qualified = booked[f"Equity:Members:{member}:Allocated:FY2024:NonQualified"]
+        assert qualified + non_qualified == -retained  # to the cent
+        assert -qualified == (retained / 2).quantize(D("0.01"), ROUND_HALF_UP)
+    # G3's 4,843.31 retained: the odd cent to the qualified notice, by the stated rule.
+    assert booked["Equity:Members:G3:Allocated:FY2024"] == D("-2421.66")
+    books = CoopBooks.from_entries(entries, options)
+    rows, _ = form_1099_patr(books, 2025)
+    box1 = {row.member: row.box1 for row in rows}
+    for member in ALLOCATED:
+        assert box1[member] == CASH[member] - booked[f"Equity:Members:{member}:Allocated:FY2024"]
+    [pool] = booked_pools(entries, MemberChart(), 2024)
+    assert pool.notice == "50% qualified" and pool.qualified_share == D("0.5")
+    files = render_notices(member_notices(books, [pool]), "Growers", "letter")
+    g3 = files["FY2024-G3.html"]
+    assert "2,421.66 USD" in g3 and "2,421.65 USD" in g3
+    assert "Qualified notice of allocation" in g3 and "Non-qualified notice of allocation" in g3
+
+
+def test_a_qualified_share_that_is_no_percentage_is_an_error(load):
+    for value, words in (("0.5", "must be TRUE or FALSE, or the share"),
+                         ('"150%"', "the qualified share is 150%")):
+        text = BOOKS + decision(qualified=value)
+        _, errors, _ = load(text)
+        assert_one_error_at_line(errors, text, 'custom "coop-allocation"', words)

@@ -431,7 +431,16 @@ def read_allocation(entry: data.Custom) -> AllocationDecision:
         raise DirectiveError(
             f"coop-allocation is missing 'measure:', the patronage measure named by a "
             f"coop-measure directive; write it as: {USAGE[entry.type]}")
-    qualified = _meta(entry, "qualified", bool, "whether the notices are qualified", True)
+    qualified = entry.meta.get("qualified", True)
+    if isinstance(qualified, bool):
+        qualified = Decimal(1 if qualified else 0)
+    elif isinstance(qualified, str) and qualified.strip().endswith("%"):
+        qualified = _share(entry, "qualified")
+    else:
+        raise DirectiveError(
+            f"coop-allocation metadata 'qualified' must be TRUE or FALSE, or the share of the "
+            f'retained parts in qualified notices in quotes such as "50%", not '
+            f"{written(qualified)}")
     paid = _meta(entry, "paid", datetime.date, "the payment date", entry.date)
     if paid < entry.date:
         raise DirectiveError(

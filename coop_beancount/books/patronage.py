@@ -39,7 +39,7 @@ from typing import Any, NamedTuple
 from beancount.core import data
 from beancount.core.amount import Amount
 
-from coop_beancount.core.accounts import NON_QUALIFIED_KIND, MemberChart
+from coop_beancount.core.accounts import NON_QUALIFIED_KIND, QUALIFIED, MemberChart
 from coop_beancount.core.errors import CoopError, location
 from coop_beancount.core.hours import hours_patronage
 from coop_beancount.core.patronage import (
@@ -51,6 +51,7 @@ from coop_beancount.core.patronage import (
     allocate_pool,
     deadline_problem,
     fiscal_label,
+    notice_parts,
     percent,
     pool_problems,
     redeem,
@@ -628,8 +629,11 @@ def allocation_entry(
         "coop-non-patronage": non_patronage, "coop-pool-amount": result.pool,
         "coop-patronage-total": result.total_patronage,
         "coop-reserve-share": percent(decision.reserve),
-        "coop-cash-share": percent(decision.cash), "coop-qualified": decision.qualified,
+        "coop-cash-share": percent(decision.cash), "coop-qualified": decision.qualified > 0,
     })
+    split_notices = 0 < decision.qualified < 1
+    if split_notices:
+        meta["coop-qualified-share"] = percent(decision.qualified)
 
     def posting(account: str, number: Decimal, extra: dict[str, Any] | None = None,
                 ) -> data.Posting:
@@ -654,17 +658,20 @@ def allocation_entry(
                                     {"coop-kind": WITHHELD, **detail}))
             postings.append(posting(chart.tax_withheld(), -tax,
                                     {"coop-kind": WITHHELD, "coop-member": dividend.member}))
-        if dividend.retained:
-            account = chart.allocated(dividend.member, year, decision.qualified)
-            kind = "qualified" if decision.qualified else NON_QUALIFIED_KIND
-            postings.append(posting(account, -dividend.retained, {"coop-kind": kind, **detail}))
-            equity.add(date, year, dividend.member, account, currency, dividend.retained)
+        qualified, non_qualified = notice_parts(dividend.retained, decision.qualified)
+        for part, is_qualified in ((qualified, True), (non_qualified, False)):
+            if part:
+                account = chart.allocated(dividend.member, year, is_qualified)
+                kind = QUALIFIED if is_qualified else NON_QUALIFIED_KIND
+                postings.append(posting(account, -part, {"coop-kind": kind, **detail}))
+                equity.add(date, year, dividend.member, account, currency, part)
     pool = "" if decision.pool == DEFAULT_POOL else f", {decision.pool}"
+    notices = (f"{percent(decision.qualified)} qualified notices" if split_notices
+               else "qualified notices" if decision.qualified else "non-qualified notices")
     return data.Transaction(
         meta, date, "*", None,
         f"Patronage dividend {fiscal_label(year)}{pool}: {percent(decision.cash)} cash, "
-        f"{'qualified' if decision.qualified else 'non-qualified'} notices",
-        data.EMPTY_SET, data.EMPTY_SET, postings)
+        f"{notices}", data.EMPTY_SET, data.EMPTY_SET, postings)
 
 
 def _redemptions(records: CoopRecords, chart: MemberChart, as_of: datetime.date,

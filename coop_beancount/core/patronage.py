@@ -96,6 +96,17 @@ def round_half_up(number: Decimal, quantum: Decimal = CENT) -> Decimal:
     return number.quantize(quantum, rounding=ROUND_HALF_UP)
 
 
+def notice_parts(retained: Decimal, qualified_share: Decimal,
+                 quantum: Decimal = CENT) -> tuple[Decimal, Decimal]:
+    """A member's retained part split into its qualified and non-qualified notices, for a
+    decision with `qualified: "50%"`: the qualified part is retained × share rounded half up
+    to the cent, the non-qualified part the rest, so the two add up to the retained part."""
+    if qualified_share == 1:
+        return retained, Decimal(0)
+    qualified = round_half_up(retained * qualified_share, quantum)
+    return qualified, retained - qualified
+
+
 def cash_part(allocation: Decimal, cash_share: Decimal, quantum: Decimal = CENT,
               rounding: str = "up", minimum: Decimal | None = None) -> Decimal:
     """The cash part of an allocation.
@@ -165,16 +176,17 @@ def allocate_pool(
                           tuple(dividends))
 
 
-def minimum_cash(rules: RuleSet, qualified: bool) -> Decimal | None:
+def minimum_cash(rules: RuleSet, qualified: Decimal | bool) -> Decimal | None:
     """The least cash share of a decision's notices under `rules`, or None."""
     return rules.minimum_cash if qualified and rules.qualified_notices else None
 
 
-def share_problems(reserve: Decimal, cash: Decimal, qualified: bool,
+def share_problems(reserve: Decimal, cash: Decimal, qualified: Decimal | bool,
                    rules: RuleSet = US) -> list[str]:
-    """What is wrong with a decision's shares, whatever the books say."""
+    """What is wrong with a decision's shares, whatever the books say. `qualified` is the
+    share of the retained parts in qualified notices (TRUE is all, FALSE none)."""
     problems = []
-    for name, share in (("reserve", reserve), ("cash", cash)):
+    for name, share in (("reserve", reserve), ("cash", cash), ("qualified", qualified)):
         if not 0 <= share <= 1:
             problems.append(f"the {name} share is {percent(share)}; it must be from 0% to 100%")
     least = minimum_cash(rules, qualified)
@@ -183,7 +195,7 @@ def share_problems(reserve: Decimal, cash: Decimal, qualified: bool,
             f"the cash share is {percent(cash)}, under the {percent(least)} a "
             f"qualified notice of allocation needs; pay at least {percent(least)} in cash, or "
             "write qualified: FALSE for a non-qualified notice")
-    if not qualified and not rules.qualified_notices:
+    if qualified != 1 and not rules.qualified_notices:
         problems.append(
             f"qualified: FALSE means a US non-qualified notice, but the books keep the rules "
             f"{rules.name!r} ({rules.title}), which have no such notices; remove 'qualified:'")

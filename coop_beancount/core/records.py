@@ -175,7 +175,9 @@ class AllocationDecision:
     margin_accounts: tuple[str, ...]
     reserve: Decimal  # a fraction: 0.10 for 10%
     cash: Decimal  # a fraction of each member's allocation
-    qualified: bool
+    #: The share of each member's retained part in qualified notices: 1 (TRUE), 0 (FALSE),
+    #: or a fraction (`qualified: "50%"`): the rest is in non-qualified notices.
+    qualified: Decimal
     paid: datetime.date
     source: Source
     non_patronage_accounts: tuple[str, ...] = ()

@@ -51,6 +51,7 @@ from coop_beancount.core.patronage import (
     compliance_checks,
     fiscal_label,
     minimum_cash,
+    notice_parts,
     percent,
     pool_problems,
     redeem,
@@ -108,6 +109,8 @@ class BookedPool:
     qualified: bool
     result: PoolAllocation
     source: dict[str, Any]
+    #: Of each retained part, the share in qualified notices (`qualified: "50%"`).
+    qualified_share: Decimal = Decimal(1)
 
     @property
     def rate(self) -> Decimal:
@@ -115,8 +118,21 @@ class BookedPool:
         return round_half_up(self.result.rate, RATE_QUANTUM)
 
     @property
+    def split_notices(self) -> bool:
+        """Whether members' retained parts are partly qualified, partly non-qualified."""
+        return 0 < self.qualified_share < 1
+
+    @property
     def notice(self) -> str:
+        if self.split_notices:
+            return f"{percent(self.qualified_share)} {QUALIFIED}"
         return QUALIFIED if self.qualified else NON_QUALIFIED_KIND
+
+    @property
+    def notice_kinds(self) -> list[str]:
+        if self.split_notices:
+            return [QUALIFIED, NON_QUALIFIED_KIND]
+        return [QUALIFIED if self.qualified else NON_QUALIFIED_KIND]
 
 
 def booked_pools(entries: Iterable[Any], chart: MemberChart,
@@ -160,7 +176,10 @@ def _booked_pool(entry: data.Transaction, year: int, chart: MemberChart) -> Book
         currency=currency or "", non_patronage=meta["coop-non-patronage"],
         reserve_share=parse_percent(meta["coop-reserve-share"]),
         cash_share=parse_percent(meta["coop-cash-share"]), qualified=bool(meta["coop-qualified"]),
-        result=result, source=meta)
+        result=result, source=meta,
+        qualified_share=(parse_percent(meta["coop-qualified-share"])
+                         if "coop-qualified-share" in meta
+                         else Decimal(1 if meta["coop-qualified"] else 0)))
 
 
 def what_if(booked: BookedPool, reserve: Decimal | None = None, cash: Decimal | None = None,
@@ -188,8 +207,9 @@ def what_if(booked: BookedPool, reserve: Decimal | None = None, cash: Decimal | 
     result = allocate_pool(booked.result.margin, reserve, cash, patronage,
                            rounding=settings.cash_rounding,
                            minimum_cash=minimum_cash(settings.rules, qualified))
+    share = booked.qualified_share if qualified == booked.qualified else Decimal(int(qualified))
     return replace(booked, reserve_share=reserve, cash_share=cash, qualified=qualified,
-                   result=result)
+                   result=result, qualified_share=share)
 
 
 def unbooked_decisions(books: CoopBooks, year: int, pool: str | None,
@@ -318,6 +338,11 @@ class NoticeLine:
     pool: BookedPool
     dividend: MemberDividend
 
+    @property
+    def notices(self) -> tuple[Decimal, Decimal]:
+        """The retained part in qualified and in non-qualified notices: the plugin's rule."""
+        return notice_parts(self.dividend.retained, self.pool.qualified_share)
+
 
 @dataclass(frozen=True)
 class Notice:
@@ -335,7 +360,8 @@ class Notice:
 
     @property
     def kinds(self) -> list[str]:
-        return sorted({line.pool.notice for line in self.lines}, reverse=True)
+        return sorted({kind for line in self.lines for kind in line.pool.notice_kinds},
+                      reverse=True)
 
     @property
     def file_name(self) -> str:
