@@ -171,24 +171,25 @@ def _derive(entries: list[data.Directive], options_map: dict[str, Any], config: 
         key: defaultdict(lambda: defaultdict(Decimal)) for key in leaving
     }
     for entry, posting, key in member_postings:
-        problem = posting_problem(chart, members, key, posting.account, entry.date)
+        # A sub-account counts in the figure of the account it sits under (one rule with
+        # the reports); an account the chart does not know is an error.
+        account = chart.figure_account(posting.account)
+        problem = posting_problem(chart, members, key, account or posting.account, entry.date)
+        if problem is None and account is None:
+            problem = _unknown_member_account(chart, key, posting.account)
         if problem is not None:
             errors.append(CoopError(entry.meta, problem, entry))
             continue
         units = posting.units
         if key in leaving and entry.date <= leaving[key].left:
-            at_leave[key][posting.account][units.currency] += units.number
-        share_class = chart.share_class(key, posting.account)
+            at_leave[key][account][units.currency] += units.number
+        share_class = chart.share_class(key, account)
         if share_class is not None:
             payments.append(SharePayment(
                 entry.date, key, share_class, -units.number, units.currency, entry.meta))
-        elif chart.retained_equity(posting.account) is not None:
+        elif chart.retained_equity(account) is not None:
             scan.patronage.equity_postings.append(
-                (entry.date, key, posting.account, units.currency, units.number))
-        elif posting.account == chart.shares_root(key):
-            errors.append(CoopError(entry.meta, (
-                f"post share payments to {posting.account}:<Class> (a share class account), "
-                f"not to {posting.account}"), entry))
+                (entry.date, key, account, units.currency, units.number))
     for charge in charges:
         if charge.member in at_leave:
             at_leave[charge.member][chart.dues(charge.member)][charge.currency] += charge.amount
@@ -315,7 +316,7 @@ def _split_postings(
     payers = set()
     for posting in entry.postings:
         key = chart.member_key(posting.account)
-        if key is not None and posting.account == chart.payable(key):
+        if key is not None and chart.figure_account(posting.account) == chart.payable(key):
             payers.add(key)  # a refund to the member's own card debits it
     if SPLIT in entry.meta:
         raise _PostingError(entry.meta, (
@@ -390,6 +391,18 @@ def _member_opens(chart: MemberChart, records: CoopRecords, opened: set[str],
         for account, (date, source) in sorted(wanted.items())
         if account not in opened
     ]
+
+
+def _unknown_member_account(chart: MemberChart, key: str, account: str) -> str:
+    if account == chart.shares_root(key):
+        return (f"post share payments to {account}:<Class> (a share class account), "
+                f"not to {account}")
+    return (f"{account} is under member {key!r} but is none of the accounts the co-op keeps "
+            f"for a member ({chart.receivable(key)}, {chart.dues(key)}, {chart.payable(key)}, "
+            f"{chart.shares_root(key)}:<Class>, {chart.equity_root(key)}:Allocated:FY<year>, "
+            f"{chart.equity_root(key)}:Retains:FY<year>), so no figure would count it; post it "
+            f"to one of them or to an account under one (such as {chart.receivable(key)}:Loan, "
+            "which counts in what the member owes)")
 
 
 def _check_work(records: CoopRecords) -> list[CoopError]:

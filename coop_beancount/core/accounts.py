@@ -111,6 +111,14 @@ class MemberChart:
             return parts[2]
         return None
 
+    def figure_account(self, account: str) -> str | None:
+        """The account of the chart a member account counts in: the account itself, or for a
+        sub-account (`Assets:Members:Ana:Receivable:Extra`) the chart account it sits under;
+        None for an account under a member the chart does not know (`Assets:Members:Ana:Loan`).
+
+        The one rule every figure follows (plugin, reports, Fava pages)."""
+        return _figure_account(self.assets, self.liabilities, self.equity, account)
+
     def kind(self, account: str) -> str:
         """What a member account is for, in words: "Dues", "Shares:Member", "Payable"."""
         parts = account.split(":", 3)
@@ -140,6 +148,30 @@ def _retained_equity(equity: str, account: str) -> tuple[int, str] | None:
         return int(label[2:]), NON_QUALIFIED_KIND
     if kind == RETAINS and len(parts) == 5:
         return int(label[2:]), RETAIN
+    return None
+
+
+#: The accounts a member has under each root: a sub-account counts in the one it sits under.
+_ASSET_KINDS = ("Receivable", "Dues")
+
+
+@functools.lru_cache(maxsize=65536)
+def _figure_account(assets: str, liabilities: str, equity: str, account: str) -> str | None:
+    parts = account.split(":")
+    if len(parts) < 4 or parts[1] != MEMBERS:
+        return None
+    root, kind, rest = parts[0], parts[3], parts[4:]
+    base = ":".join(parts[:4])
+    if (root == assets and kind in _ASSET_KINDS) or (root == liabilities and kind == "Payable"):
+        return base
+    if root != equity or not rest:
+        return None
+    if kind == "Shares":
+        return f"{base}:{rest[0]}"
+    if kind in (ALLOCATED, RETAINS) and rest[0].startswith("FY") and rest[0][2:].isdigit():
+        if kind == ALLOCATED and rest[1:2] == [NON_QUALIFIED]:
+            return f"{base}:{rest[0]}:{NON_QUALIFIED}"
+        return f"{base}:{rest[0]}"
     return None
 
 

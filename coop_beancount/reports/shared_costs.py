@@ -90,7 +90,8 @@ def _shared_costs(books: CoopBooks) -> list[SharedCost]:
     @functools.cache
     def payer(account: str) -> str | None:
         key = member_key(account)
-        return key if key is not None and account == chart.payable(key) else None
+        return (key if key is not None and chart.figure_account(account) == chart.payable(key)
+                else None)
 
     costs = []
     for entry in books.split_entries:

@@ -113,7 +113,8 @@ class CoopBooks:
         # (member key, share class, whether retained equity) per account name, worked out
         # once per account: large books have about a million postings to a few thousand
         # accounts.
-        accounts: dict[str, tuple[str, str | None, bool] | None] = {}
+        # A sub-account counts in the chart account it sits under (`figure_account`).
+        accounts: dict[str, tuple[str, str, str | None, bool] | None] = {}
         retained: dict[str, list[MemberPosting]] = defaultdict(list)
         for entry in entries:
             if not isinstance(entry, data.Transaction):
@@ -124,13 +125,15 @@ class CoopBooks:
                     found = accounts[account]
                 except KeyError:
                     key = chart.member_key(account)
+                    figure = chart.figure_account(account)
                     found = accounts[account] = (
-                        (key, chart.share_class(key, account),
-                         chart.retained_equity(account) is not None)
-                        if key is not None and key in records.members else None)
+                        (key, figure, chart.share_class(key, figure),
+                         chart.retained_equity(figure) is not None)
+                        if key is not None and key in records.members and figure is not None
+                        else None)
                 if found is None:
                     continue
-                key, share_class, is_retained = found
+                key, account, share_class, is_retained = found
                 units, meta = posting.units, posting.meta
                 unit = None
                 if meta:
