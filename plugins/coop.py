@@ -68,7 +68,14 @@ from coop_beancount.core.errors import CoopError
 from coop_beancount.core.membership import leaving_problems, posting_problem
 from coop_beancount.core.records import CoopRecords, DuesCharge, Member
 from coop_beancount.core.shares import SharePayment, track_shares
-from coop_beancount.core.splits import SplitError, parse_rule, split_amount
+from coop_beancount.core.splits import (
+    REFUND,
+    Part,
+    SplitError,
+    parse_rule,
+    refund_parts,
+    split_amount,
+)
 
 __plugins__ = ("coop",)
 
@@ -287,13 +294,18 @@ def _split_costs(
     """
     occurrences: dict[str, int] = {}
     generated: list[MemberPosting] = []
+    # The split costs of transactions with a link, for the refunds that name them.
+    costs: dict[str, list[LinkedCost]] = defaultdict(list)
     for index in indexes:
         entry = entries[index]
         try:
-            added = _split_postings(entry, records, chart, recovery_account, occurrences)
+            added, linked = _split_postings(entry, records, chart, recovery_account,
+                                            occurrences, costs)
         except _PostingError as exc:
             errors.append(CoopError(exc.source, f"cannot split this cost: {exc}", entry))
             continue
+        for link, cost in linked:
+            costs[link].append(cost)
         entry = entries[index] = entry._replace(postings=entry.postings + added)
         generated.extend((entry, p, chart.member_key(p.account)) for p in added
                          if p.account != recovery_account)
@@ -307,10 +319,39 @@ class _PostingError(SplitError):
         self.source = source
 
 
+class LinkedCost(NamedTuple):
+    """A split cost on a transaction with a link: what a `split: "refund"` undoes."""
+
+    account: str
+    currency: str
+    amount: Decimal
+    parts: list[Part]
+    label: str
+
+
+def _refunded_cost(entry: data.Transaction, account: str, currency: str,
+                   costs: dict[str, list[LinkedCost]]) -> LinkedCost:
+    found = [cost for link in sorted(entry.links or ()) for cost in costs.get(link, ())
+             if cost.currency == currency]
+    if len(found) > 1:
+        found = [cost for cost in found if cost.account == account] or found
+    if not found:
+        raise SplitError(
+            f'split: "refund" takes its parts from the cost it refunds, found by a link both '
+            f"transactions carry; give this transaction the link (^...) of the split cost in "
+            f"{currency} it refunds, dated on or before it")
+    if len(found) > 1:
+        raise SplitError(
+            f'split: "refund": the links of this transaction name {len(found)} split costs in '
+            f"{currency} to {account}; give the refund a link that names only the cost it "
+            "refunds")
+    return found[0]
+
+
 def _split_postings(
     entry: data.Transaction, records: CoopRecords, chart: MemberChart, recovery_account: str,
-    occurrences: dict[str, int],
-) -> list[data.Posting]:
+    occurrences: dict[str, int], costs: dict[str, list[LinkedCost]],
+) -> tuple[list[data.Posting], list[tuple[str, LinkedCost]]]:
     # A member whose payable this transaction touches paid out of pocket (or is
     # refunded to their own card): their part goes against that payable.
     payers = set()
@@ -323,6 +364,7 @@ def _split_postings(
             "split: is on the transaction; put it under the posting that carries the cost, "
             "indented below that posting"))
     added = []
+    linked: list[tuple[str, LinkedCost]] = []
     for posting in entry.postings:
         meta = posting.meta
         if not meta or SPLIT not in meta:
@@ -336,11 +378,18 @@ def _split_postings(
             # What the posting costs, in the currency it is paid in: 10 HOOL {100.00 USD}
             # (or @ 100.00 USD) is split as 1000.00 USD, never as 10 HOOL.
             units = convert.get_weight(posting)
-            seed = f"{entry.date}|{entry.payee}|{entry.narration}|{posting.account}|{units}"
-            occurrences[seed] = occurrences.get(seed, 0) + 1
-            parts, label = split_amount(
-                parse_rule(meta[SPLIT]), units.number, units.currency, entry.date,
-                records.members, records.split_keys, f"{seed}|{occurrences[seed]}")
+            if isinstance(meta[SPLIT], str) and meta[SPLIT] == REFUND:
+                cost = _refunded_cost(entry, posting.account, units.currency, costs)
+                parts = refund_parts(units.number, cost.amount, cost.parts)
+                label = f"refund of {cost.label}"
+            else:
+                seed = f"{entry.date}|{entry.payee}|{entry.narration}|{posting.account}|{units}"
+                occurrences[seed] = occurrences.get(seed, 0) + 1
+                parts, label = split_amount(
+                    parse_rule(meta[SPLIT]), units.number, units.currency, entry.date,
+                    records.members, records.split_keys, f"{seed}|{occurrences[seed]}")
+                linked.extend((link, LinkedCost(posting.account, units.currency, units.number,
+                                                parts, label)) for link in entry.links or ())
         except SplitError as exc:
             raise _PostingError(source, str(exc)) from None
         # Each added posting points at the line that caused it (bean-query's `location`).
@@ -358,7 +407,7 @@ def _split_postings(
                 account, Amount(part.amount, units.currency), None, None, None, part_meta))
         added.append(data.Posting(recovery_account, -units, None, None, None,
                                   {**where, SPLIT_META: label}))
-    return added
+    return added, linked
 
 
 def _member_opens(chart: MemberChart, records: CoopRecords, opened: set[str],

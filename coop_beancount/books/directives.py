@@ -75,7 +75,7 @@ from coop_beancount.core.records import (
     WorkRecord,
 )
 from coop_beancount.core.site import POLICIES, is_metadata_key
-from coop_beancount.core.splits import KINDS, KeyVersion, SplitError, parse_rule
+from coop_beancount.core.splits import KINDS, REFUND, KeyVersion, SplitError, parse_rule
 
 PREFIX = "coop-"
 
@@ -288,7 +288,7 @@ def read_split_key(entry: data.Custom) -> KeyVersion:
     name = _value(entry, 0, str, "the key's name")
     text = _value(entry, 1, str, "the rule")
     _no_extra_values(entry, 2)
-    if not name or ":" in name or len(name.split()) != 1 or name.lower() in KINDS:
+    if not name or ":" in name or len(name.split()) != 1 or name.lower() in (*KINDS, REFUND):
         raise DirectiveError(
             f"split key name {name!r} must be one word, not a rule name ({', '.join(KINDS)}), "
             "for example \"health-plan\"")

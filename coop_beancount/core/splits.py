@@ -36,6 +36,8 @@ if TYPE_CHECKING:  # records holds the split keys, so only the type comes from t
     from coop_beancount.core.records import Member
 
 KINDS = ("equal", "weights", "percent", "usage", "fixed")
+#: `split: "refund"`: the refund of a linked cost, in proportion to its parts (refund_parts).
+REFUND = "refund"
 HUNDRED = Decimal(100)
 
 
@@ -342,3 +344,20 @@ def _split_fixed(
                 parts[part.member] = Part(part.member, part.amount, f"{part.basis} of the rest",
                                           part.units, part.unit)
     return [parts[key] for key in sorted(parts)]
+
+
+def refund_parts(amount: Decimal, cost: Decimal, cost_parts: list[Part]) -> list[Part]:
+    """Each member's part of a refund of a split cost, in proportion to their part of the
+    cost: a whole refund gives each member exactly the negative of their part (never the
+    cent of drift splitting it again by the rule would give); a partial refund places its
+    odd cents by the largest remainder, ties to the lower key."""
+    if amount == 0 or (amount > 0) == (cost > 0):
+        raise SplitError(f"split \"refund\" refunds a cost of {cost}, so its amount has the "
+                         f"other sign; this one is {amount}")
+    if abs(amount) > abs(cost):
+        raise SplitError(f"this refund of {abs(amount)} is more than the cost of {abs(cost)} it "
+                         "refunds; fix the amount, or link the refund to the right cost")
+    weights = {part.member: abs(part.amount) for part in cost_parts if part.amount}
+    shares = allocate(amount, weights, None, quantum_of(amount))
+    return [Part(part.member, shares[part.member], f"refund of {part.amount}", part.units,
+                 part.unit) for part in cost_parts if part.amount]
