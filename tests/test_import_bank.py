@@ -594,3 +594,26 @@ def test_a_bank_transaction_id_is_the_rows_identity(tmp_path):
     assert new[0].meta["bank-id"] == "T1"
     _, duplicates = dedupe_run(imp, later, new)
     assert len(duplicates) == 1
+
+
+def test_more_decimal_places_than_the_books_use_is_a_bad_row(tmp_path):
+    path = write(tmp_path, "s.csv", "Date,Payee,Account,Memo,Amount\n"
+                                    "2025-12-15,Ana,,x,1.234\n"
+                                    "2025-12-16,Ana,,x,1.50\n")
+    with pytest.raises(BadRows) as raised:
+        run(importer(), path)
+    message = str(raised.value)
+    assert message.startswith(f"{path}: 1 row cannot be imported")
+    assert ("row 2: the amount 1.234 USD has 3 decimal places, more than the 2 the books use "
+            "for USD") in message
+    assert "csv.decimal '.'" in message and "csv.thousands ','" in message
+    assert amounts(raised.value.entries) == [D("1.50")]
+    # Books that count in tenths of a cent take them.
+    fine = books("""
+        2025-01-01 open Assets:Bank:Checking USD
+        2025-01-01 open Equity:Opening USD
+        2025-01-02 * "Opening"
+          Assets:Bank:Checking  0.001 USD
+          Equity:Opening
+        """)
+    assert amounts(run(importer(), path, fine)) == [D("1.234"), D("1.50")]

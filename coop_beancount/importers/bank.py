@@ -120,6 +120,27 @@ class BankColumns:
         return found
 
 
+#: Decimal places of a currency the books do not use yet (cents).
+DEFAULT_PLACES = 2
+
+
+def currency_places(entries: data.Entries | None, currency: str) -> int:
+    """The most decimal places the books write amounts in `currency` with (cents when
+    they have none yet)."""
+    most = None
+    for entry in entries or ():
+        if type(entry) is not data.Transaction:
+            continue
+        for posting in entry.postings:
+            units = posting.units
+            if units is None or units.currency != currency or units.number is None:
+                continue
+            places = -units.number.as_tuple().exponent
+            if most is None or places > most:
+                most = places
+    return DEFAULT_PLACES if most is None else max(most, 0)
+
+
 class StatementRow(NamedTuple):
     """One statement row, parsed. (A named tuple: a statement has 100,000 of them.)"""
 
@@ -214,10 +235,38 @@ class BankImporter(beangulp.Importer):
         with bad ones give no balance assertion: without the bad rows it could not hold.
         """
         rows, bad = self._read(filepath)
+        if rows is not None:
+            rows, too_fine = self._in_the_books_places(filepath, rows, existing)
+            if too_fine:
+                bad = sorted([*(bad or ()), *too_fine], key=lambda error: error.row or 0)
         if bad is not None:
             raise BadRows(filepath, bad, [] if rows is None else
                           self.entries(filepath, rows, existing, balances=False))
         return self.entries(filepath, rows, existing)
+
+    def _in_the_books_places(self, filepath: str, rows: list[StatementRow],
+                             existing: data.Entries | None,
+                             ) -> tuple[list[StatementRow], list[ImportFileError]]:
+        """The rows whose amounts have no more decimal places than the books use for their
+        currency, and an error for each other row: with dot decimals `1.234` could be
+        1,234.00 written with a thousands dot; nothing can tell, so it is never written."""
+        good, bad = [], []
+        places: dict[str, int] = {}
+        for row in rows:
+            if row.currency not in places:
+                places[row.currency] = currency_places(existing, row.currency)
+            allowed = places[row.currency]
+            written = max(-row.amount.as_tuple().exponent, 0)
+            if written <= allowed:
+                good.append(row)
+                continue
+            bad.append(ImportFileError(filepath, row.number, (
+                f"the amount {row.amount} {row.currency} has {written} decimal places, more "
+                f"than the {allowed} the books use for {row.currency}: read with csv.decimal "
+                f"{self.csv.decimal!r} and csv.thousands {self.csv.thousands!r}, it cannot be "
+                "told from a number with a thousands separator; check those two settings in "
+                "import.yaml against the bank's file")))
+        return good, bad
 
     def deduplicate(self, entries: data.Entries, existing: data.Entries) -> None:
         """By import-id, and for hand-written books by (date, account, amount): dedupe.py."""
