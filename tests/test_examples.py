@@ -190,3 +190,23 @@ def test_dev_coop_legal_and_accounting_equally(dev):
     assert total == Decimal("68180.50")
     assert _account_total(dev, "Income:Members:SharedCosts") == -total
     assert _account_total(dev, "Assets:Bank:Checking") == Decimal("1811.44")
+
+
+def test_worker_coop_figures_are_what_its_readme_says():
+    loaded = load_books(ROOT / "examples" / "worker-coop" / "main.beancount")
+    assert loaded.errors == []
+    by_kind: dict[str, list] = defaultdict(list)
+    for entry in loaded.entries:
+        kind = getattr(entry, "meta", {}).get("coop-generated")
+        if kind in ("allocation", "loss", "equity-redemption"):
+            by_kind[kind].append(entry)
+    (allocation,) = by_kind["allocation"]
+    assert allocation.meta["coop-pool-amount"] == Decimal("14280.00")
+    (loss,) = by_kind["loss"]
+    assert (loss.meta["coop-loss"], loss.meta["coop-collective"]) == (Decimal("10200.00"),
+                                                                      Decimal("2550.00"))
+    eli = [p.units.number for p in loss.postings if p.account.startswith("Equity:Members:Eli")]
+    assert sorted(eli) == [Decimal("209.59"), Decimal("834.98")]
+    instalments = [e for e in by_kind["equity-redemption"] if "coop-instalment" in e.meta]
+    assert [e.date for e in instalments] == [datetime.date(y, 3, 31) for y in range(2026, 2031)]
+    assert {e.meta["coop-budget"] for e in instalments} == {Decimal("180.68")}

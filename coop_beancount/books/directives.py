@@ -31,6 +31,7 @@ The syntax, one directive per line (docs/syntax.md has the full reference)::
     2025-01-01 custom "coop-fee" "12%"
     2025-04-07 custom "coop-work" "Priya" "Cascade" 35 "checkout redesign"
     2025-04-30 custom "coop-invoice" "Cascade" 7
+    2026-07-01 custom "coop-payout" "Dana" 5 "yearly"
     2025-01-01 custom "coop-private" "bank-ref"        ; private metadata (members' site)
     2025-01-01 custom "coop-site" "own statement"      ; the members' site's policy
 
@@ -51,6 +52,7 @@ from beancount.core import data
 from beancount.core.amount import Amount
 
 from coop_beancount.core.accounts import is_valid_key, is_valid_share_class
+from coop_beancount.core.capital import PAYOUT_FREQUENCIES
 from coop_beancount.core.errors import CoopError, too_many_digits, written
 from coop_beancount.core.patronage import DEFAULT_POOL
 from coop_beancount.core.records import (
@@ -68,6 +70,7 @@ from coop_beancount.core.records import (
     Member,
     NonMemberBusiness,
     PatronageRecord,
+    PayoutSchedule,
     PerUnitRetain,
     RetailPrice,
     ShareClass,
@@ -103,6 +106,7 @@ USAGE = {
                   '(hours), or an amount such as 2000.00 USD for a fixed fee'),
     "coop-fee": '2025-01-01 custom "coop-fee" "12%"',
     "coop-invoice": '2025-04-30 custom "coop-invoice" "Cascade" 7',
+    "coop-payout": '2026-07-01 custom "coop-payout" "Dana" 5 "yearly"',
     "coop-private": '2025-01-01 custom "coop-private" "bank-ref" "nickname"',
     "coop-site": '2025-01-01 custom "coop-site" "own statement"',
 }
@@ -431,7 +435,18 @@ def read_allocation(entry: data.Custom) -> AllocationDecision:
         raise DirectiveError(
             f"coop-allocation is missing 'measure:', the patronage measure named by a "
             f"coop-measure directive; write it as: {USAGE[entry.type]}")
-    qualified = entry.meta.get("qualified", True)
+    loss = _meta(entry, "loss", str, 'what to do with a loss: "charge"')
+    if loss is not None and loss != "charge":
+        raise DirectiveError(f"coop-allocation 'loss:' {loss!r} is not a way to book a loss; "
+                             'write loss: "charge" (to the members\' capital accounts by '
+                             "patronage, the reserve: share to the collective account)")
+    if loss is not None and "reserve" not in entry.meta:
+        raise DirectiveError(
+            "coop-allocation charges a loss, but says nothing of the collective account's share "
+            "of it; add the bylaws' share as reserve: \"25%\" (or reserve: \"0%\" when the "
+            "members bear it all)")
+    # A loss has no cash part and issues no notices.
+    qualified = entry.meta.get("qualified", loss is None)
     if isinstance(qualified, bool):
         qualified = Decimal(1 if qualified else 0)
     elif isinstance(qualified, str) and qualified.strip().endswith("%"):
@@ -450,8 +465,9 @@ def read_allocation(entry: data.Custom) -> AllocationDecision:
         date=entry.date, fiscal_year=int(year), pool=pool, measure=measure,
         margin_accounts=_accounts(entry, "margin", True),
         non_patronage_accounts=_accounts(entry, "non-patronage", False),
-        reserve=_share(entry, "reserve", "0%"), cash=_share(entry, "cash"),
-        qualified=qualified, paid=paid, source=entry.meta,
+        reserve=_share(entry, "reserve", "0%"),
+        cash=_share(entry, "cash", "0%" if loss else None),
+        qualified=qualified, paid=paid, source=entry.meta, loss=loss,
         draft=_meta(entry, "draft", bool, "whether the decision is a draft", False),
     )
 
@@ -564,6 +580,21 @@ def read_invoice(entry: data.Custom) -> InvoiceDecision:
         raise DirectiveError(f"an invoice number is a whole number from 1, not {number}")
     return InvoiceDecision(date=entry.date, client=client, number=int(number),
                            source=entry.meta)
+
+
+def read_payout(entry: data.Custom) -> PayoutSchedule:
+    member = _member_key(entry)
+    count = _value(entry, 1, Decimal, "the number of instalments")
+    frequency = _value(entry, 2, str, "how often: monthly, quarterly or yearly", "yearly")
+    _no_extra_values(entry, 3)
+    if count < 1 or count != count.to_integral_value() or count > 100:
+        raise DirectiveError(f"a payout is paid in a whole number of instalments from 1 to 100, "
+                             f"not {count}")
+    if frequency not in PAYOUT_FREQUENCIES:
+        raise DirectiveError(f"a payout's instalments are {', '.join(PAYOUT_FREQUENCIES)}, not "
+                             f"{frequency!r}")
+    return PayoutSchedule(date=entry.date, member=member, count=int(count), frequency=frequency,
+                          source=entry.meta)
 
 
 def read_redemption(entry: data.Custom) -> EquityRedemption:
@@ -691,6 +722,7 @@ def read_records(entries: Iterable[data.Custom]) -> tuple[CoopRecords, list[Coop
         "coop-work": lambda e: records.billable.append(read_work(e)),
         "coop-fee": lambda e: records.fees.append(read_fee(e)),
         "coop-invoice": lambda e: records.invoices.append(read_invoice(e)),
+        "coop-payout": lambda e: records.payouts.append(read_payout(e)),
         "coop-private": lambda e: records.private_keys.update(read_private(e)),
         "coop-site": add_site,
     }

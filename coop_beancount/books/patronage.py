@@ -30,6 +30,8 @@ and errors at the directive or transaction at fault.
 from __future__ import annotations
 
 import datetime
+import heapq
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -40,6 +42,7 @@ from beancount.core import data
 from beancount.core.amount import Amount
 
 from coop_beancount.core.accounts import NON_QUALIFIED_KIND, QUALIFIED, MemberChart
+from coop_beancount.core.capital import charge_loss, instalments
 from coop_beancount.core.errors import CoopError, location
 from coop_beancount.core.hours import hours_patronage
 from coop_beancount.core.patronage import (
@@ -65,6 +68,7 @@ from coop_beancount.core.records import (
     EquityRedemption,
     Measure,
     PatronageRecord,
+    PayoutSchedule,
     PerUnitRetain,
 )
 from coop_beancount.core.rules import RuleSet
@@ -167,9 +171,9 @@ def derive_patronage(
             equity.add(date, fiscal[0], member, account, currency, -number)
             derived.use(account, date)
     _retains(records, patronage, chart, figures.calendar, as_of, derived, equity)
-    _allocations(records, measures, by_year, figures, chart, opened, as_of, draw_account,
-                 derived, equity)
-    _redemptions(records, chart, as_of, derived, equity)
+    losses = _allocations(records, measures, by_year, figures, chart, opened, as_of,
+                          draw_account, derived, equity)
+    _redemptions(records, chart, as_of, derived, equity, losses, draw_account)
     return derived
 
 
@@ -372,6 +376,14 @@ class _EquityLedger:
             credit: Decimal) -> None:
         self.events.append((date, year, member, account, currency, credit))
 
+    def currencies(self, member: str, date: datetime.date) -> list[str]:
+        """The currencies of a member's retained equity outstanding on a date."""
+        balances: dict[str, Decimal] = defaultdict(Decimal)
+        for when, _, key, _, currency, credit in self.events:
+            if when <= date and key == member:
+                balances[currency] += credit
+        return sorted(c for c, total in balances.items() if total > 0)
+
     def outstanding(self, date: datetime.date, currency: str,
                     member: str | None) -> dict[EquityKey, Decimal]:
         balances: dict[EquityKey, Decimal] = defaultdict(Decimal)
@@ -440,12 +452,24 @@ def pool_margin(decision: AllocationDecision, accounts: tuple[str, ...], totals:
     return dict(margin)
 
 
+class _LossCharge(NamedTuple):
+    date: datetime.date
+    decision: AllocationDecision
+    loss: Decimal
+    patronage: dict[str, Decimal]
+    non_patronage: Decimal
+    currency: str
+
+
 def _allocations(
     records: CoopRecords, measures: dict[str, Measure],
     by_year: dict[tuple[str, int], dict[str, Decimal]], figures: PatronageFigures,
     chart: MemberChart, opened: set[str], as_of: datetime.date, draw_account: str,
     derived: Derived, equity: _EquityLedger,
-) -> None:
+) -> list[_LossCharge]:
+    """Book each dividend; return the losses to charge, which take members' equity as it
+    stands on their date (after the redemptions before it: see _redemptions)."""
+    losses: list[_LossCharge] = []
     seen: dict[tuple[int, str], AllocationDecision] = {}
     claims: dict[int, list[Claim]] = defaultdict(list)
     withholding = _Withholding(figures.rules)
@@ -462,7 +486,15 @@ def _allocations(
         margin = pool_margin(decision, decision.margin_accounts, figures.totals)
         currency, amount = next(iter(margin.items()))
         patronage = dict(by_year.get((decision.measure, decision.fiscal_year), {}))
-        problems = pool_problems(decision.fiscal_year, decision.pool, amount, patronage,
+        if decision.loss and amount >= 0:
+            derived.errors.append(CoopError(decision.source, (
+                f"pool {decision.pool!r} for {fiscal_label(decision.fiscal_year)} has a margin "
+                f"of {amount} {currency}, not a loss; drop loss: and decide the dividend "
+                "(cash:)"), None))
+            continue
+        # A loss is checked like a margin of its size (patronage recorded, none negative).
+        problems = pool_problems(decision.fiscal_year, decision.pool,
+                                 -amount if decision.loss else amount, patronage,
                                  decision.measure)
         if problems:
             derived.errors.extend(CoopError(decision.source, p, None) for p in problems)
@@ -476,6 +508,10 @@ def _allocations(
             continue
         if decision.paid > as_of:
             continue  # not paid yet: nothing to book until as_of reaches it
+        if decision.loss:
+            losses.append(_LossCharge(decision.paid, decision, -amount, patronage,
+                                      non_patronage.get(currency, Decimal(0)), currency))
+            continue
         result = allocate_pool(amount, decision.reserve, decision.cash, patronage,
                                rounding=figures.cash_rounding,
                                minimum_cash=least_cash(figures.rules, decision.qualified))
@@ -486,6 +522,7 @@ def _allocations(
         derived.entries.append(allocation_entry(
             decision, result, non_patronage.get(currency, Decimal(0)), currency, records, chart,
             draw_account, derived, equity, withheld))
+    return losses
 
 
 class _Withholding:
@@ -564,6 +601,48 @@ def claim_problems(decision: AllocationDecision, claims: list[Claim]) -> list[st
     return problems
 
 
+def loss_entry(
+    decision: AllocationDecision, loss: Decimal, patronage: dict[str, Decimal],
+    non_patronage: Decimal, currency: str, chart: MemberChart, draw_account: str,
+    derived: Derived, equity: _EquityLedger,
+) -> data.Transaction:
+    """A year's loss charged to the collective account and to members' capital accounts."""
+    date, year, source = decision.paid, decision.fiscal_year, decision.source
+    collective, parts = charge_loss(loss, decision.reserve, patronage)
+
+    def posting(account: str, number: Decimal, **extra: Any) -> data.Posting:
+        derived.use(account, date, source)
+        return data.Posting(account, Amount(number, currency), None, None, None,
+                            posting_meta(source, **extra))
+
+    postings = [posting(draw_account, non_patronage - loss)]
+    if collective - non_patronage:
+        postings.append(posting(chart.unallocated(), collective - non_patronage))
+    for member, part in sorted(parts.items()):
+        detail = {"coop-patronage": patronage[member], "coop-loss": part}
+        outstanding = equity.outstanding(date, currency, member)
+        available = sum(outstanding.values(), Decimal(0))
+        taken = redeem(min(part, available), outstanding) if available > 0 else {}
+        for (fy, _, account), amount in sorted(taken.items()):
+            postings.append(posting(account, amount, **{"coop-kind": "loss", **detail}))
+            equity.add(date, fy, member, account, currency, -amount)
+        rest = part - sum(taken.values(), Decimal(0))
+        if rest:
+            postings.append(posting(chart.losses(member, year), rest,
+                                    **{"coop-kind": "loss", **detail}))
+    meta = generated_meta(source, "loss", **{
+        "coop-year": Decimal(year), "coop-pool": decision.pool, "coop-measure": decision.measure,
+        "coop-loss": loss, "coop-collective": collective, "coop-non-patronage": non_patronage,
+        "coop-patronage-total": sum((q for q in patronage.values() if q > 0), Decimal(0)),
+        "coop-reserve-share": percent(decision.reserve)})
+    pool = "" if decision.pool == DEFAULT_POOL else f", {decision.pool}"
+    return data.Transaction(
+        meta, date, "*", None,
+        f"Loss of {fiscal_label(year)}{pool} charged: {percent(decision.reserve)} to the "
+        "collective account, the rest to members' capital accounts by patronage",
+        data.EMPTY_SET, data.EMPTY_SET, postings)
+
+
 def decision_problems(
     decision: AllocationDecision, records: CoopRecords, measures: dict[str, Measure],
     figures: PatronageFigures, chart: MemberChart, opened: set[str],
@@ -602,6 +681,8 @@ def decision_problems(
                                    figures.rules))
     problem = deadline_problem(figures.calendar, decision.fiscal_year, decision.paid,
                                figures.rules)
+    if decision.loss and decision.paid > figures.calendar.end(decision.fiscal_year):
+        problem = None  # the deadline is a dividend's: a loss is charged when the board says
     if problem:
         problems.append(problem)
     if not problems:
@@ -675,10 +756,29 @@ def allocation_entry(
 
 
 def _redemptions(records: CoopRecords, chart: MemberChart, as_of: datetime.date,
-                 derived: Derived, equity: _EquityLedger) -> None:
-    for redemption in sorted(records.redemptions, key=lambda r: r.date):
-        if redemption.date > as_of:
-            continue  # not paid yet; what it will find outstanding is not known either
+                 derived: Derived, equity: _EquityLedger, losses: list[_LossCharge],
+                 draw_account: str) -> None:
+    """What takes members' retained equity, in date order: losses charged, payout schedules
+    (their instalments, from what is outstanding on the schedule's date) and redemptions."""
+    pending: list[tuple[datetime.date, int, EquityRedemption | PayoutSchedule | _LossCharge]] = []
+    order = itertools.count()
+    # On a same day: a loss first, then a schedule, then what is paid.
+    for item in (*losses, *records.payouts, *records.redemptions):
+        heapq.heappush(pending, (item.date, next(order), item))
+    while pending:
+        date, _, item = heapq.heappop(pending)
+        if date > as_of:
+            break  # not paid yet; what it will find outstanding is not known either
+        if isinstance(item, _LossCharge):
+            derived.entries.append(loss_entry(item.decision, item.loss, item.patronage,
+                                              item.non_patronage, item.currency, chart,
+                                              draw_account, derived, equity))
+            continue
+        if isinstance(item, PayoutSchedule):
+            for instalment in _payout(item, records, derived, equity):
+                heapq.heappush(pending, (instalment.date, next(order), instalment))
+            continue
+        redemption = item
         if redemption.member is not None and redemption.member not in records.members:
             derived.errors.append(CoopError(redemption.source, (
                 f"coop-redemption names unknown member {redemption.member!r}; fix 'member:' "
@@ -696,6 +796,37 @@ def _redemptions(records: CoopRecords, chart: MemberChart, as_of: datetime.date,
         derived.entries.append(redemption_entry(redemption, redeem(redemption.amount,
                                                                    outstanding),
                                                 records, chart, derived, equity))
+
+
+def _payout(schedule: PayoutSchedule, records: CoopRecords, derived: Derived,
+            equity: _EquityLedger) -> list[EquityRedemption]:
+    """The instalments of a leaver's payout schedule (core/capital.py's rule)."""
+    key, date = schedule.member, schedule.date
+    member = records.members.get(key)
+    problem = None
+    if member is None:
+        problem = (f"coop-payout names unknown member {key!r}; fix the key (members: "
+                   f"{', '.join(sorted(records.members)) or 'none declared'})")
+    elif member.left is None or date <= member.left:
+        problem = (f"a payout schedule for {key!r}, who is still a member on {date}"
+                   f"{' (leaving on ' + str(member.left) + ')' if member.left else ''}; only a "
+                   "member who has left is paid out: date it after their coop-leave")
+    currencies = [] if problem else equity.currencies(key, date)
+    if not problem and not currencies:
+        problem = (f"nothing of {key}'s retained equity is outstanding on {date}, so there is "
+                   "nothing to pay out; remove the schedule or date it after the allocations")
+    if problem:
+        derived.errors.append(CoopError(schedule.source, problem, None))
+        return []
+    found = []
+    for currency in currencies:
+        total = sum(equity.outstanding(date, currency, key).values(), Decimal(0))
+        for index, (when, amount) in enumerate(
+                instalments(total, schedule.count, date, schedule.frequency), 1):
+            if amount:
+                found.append(EquityRedemption(when, amount, currency, schedule.source, key,
+                                              f"{index} of {schedule.count}"))
+    return found
 
 
 def redemption_entry(redemption: EquityRedemption, paid: dict[EquityKey, Decimal],
@@ -719,8 +850,11 @@ def redemption_entry(redemption: EquityRedemption, paid: dict[EquityKey, Decimal
         derived.use(chart.payable(member), date, redemption.source)
     label = ", ".join(fiscal_label(y) for y in years)
     who = records.members[redemption.member].name if redemption.member else None
-    meta = generated_meta(redemption.source, "equity-redemption", **{
-        "coop-budget": redemption.amount})
-    return data.Transaction(
-        meta, date, "*", who, f"Redemption of retained patronage equity: {label}",
-        data.EMPTY_SET, data.EMPTY_SET, postings)
+    extra: dict[str, Any] = {"coop-budget": redemption.amount}
+    narration = f"Redemption of retained patronage equity: {label}"
+    if redemption.instalment:
+        extra["coop-instalment"] = redemption.instalment
+        narration = f"Payout on leaving, instalment {redemption.instalment}: {label}"
+    meta = generated_meta(redemption.source, "equity-redemption", **extra)
+    return data.Transaction(meta, date, "*", who, narration, data.EMPTY_SET, data.EMPTY_SET,
+                            postings)

@@ -119,7 +119,7 @@ def statement_command(books: Path, member: str, start: datetime.date | None,
     result = statement(coop, member, start, end)
     equity_rows = _equity_year_rows(result.equity)
     if equity_only:
-        click.echo(render(equity_rows, EQUITY_YEAR_COLUMNS, fmt), nl=False)
+        click.echo(render(equity_rows, _equity_year_columns(result.equity), fmt), nl=False)
         return
     rows = [{
         "date": line.date, "description": line.description, "account": line.account,
@@ -146,19 +146,26 @@ def statement_command(books: Path, member: str, start: datetime.date | None,
     if result.equity:
         click.echo()
         click.echo(f"Retained patronage equity by fiscal year, at {end or 'the end of the books'}:")
-        total = {column: {} for column, _ in EQUITY_YEAR_COLUMNS[1:]}
+        columns = _equity_year_columns(result.equity)
+        total: dict[str, dict] = {column: {} for column, _ in columns[1:]}
         for row in equity_rows:
             for column, money in total.items():
                 for currency, number in row[column].items():
                     add(money, currency, number)
-        click.echo(render([*equity_rows, {"year": "Total", **total}], EQUITY_YEAR_COLUMNS,
-                          fmt), nl=False)
+        click.echo(render([*equity_rows, {"year": "Total", **total}], columns, fmt), nl=False)
 
 
 def _equity_year_rows(years: list[EquityYear]) -> list[dict[str, Any]]:
     return [{"year": fiscal_label(y.year), "qualified": y.qualified,
              "non_qualified": y.non_qualified, "retains": y.retains, "redeemed": y.redeemed,
-             "outstanding": y.outstanding} for y in years]
+             "losses": y.losses, "outstanding": y.outstanding} for y in years]
+
+
+def _equity_year_columns(years: list[EquityYear]) -> list[tuple[str, str]]:
+    """The columns of the equity table; "Losses charged" only for a member charged a loss."""
+    if not any(y.losses for y in years):
+        return EQUITY_YEAR_COLUMNS
+    return [*EQUITY_YEAR_COLUMNS[:-1], ("losses", "Losses charged"), EQUITY_YEAR_COLUMNS[-1]]
 
 
 HOURS_COLUMNS = [("member", "Member"), ("period", "Period"), ("hours", "Hours"),

@@ -77,6 +77,10 @@ class MemberChart:
     def retains(self, key: str, year: int) -> str:
         return f"{self.equity}:{MEMBERS}:{key}:{RETAINS}:FY{year}"
 
+    def losses(self, key: str, year: int) -> str:
+        """A year's loss charged to a member beyond their retained equity (a debit)."""
+        return f"{self.equity}:{MEMBERS}:{key}:Losses:FY{year}"
+
     def unallocated(self) -> str:
         return f"{self.equity}:Coop:Unallocated"
 

@@ -226,8 +226,8 @@ def pool_problems(year: int, pool: str, margin: Decimal,
     label = f"pool {pool!r} for {fiscal_label(year)}"
     if margin < 0:
         return [f"{label} has a negative margin ({margin}): a loss is not a patronage dividend; "
-                "book it as the bylaws say (to Equity:Coop:Unallocated, or to members' equity "
-                "by patronage) and drop this decision"]
+                "to charge it to the members' capital accounts by patronage (the reserve: share "
+                "to the collective account), add loss: \"charge\" to this decision"]
     negative = sorted(m for m, q in patronage.items() if q < 0)
     if negative:
         return [f"{label}: negative {measure} patronage for {', '.join(negative)} "

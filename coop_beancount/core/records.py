@@ -184,6 +184,9 @@ class AllocationDecision:
     #: A draft the board has not voted (`draft: TRUE`): `coop patronage --what-if` works it
     #: out, the plugin books nothing from it.
     draft: bool = False
+    #: "charge": the year has a loss, charged to members' capital accounts by patronage
+    #: (the reserve share to the collective account). None: a dividend.
+    loss: str | None = None
 
 
 @dataclass(frozen=True)
@@ -207,6 +210,19 @@ class EquityRedemption:
     source: Source
     #: Only this member's equity (a leaver's, on the bylaws' schedule); None: everyone's.
     member: str | None = None
+    #: For an instalment of a payout schedule: "2 of 5".
+    instalment: str | None = None
+
+
+@dataclass(frozen=True)
+class PayoutSchedule:
+    """A leaver's retained equity paid back in `count` instalments, one per period from `date`."""
+
+    date: datetime.date
+    member: str
+    count: int
+    frequency: str
+    source: Source
 
 
 @dataclass(frozen=True)
@@ -303,6 +319,7 @@ class CoopRecords:
     billable: list[BillableWork] = field(default_factory=list)
     fees: list[FeeRule] = field(default_factory=list)
     invoices: list[InvoiceDecision] = field(default_factory=list)
+    payouts: list[PayoutSchedule] = field(default_factory=list)
     #: Metadata keys the books declare private (`coop-private`), beside the defaults.
     private_keys: set[str] = field(default_factory=set)
     #: The members' site's policy (`coop-site`): "open books" or "own statement".

@@ -171,7 +171,8 @@ class EquityYear:
     """One fiscal year of a member's retained patronage equity, on their statement.
 
     Credits to the year's `Allocated` and `Retains` accounts are what was
-    allocated (by kind of notice); debits are what was redeemed (paid back);
+    allocated (by kind of notice); debits are what was redeemed (paid back), or
+    a loss charged to the member (`losses`, the plugin's `coop-kind: "loss"`);
     `outstanding` is the balance: what the co-op still owes the member.
     """
 
@@ -181,6 +182,7 @@ class EquityYear:
     retains: Money
     redeemed: Money
     outstanding: Money
+    losses: Money = field(default_factory=dict)
 
 
 def equity_by_year(books: CoopBooks, key: str,
@@ -195,11 +197,14 @@ def equity_by_year(books: CoopBooks, key: str,
             continue
         year, kind = equity
         figures = years[year]
-        add(figures[kind if posting.number < 0 else "redeemed"], posting.currency,
+        debit = ("losses" if posting.meta and posting.meta.get("coop-kind") == "loss"
+                 else "redeemed")
+        add(figures[kind if posting.number < 0 else debit], posting.currency,
             abs(posting.number))
         add(figures["outstanding"], posting.currency, -posting.number)
     return [EquityYear(year, cleaned(f[QUALIFIED]), cleaned(f[NON_QUALIFIED_KIND]),
-                       cleaned(f[RETAIN]), cleaned(f["redeemed"]), cleaned(f["outstanding"]))
+                       cleaned(f[RETAIN]), cleaned(f["redeemed"]), cleaned(f["outstanding"]),
+                       cleaned(f["losses"]))
             for year, f in sorted(years.items())]
 
 
