@@ -98,3 +98,30 @@ def test_core_loads_nothing_and_reads_no_files():
         for forbidden in ("beancount import loader", "beancount.loader", "open(",
                           "read_text(", "subprocess"):
             assert forbidden not in text, f"{path.name} uses {forbidden}"
+
+
+#: Import names whose PyPI package is called otherwise.
+PYPI_NAME = {"yaml": "pyyaml"}
+
+
+def test_every_package_imported_is_declared():
+    import configparser
+    import sys
+
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    declared = set()
+    for line in config["options"]["install_requires"].splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            declared.add(line.split(">")[0].split("<")[0].split("=")[0].split("[")[0].lower())
+    imported = set()
+    for path in [*PACKAGE.rglob("*.py"), *(ROOT / "plugins").glob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                imported.add(node.module.split(".")[0])
+    third_party = {name for name in imported
+                   if name not in sys.stdlib_module_names and name != "coop_beancount"}
+    assert {PYPI_NAME.get(name, name) for name in third_party} - declared == set()

@@ -90,6 +90,22 @@ def includes(loaded: Loaded, target: Path) -> bool:
     return Path(target).resolve() in files
 
 
+def member_names(path: str | os.PathLike[str]) -> dict[str, str]:
+    """Member key -> name from the books' `coop-member` lines.
+
+    The files are parsed, not loaded (no plugins, no booking), so this is quick
+    enough for shell completion on large books; errors are left to `coop check`.
+    """
+    entries, _, _, _ = _parse_books(os.path.abspath(path), {})
+    names = {}
+    for entry in entries:
+        if isinstance(entry, data.Custom) and entry.type == "coop-member" and entry.values:
+            key, *rest = (value.value for value in entry.values)
+            if isinstance(key, str):
+                names[key] = rest[0] if rest and isinstance(rest[0], str) else ""
+    return names
+
+
 def append_checked(loaded: Loaded, target: Path, text: str) -> list[Any]:
     """Append `text` to a file of the books, only if the books then check clean.
 

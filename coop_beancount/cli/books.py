@@ -37,7 +37,7 @@ def check(books: Path, quiet: bool) -> None:
     loaded = load_books(books)
     if not quiet:
         for error in loaded.errors:
-            click.echo(format_error(error))
+            click.echo(format_error(error), err=True)
     if loaded.errors:
         if not quiet:
             click.echo(f"{books}: {len(loaded.errors)} error(s)", err=True)

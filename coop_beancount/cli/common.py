@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import datetime
+import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
+from click.shell_completion import CompletionItem
 
 from coop_beancount import __version__
 from coop_beancount.books.loading import (
@@ -17,6 +19,7 @@ from coop_beancount.books.loading import (
     format_error,
     includes,
     load_books,
+    member_names,
     replace_checked,
 )
 from coop_beancount.books.lock import BooksBusy, books_locked, lock_folder
@@ -24,6 +27,8 @@ from coop_beancount.reports.members import currencies
 from coop_beancount.reports.output import FORMATS
 from coop_beancount.reports.view import CoopBooks
 
+#: Where BOOKS comes from when the command line names none, as for bean-query and Fava.
+BOOKS_ENV = "BEANCOUNT_FILE"
 BOOKS = click.argument(
     "books", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="BOOKS"
 )
@@ -56,17 +61,60 @@ class Date(click.ParamType):
 
 DATE = Date()
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+def complete_member(ctx: click.Context, param: click.Parameter, incomplete: str,
+                    ) -> list[CompletionItem]:
+    """Shell completion of a member key, from the `coop-member` lines of the books."""
+    books = ctx.params.get("books") or os.environ.get(BOOKS_ENV)
+    if not books:
+        return []
+    return [CompletionItem(key, help=name) for key, name in member_names(Path(books)).items()
+            if key.startswith(incomplete)]
+
+
+class BooksCommand(click.Command):
+    """A command whose BOOKS argument may be left out when BEANCOUNT_FILE names the books.
+
+    A plain `envvar` cannot do this for `coop statement BOOKS MEMBER`: with the books
+    left out, the member would be taken for them. Here the command line is parsed
+    once as given; when BOOKS is what is missing, the books from the environment go
+    first.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        books = os.environ.get(BOOKS_ENV)
+        if books and not ctx.resilient_parsing and self._books_left_out(ctx, args):
+            args = [books, *args]
+        return super().parse_args(ctx, args)
+
+    def _books_left_out(self, ctx: click.Context, args: list[str]) -> bool:
+        arguments = [p for p in self.params if isinstance(p, click.Argument)]
+        if not arguments or arguments[0].name != "books" or "--help" in args or "-h" in args:
+            return False
+        try:
+            values, _, _ = self.make_parser(ctx).parse_args(args=list(args))
+        except click.UsageError:
+            return False
+        # A positional argument that was given is a string; one left out is not.
+        return any(not isinstance(values.get(p.name), str) for p in arguments if p.nargs == 1)
+
+
+class CoopGroup(click.Group):
+    command_class = BooksCommand
+
+
+@click.group(cls=CoopGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="coop")
 def main() -> None:
     """Keep a co-operative's books in Beancount: members, shares, dues, hours of
     work, shared costs, patronage dividends and imports, checked on every load
     and browsable in Fava.
 
-    BOOKS is the ledger's main file (for example main.beancount). Start new
+    BOOKS is the ledger's main file (for example main.beancount); left out, it
+    is the file BEANCOUNT_FILE names, as for bean-query and Fava. Start new
     books with `coop init DIR`; see `coop COMMAND --help` for each command.
+    Shell completion (commands, options, member keys): see the README.
     """
-
 
 
 #: The title Beancount gives books that set none.

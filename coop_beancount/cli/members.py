@@ -21,6 +21,7 @@ from coop_beancount.cli.common import (
     FORMAT,
     IGNORE_ERRORS,
     chosen_currency,
+    complete_member,
     load_checked,
     main,
 )
@@ -85,7 +86,7 @@ EQUITY_YEAR_COLUMNS = [
 
 @main.command("statement")
 @BOOKS
-@click.argument("member")
+@click.argument("member", shell_complete=complete_member)
 @click.option("--from", "start", type=DATE, help="First day of the statement.")
 @click.option("--to", "end", type=DATE, help="Last day of the statement.")
 @click.option("--equity", "equity_only", is_flag=True,
@@ -176,7 +177,8 @@ HOURS_COLUMNS = [("member", "Member"), ("period", "Period"), ("hours", "Hours"),
 @BOOKS
 @click.option("--by", "frequency", type=click.Choice(["weekly", "monthly", "quarterly", "yearly"]),
               default="monthly", show_default=True, help="Length of each period.")
-@click.option("--member", "member_keys", multiple=True, help="Only this member (repeatable).")
+@click.option("--member", "member_keys", multiple=True, shell_complete=complete_member,
+              help="Only this member (repeatable).")
 @click.option("--from", "start", type=DATE, help="First day counted.")
 @click.option("--to", "end", type=DATE, help="Last day counted.")
 @FORMAT
