@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 from pathlib import Path
@@ -232,3 +233,98 @@ def test_missing_and_empty_files(tmp_path):
     assert error_of(tmp_path, "") == "is empty; it needs an `importers:` list"
     assert error_of(tmp_path, "importers: []\n") == "importers: is an empty list"
     assert error_of(tmp_path, "matching: {}\n") == "importers: is missing"
+
+
+# --- every mistake at once -------------------------------------------------------------------
+
+def test_every_mistake_is_reported_at_once_with_its_key_path(tmp_path):
+    path = write(tmp_path, """\
+        matching:
+          inflow: nowhere
+        importers:
+          - type: bank
+            account: Assets:Bank:Checking
+            currency: usd
+            csv: {decimal: ",,", colour: red}
+            columns: {amount: Amount}
+          - type: patronage
+            columns: {member: Grower, date: Date}
+          - type: roster
+            filename: "a/b.csv"
+            columns: {key: Key, name: Name, joined: Joined}
+        """)
+    with pytest.raises(ImportConfigError) as raised:
+        load_config(path)
+    keys = [error.key for error in raised.value.errors]
+    assert keys == ["matching.inflow", "importers[1].currency", "importers[1].columns.date",
+                    "importers[1].csv.colour", "importers[1].csv.decimal",
+                    "importers[2].measure", "importers[2].columns.quantity",
+                    "importers[3].filename"]
+    lines = str(raised.value).splitlines()
+    assert len(lines) == len(keys)
+    assert all(line.startswith(f"{path}: ") for line in lines)
+
+
+def test_one_mistake_reads_as_before(tmp_path):
+    message = error_of(tmp_path, """\
+        importers:
+          - type: bank
+            account: Assets:Bank:Checking
+            currency: USD
+            columns: {date: Date, amount: Amount}
+            positive: sideways
+        """)
+    assert message == "importers[1].positive: must be inflow or outflow, not 'sideways'"
+
+
+# --- the JSON Schema editors use -------------------------------------------------------------
+
+SCHEMA = Path(config_module.__file__).with_name("import.schema.json")
+
+
+def schema_errors(document) -> list[str]:
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text()))
+    return [error.message for error in validator.iter_errors(document)]
+
+
+@pytest.mark.parametrize("example", ["yogurt-coop", "dev-coop", "growers-coop"])
+def test_the_schema_accepts_the_examples(example):
+    document = yaml.safe_load((EXAMPLES / example / "import.yaml").read_text())
+    assert schema_errors(document) == []
+
+
+def test_the_schema_refuses_what_the_checker_refuses():
+    good = {"importers": [{"type": "bank", "account": "Assets:Bank:Checking", "currency": "USD",
+                           "columns": {"date": "Date", "amount": "Amount"}}]}
+    assert schema_errors(good) == []
+    for broken in ({"colour": "red"}, {"currency": "usd"}, {"positive": "sideways"},
+                   {"csv": {"decimal": ",,"}}, {"columns": {"amount": "Amount"}}):
+        importer = {**good["importers"][0], **broken}
+        assert schema_errors({"importers": [importer]}), broken
+
+
+def test_the_schema_knows_every_key_the_checker_knows():
+    defs = json.loads(SCHEMA.read_text())["$defs"]
+    assert set(defs["bank"]["properties"]["columns"]["properties"]) == set(
+        config_module.BANK_COLUMNS)
+    assert set(defs["matching"]["properties"]) == set(config_module.MATCHING_KEYS)
+    assert set(config_module.COMMON) <= set(defs["roster"]["properties"])
+    assert set(defs["csv"]["properties"]) == set(config_module.CsvFormat.__dataclass_fields__)
+    from coop_beancount.importers import till
+
+    assert set(defs["till"]["properties"]["columns"]["properties"]) == {*till.REQUIRED,
+                                                                       *till.OPTIONAL}
+    assert set(defs["till"]["properties"]["preset"]["enum"]) == set(till.PRESETS)
+    assert set(defs["till"]["properties"]["period"]["enum"]) == set(till.PERIODS)
+    assert {d["$ref"].rsplit("/", 1)[1] for d in json.loads(SCHEMA.read_text())[
+        "properties"]["importers"]["items"]["oneOf"]} == set(config_module.TYPES)
+
+
+def test_the_schema_is_shipped_with_the_package():
+    import configparser
+
+    config = configparser.ConfigParser()
+    config.read(EXAMPLES.parent / "setup.cfg")
+    assert SCHEMA.name in config["options.package_data"]["coop_beancount.importers"]

@@ -70,10 +70,13 @@ A full example, every key shown (defaults in the comments)::
         columns: {key: Key, name: Name, joined: Joined, left: Left, iban: IBAN,
                   email: Email}
 
-Every mistake is an ImportConfigError naming the file and the key path, for example
+Every mistake is reported with the file and the key path, for example
 `import.yaml: importers[2].csv.decimal: must be one character, not ',,'`; `importers[1]` is
-the first importer. Unknown keys are errors, not ignored, so a typo never silently drops a
-setting.
+the first importer. All of them at once: each part of the file (the top-level matching, each
+importer, its csv, its columns, its matching, each reference rule) is checked on its own, so
+one mistake hides nothing but what depends on it. Unknown keys are errors, not ignored, so a
+typo never silently drops a setting. `import.schema.json` beside this module is the same
+rules as a JSON Schema, for editors that complete and check YAML.
 """
 
 from __future__ import annotations
@@ -119,6 +122,31 @@ class ImportConfigError(ValueError):
         super().__init__(f"{where}: {message}")
 
 
+class ImportConfigErrors(ImportConfigError):
+    """Every mistake found in import.yaml; reads as the first when there is one."""
+
+    def __init__(self, errors: list[ImportConfigError]) -> None:
+        first = errors[0]
+        super().__init__(first.path, first.key, first.message)
+        self.errors = errors
+        self.args = ("\n".join(str(error) for error in errors),)
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+class _Stop(Exception):
+    """This part of the file is wrong: stop checking it and go on with the next part."""
+
+
+def _checked(build: Callable[[], Any], default: Any = None) -> Any:
+    """`build()`, or `default` when the part it checks is wrong (its error is kept)."""
+    try:
+        return build()
+    except _Stop:
+        return default
+
+
 @dataclass(frozen=True)
 class ImportConfig:
     path: Path
@@ -137,9 +165,11 @@ _TYPE_NAMES = {str: "text", int: "a whole number", list: "a list", dict: "a mapp
 class _Section:
     """A mapping of the file being checked, with its key path for messages."""
 
-    def __init__(self, path: str, where: str, value: Any) -> None:
+    def __init__(self, path: str, where: str, value: Any,
+                 errors: list[ImportConfigError] | None = None) -> None:
         self.path = path
         self.where = where
+        self.errors = [] if errors is None else errors
         if not isinstance(value, dict):
             self.fail(None, f"must be {_TYPE_NAMES[dict]}, not {_describe(value)}")
         self.value: dict[Any, Any] = value
@@ -149,13 +179,22 @@ class _Section:
             return self.where
         return f"{self.where}.{key}" if self.where else key
 
+    def note(self, key: str | None, message: str) -> None:
+        """Keep a mistake and go on checking."""
+        self.errors.append(ImportConfigError(self.path, self.key_path(key) or None, message))
+
     def fail(self, key: str | None, message: str) -> NoReturn:
-        raise ImportConfigError(self.path, self.key_path(key) or None, message)
+        """Keep a mistake and stop checking this part."""
+        self.note(key, message)
+        raise _Stop
+
+    def child(self, where: str, value: Any) -> _Section:
+        return _Section(self.path, where, value, self.errors)
 
     def allow(self, keys: tuple[str, ...]) -> None:
         for key in self.value:
             if key not in keys:
-                self.fail(str(key), f"unknown key; the keys here are {', '.join(keys)}")
+                self.note(str(key), f"unknown key; the keys here are {', '.join(keys)}")
 
     def get(self, key: str, kind: type, required: bool = False, default: Any = None) -> Any:
         if key not in self.value or self.value[key] is None:
@@ -172,7 +211,7 @@ class _Section:
             if required:
                 self.fail(key, "is missing")
             return None
-        return _Section(self.path, self.key_path(key), self.value[key])
+        return self.child(self.key_path(key), self.value[key])
 
     def account(self, key: str, required: bool = False, default: str | None = None) -> Any:
         value = self.get(key, str, required, default)
@@ -280,7 +319,7 @@ BANK_COLUMNS = ("date", "amount", "debit", "credit", "sign", "payee", "narration
 def bank_columns(section: _Section) -> BankColumns:
     value = dict(section.value)
     narration = value.pop("narration", None)
-    plain = _Section(section.path, section.where, value)
+    plain = section.child(section.where, value)
     found = _columns(plain, ("date",), tuple(k for k in BANK_COLUMNS
                                              if k not in ("date", "narration")))
     if narration is None:
@@ -354,22 +393,31 @@ def _reference(section: _Section) -> matching.ReferenceRule:
     return matching.ReferenceRule(pattern=pattern, to=to, member=member)
 
 
-def matching_config(path: str, where: str, merged: Mapping[str, Any]) -> matching.MatchingConfig:
-    section = _Section(path, where, dict(merged))
+def matching_config(parent: _Section, where: str,
+                    merged: Mapping[str, Any]) -> matching.MatchingConfig:
+    section = parent.child(where, dict(merged))
     section.allow(MATCHING_KEYS)
-    references = section.get("references", list, default=[])
-    rules = tuple(_reference(_Section(path, section.key_path(f"references[{i}]"), item))
-                  for i, item in enumerate(references, 1))
+    references = _checked(lambda: section.get("references", list, default=[]), [])
+    rules = tuple(_checked(lambda i=i, item=item: _reference(
+        section.child(section.key_path(f"references[{i}]"), item)))
+        for i, item in enumerate(references, 1))
     default = matching.MatchingConfig()
+    names = _checked(lambda: _lookup(section.section("names"), matching.normalize_name,
+                                     "name"), {})
+    accounts = _checked(lambda: _lookup(section.section("accounts"),
+                                        matching.normalize_account_number, "account number"),
+                        {})
+    inflow = _checked(lambda: _target(section, "inflow"))
+    outflow = _checked(lambda: _target(section, "outflow"))
+    unknown_inflow = _checked(lambda: section.account("unknown_inflow"))
+    unknown_outflow = _checked(lambda: section.account("unknown_outflow"))
+    if section.errors:
+        raise _Stop
     return matching.MatchingConfig(
-        references=rules,
-        names=_lookup(section.section("names"), matching.normalize_name, "name"),
-        accounts=_lookup(section.section("accounts"), matching.normalize_account_number,
-                         "account number"),
-        inflow=_target(section, "inflow") or default.inflow,
-        outflow=_target(section, "outflow") or default.outflow,
-        unknown_inflow=section.account("unknown_inflow", default=default.unknown_inflow),
-        unknown_outflow=section.account("unknown_outflow", default=default.unknown_outflow),
+        references=rules, names=names, accounts=accounts,
+        inflow=inflow or default.inflow, outflow=outflow or default.outflow,
+        unknown_inflow=unknown_inflow or default.unknown_inflow,
+        unknown_outflow=unknown_outflow or default.unknown_outflow,
     )
 
 
@@ -387,44 +435,59 @@ def _filename(section: _Section) -> str | None:
 
 def bank(section: _Section, name: str, top_matching: Mapping[str, Any]) -> BankImporter:
     section.allow((*COMMON, "currency", "positive", "sign_values", "balances", "matching"))
-    account = section.account("account", required=True)
+    account = _checked(lambda: section.account("account", required=True))
+    currency = _checked(lambda: _currency(section))
+    columns = _checked(lambda: bank_columns(section.section("columns", required=True)))
+    pattern = _checked(lambda: _filename(section))
+    if columns is not None and pattern is None and not any(
+            isinstance(c, str) for c in columns.all()):
+        section.note("filename", (
+            "is missing: with columns given only by position, the file name is what tells "
+            "this bank's statements apart"))
+    positive = _checked(lambda: _choice(section, "positive", POSITIVE, "inflow"))
+    balances = _checked(lambda: _choice(section, "balances", BALANCES, "last"))
+    marks = _checked(lambda: _sign_values(section, columns), (DEBIT_MARKS, CREDIT_MARKS))
+    own = _checked(lambda: section.section("matching"))
+    merged = {**top_matching, **(own.value if own is not None else {})}
+    where = section.key_path("matching") if own is not None else "matching"
+    matching_rules = _checked(lambda: matching_config(section, where, merged))
+    fmt = _checked(lambda: csv_format(section.section("csv")))
+    if section.errors:
+        raise _Stop
+    return BankImporter(
+        name=name, account=account, currency=currency, columns=columns,
+        csv=fmt, filename_pattern=pattern, matching_config=matching_rules,
+        balances=balances, positive=positive, debit_marks=marks[0], credit_marks=marks[1])
+
+
+def _currency(section: _Section) -> str:
     currency = section.get("currency", str, required=True)
     if not re.fullmatch(r"[A-Z][A-Z0-9'._-]{0,22}[A-Z0-9]", currency):
         section.fail("currency", f"{currency!r} is not a currency such as USD")
-    columns_section = section.section("columns", required=True)
-    assert columns_section is not None
-    columns = bank_columns(columns_section)
-    pattern = _filename(section)
-    if pattern is None and not any(isinstance(c, str) for c in columns.all()):
-        section.fail("filename", (
-            "is missing: with columns given only by position, the file name is what tells "
-            "this bank's statements apart"))
-    positive = section.get("positive", str, default="inflow")
-    if positive not in POSITIVE:
-        section.fail("positive", f"must be {' or '.join(POSITIVE)}, not {positive!r}")
-    balances = section.get("balances", str, default="last")
-    if balances not in BALANCES:
-        section.fail("balances", f"must be {' or '.join(BALANCES)}, not {balances!r}")
-    debit_marks, credit_marks = DEBIT_MARKS, CREDIT_MARKS
+    return currency
+
+
+def _choice(section: _Section, key: str, choices: tuple[str, ...], default: str) -> str:
+    value = section.get(key, str, default=default)
+    if value not in choices:
+        section.fail(key, f"must be {' or '.join(choices)}, not {value!r}")
+    return value
+
+
+def _sign_values(section: _Section, columns: BankColumns | None,
+                 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     signs = section.section("sign_values")
-    if signs is not None:
-        if columns.sign is None:
-            signs.fail(None, "is only used with columns.sign")
-        signs.allow(("debit", "credit"))
-        debit_marks = tuple(_marks(signs, "debit", debit_marks))
-        credit_marks = tuple(_marks(signs, "credit", credit_marks))
-        common = {m.upper() for m in debit_marks} & {m.upper() for m in credit_marks}
-        if common:
-            signs.fail("credit", f"{', '.join(sorted(common))} cannot mean debit and credit")
-    own = section.section("matching")
-    merged = {**top_matching, **(own.value if own is not None else {})}
-    where = section.key_path("matching") if own is not None else "matching"
-    return BankImporter(
-        name=name, account=account, currency=currency, columns=columns,
-        csv=csv_format(section.section("csv")), filename_pattern=pattern,
-        matching_config=matching_config(section.path, where, merged),
-        balances=balances, positive=positive, debit_marks=debit_marks,
-        credit_marks=credit_marks)
+    if signs is None:
+        return DEBIT_MARKS, CREDIT_MARKS
+    if columns is not None and columns.sign is None:
+        signs.fail(None, "is only used with columns.sign")
+    signs.allow(("debit", "credit"))
+    debit_marks = tuple(_marks(signs, "debit", DEBIT_MARKS))
+    credit_marks = tuple(_marks(signs, "credit", CREDIT_MARKS))
+    common = {m.upper() for m in debit_marks} & {m.upper() for m in credit_marks}
+    if common:
+        signs.fail("credit", f"{', '.join(sorted(common))} cannot mean debit and credit")
+    return debit_marks, credit_marks
 
 
 def _marks(section: _Section, key: str, default: tuple[str, ...]) -> list[str]:
@@ -441,27 +504,31 @@ def patronage(section: _Section, name: str) -> beangulp.Importer:
     from coop_beancount.importers import records  # written alongside; loaded when used
 
     section.allow((*COMMON, "measure"))
-    measure = section.get("measure", str, required=True)
-    columns_section = section.section("columns", required=True)
-    assert columns_section is not None
-    columns = _columns(columns_section, ("member", "date", "quantity"), ("description",))
-    return records.PatronageImporter(
-        name=name, account=section.account("account", default=DEFAULT_RECORDS_ACCOUNT),
-        measure=measure, columns=columns, csv=csv_format(section.section("csv")),
-        filename_pattern=_filename(section))
+    measure = _checked(lambda: section.get("measure", str, required=True))
+    columns = _checked(lambda: _columns(section.section("columns", required=True),
+                                        ("member", "date", "quantity"), ("description",)))
+    account = _checked(lambda: section.account("account", default=DEFAULT_RECORDS_ACCOUNT))
+    fmt = _checked(lambda: csv_format(section.section("csv")))
+    pattern = _checked(lambda: _filename(section))
+    if section.errors:
+        raise _Stop
+    return records.PatronageImporter(name=name, account=account, measure=measure,
+                                     columns=columns, csv=fmt, filename_pattern=pattern)
 
 
 def roster(section: _Section, name: str) -> beangulp.Importer:
     from coop_beancount.importers import records  # written alongside; loaded when used
 
     section.allow(COMMON)
-    columns_section = section.section("columns", required=True)
-    assert columns_section is not None
-    columns = _columns(columns_section, ("key", "name", "joined"), ("left", "iban", "email"))
-    return records.RosterImporter(
-        name=name, account=section.account("account", default=DEFAULT_RECORDS_ACCOUNT),
-        columns=columns, csv=csv_format(section.section("csv")),
-        filename_pattern=_filename(section))
+    columns = _checked(lambda: _columns(section.section("columns", required=True),
+                                        ("key", "name", "joined"), ("left", "iban", "email")))
+    account = _checked(lambda: section.account("account", default=DEFAULT_RECORDS_ACCOUNT))
+    fmt = _checked(lambda: csv_format(section.section("csv")))
+    pattern = _checked(lambda: _filename(section))
+    if section.errors:
+        raise _Stop
+    return records.RosterImporter(name=name, account=account, columns=columns, csv=fmt,
+                                  filename_pattern=pattern)
 
 
 def _values(section: _Section, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
@@ -578,12 +645,22 @@ def parse_config(path: str | Path, document: Any) -> ImportConfig:
     shown = str(path)
     if document is None:
         raise ImportConfigError(shown, None, "is empty; it needs an `importers:` list")
-    top = _Section(shown, "", document)
+    errors: list[ImportConfigError] = []
+    importers, tills = _checked(lambda: _importers(_Section(shown, "", document, errors)),
+                                ([], []))
+    if errors:
+        raise ImportConfigErrors(errors)
+    return ImportConfig(path=Path(path), importers=importers, tills=tills)
+
+
+def _importers(top: _Section) -> tuple[list[beangulp.Importer], list[TillImporter]]:
     top.allow(("importers", "matching"))
-    top_matching = top.section("matching")
+    top_matching = _checked(lambda: top.section("matching"))
     if top_matching is not None:
-        # Checked here once, so its mistakes are reported at its own keys.
-        matching_config(shown, "matching", top_matching.value)
+        # Checked here once, so its mistakes are reported at its own keys, not per importer.
+        _checked(lambda: matching_config(top, "matching", top_matching.value))
+        if top.errors:
+            top_matching = None  # its mistakes are said once; importers check their own keys
     items = top.get("importers", list, required=True)
     if not items:
         top.fail("importers", "is an empty list")
@@ -591,15 +668,18 @@ def parse_config(path: str | Path, document: Any) -> ImportConfig:
     tills = []
     names: dict[str, int] = {}
     for i, item in enumerate(items, 1):
-        importer = _importer(_Section(shown, f"importers[{i}]", item),
-                             top_matching.value if top_matching is not None else {})
+        importer = _checked(lambda i=i, item=item: _importer(
+            top.child(f"importers[{i}]", item),
+            top_matching.value if top_matching is not None else {}))
+        if importer is None:
+            continue
         if importer.name in names:
-            raise ImportConfigError(shown, f"importers[{i}].name", (
+            top.note(f"importers[{i}].name", (
                 f"{importer.name!r} is also the name of importers[{names[importer.name]}]; "
                 "give each importer its own name"))
         names[importer.name] = i
         (tills if isinstance(importer, TillImporter) else importers).append(importer)
-    return ImportConfig(path=Path(path), importers=importers, tills=tills)
+    return importers, tills
 
 
 def load_config(path: str | Path) -> ImportConfig:
