@@ -49,7 +49,6 @@ Bad rows (a bad date, a bad number) are all reported together, each with its row
 
 from __future__ import annotations
 
-import csv
 import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -57,25 +56,20 @@ from dataclasses import fields as dataclass_fields
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-import beangulp
 from beancount.core import data
 from beancount.core.amount import Amount
 
 from coop_beancount.core.accounts import MemberChart
 from coop_beancount.importers import dedupe, matching
+from coop_beancount.importers.csvbase import Column, CsvImporter
 from coop_beancount.importers.csvformat import (
     BadRows,
     CsvFormat,
     ImportFileError,
     Row,
-    mismatch,
     parse_date,
     parse_number,
-    read_rows,
 )
-
-#: A column: its header name, or its position (1 is the first column).
-Column = str | int
 
 DEBIT_MARKS = ("D", "DR", "DEBIT", "-", "S")
 CREDIT_MARKS = ("C", "CR", "CREDIT", "+", "H")
@@ -168,7 +162,7 @@ class _Labels:
         return row.get(label) if label is not None else ""
 
 
-class BankImporter(beangulp.Importer):
+class BankImporter(CsvImporter):
     """A bank's CSV statement for one account; see the module docstring."""
 
     def __init__(self, name: str, account: str, currency: str, columns: BankColumns,
@@ -182,42 +176,17 @@ class BankImporter(beangulp.Importer):
             raise ValueError(f"balances must be one of {', '.join(BALANCES)}")
         if positive not in POSITIVE:
             raise ValueError(f"positive must be one of {', '.join(POSITIVE)}")
-        self._name = name
-        self.importer_account = account
+        super().__init__(name, account, csv or CsvFormat(), columns.all(), filename_pattern)
         self.currency = currency
         self.columns = columns
-        self.csv = csv or CsvFormat()
-        self.filename_pattern = filename_pattern
         self.matching = matching_config or matching.MatchingConfig()
         self.balances = balances
         self.positive = positive
         self.debit_marks = frozenset(mark.upper() for mark in debit_marks)
         self.credit_marks = frozenset(mark.upper() for mark in credit_marks)
         self.chart = chart or MemberChart()
-        self._named = tuple(c for c in columns.all() if isinstance(c, str))
-        self._positions = [c for c in columns.all() if isinstance(c, int)]
-
-    @property
-    def name(self) -> str:
-        return self._name
 
     # --- beangulp's interface ----------------------------------------------------------
-
-    def mismatch(self, filepath: str) -> str | None:
-        """Why this importer does not recognise the file, or None when it does.
-
-        Recognised: the file name fits the pattern (if any) and the header has the named
-        columns. A file whose header fits but whose rows are bad is recognised: extract
-        then says which rows are bad.
-        """
-        return mismatch(filepath, self.csv, self._named, self._positions,
-                        self.filename_pattern)
-
-    def identify(self, filepath: str) -> bool:
-        return self.mismatch(filepath) is None
-
-    def account(self, filepath: str) -> str:
-        return self.importer_account
 
     def date(self, filepath: str) -> datetime.date | None:
         """The statement's last day (for the archive's file name)."""
@@ -268,10 +237,6 @@ class BankImporter(beangulp.Importer):
                 "import.yaml against the bank's file")))
         return good, bad
 
-    def deduplicate(self, entries: data.Entries, existing: data.Entries) -> None:
-        """By import-id, and for hand-written books by (date, account, amount): dedupe.py."""
-        dedupe.mark_duplicates(entries, existing)
-
     # --- reading -----------------------------------------------------------------------
 
     def read(self, filepath: str) -> list[StatementRow]:
@@ -284,48 +249,25 @@ class BankImporter(beangulp.Importer):
     def _read(self, filepath: str,
               ) -> tuple[list[StatementRow] | None, list[ImportFileError] | None]:
         """(good rows, bad rows or None); good rows None when the file broke off."""
-        good: list[StatementRow] = []
-        bad: list[ImportFileError] = []
         labels: _Labels | None = None
         dates: dict[str, datetime.date] = {}  # a statement has few days and many rows
-        try:
-            for row in read_rows(filepath, self.csv, self._named):
-                if labels is None:
-                    labels = self._labels(filepath, row)
-                try:
-                    good.append(self._parse(filepath, row, labels, dates))
-                except ImportFileError as exc:
-                    bad.append(exc)
-        except csv.Error as exc:
-            raise ImportFileError(filepath, None, f"is not CSV as configured: {exc}") from None
-        except ImportFileError as exc:
-            if not bad:
-                raise
-            # The file breaks off here: list the bad rows before it too, and offer no rows,
-            # so that nothing is written of a statement read only in part.
-            return None, [*bad, exc]
-        if bad:
-            return good, bad
-        if labels is None:
-            raise ImportFileError(filepath, None, "has a header but no rows: nothing to import")
-        return good, None
+
+        def parse(row: Row) -> StatementRow:
+            nonlocal labels
+            if labels is None:
+                labels = self._labels(filepath, row)
+            return self._parse(filepath, row, labels, dates)
+
+        good, bad = self.read_all(filepath, parse)
+        return good, bad or None
 
     def _labels(self, filepath: str, row: Row) -> _Labels:
-        header = list(row.cells)
-
-        def label(column: Column | None) -> str | None:
-            if column is None or isinstance(column, str):
-                return column
-            if column > len(header):
-                raise ImportFileError(filepath, self.csv.skip_lines + 1, (
-                    f"the configuration names column {column}, the header has "
-                    f"{len(header)} columns"))
-            return header[column - 1]
-
-        fields = {item.name: label(getattr(self.columns, item.name))
-                  for item in dataclass_fields(self.columns) if item.name != "narration"}
-        narration = tuple(label(column) or "" for column in self.columns.narration)
-        return _Labels(fields, narration)
+        fields = self.labels(filepath, row, {
+            item.name: getattr(self.columns, item.name)
+            for item in dataclass_fields(self.columns) if item.name != "narration"})
+        narration = self.labels(filepath, row, {
+            str(i): column for i, column in enumerate(self.columns.narration)})
+        return _Labels(fields, tuple(label or "" for label in narration.values()))
 
     def _parse(self, filepath: str, row: Row, labels: _Labels,
                dates: dict[str, datetime.date]) -> StatementRow:

@@ -49,7 +49,6 @@ printer writes a custom directive's strings unescaped, and the books must parse 
 from __future__ import annotations
 
 import calendar
-import csv
 import datetime
 import re
 from collections.abc import Callable, Iterable
@@ -57,27 +56,24 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-import beangulp
 from beancount.core import data
 from beancount.parser.grammar import ValueType  # what the parser wraps custom values in
 
 from coop_beancount.core.accounts import is_valid_key
+from coop_beancount.importers.csvbase import Column, CsvImporter
 from coop_beancount.importers.csvformat import (
     BadRows,
     CsvFormat,
     ImportFileError,
     Row,
-    mismatch,
     parse_date,
     parse_number,
-    read_rows,
 )
 from coop_beancount.importers.dedupe import (
     DUPLICATE,
     DUPLICATE_OF,
     IMPORT_ID,
     RowIds,
-    mark_duplicates,
 )
 
 
@@ -121,8 +117,6 @@ class _Read:
     errors: list[ImportFileError]
 
 
-#: A column: its header name, or its position (1 is the first column).
-Column = str | int
 
 
 @dataclass
@@ -169,7 +163,7 @@ class _File:
                             self.labels[column])
 
 
-class CsvRecordsImporter(beangulp.Importer):
+class CsvRecordsImporter(CsvImporter):
     """What patronage and roster imports share: identify by name and header, read rows."""
 
     #: The keys of `columns` (what each column holds): those the file must have, and the
@@ -187,28 +181,8 @@ class CsvRecordsImporter(beangulp.Importer):
                     missing and f"needs {', '.join(missing)}",
                     unknown and f"has no use for {', '.join(unknown)}")))
                 + f" (it knows {', '.join(self.required + self.optional)})")
-        self._name = name
-        self._account = account
+        super().__init__(name, account, csv, columns.values(), filename_pattern)
         self.columns = dict(columns)
-        self.csv = csv
-        self.filename_pattern = filename_pattern
-        self._named = tuple(c for c in self.columns.values() if isinstance(c, str))
-        self._positions = [c for c in self.columns.values() if isinstance(c, int)]
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    def account(self, filepath: str) -> str:
-        return self._account
-
-    def mismatch(self, filepath: str) -> str | None:
-        """Why this importer does not recognise the file, or None when it does."""
-        return mismatch(filepath, self.csv, self._named, self._positions,
-                        self.filename_pattern)
-
-    def identify(self, filepath: str) -> bool:
-        return self.mismatch(filepath) is None
 
     def date(self, filepath: str) -> datetime.date | None:
         """The latest date in the file, for the archive's file name."""
@@ -224,48 +198,19 @@ class CsvRecordsImporter(beangulp.Importer):
             raise BadRows(filepath, read.errors, read.entries)
         return read.entries
 
-    def deduplicate(self, entries: data.Entries, existing: data.Entries) -> None:
-        """Mark entries already in the books: by import-id, or written by hand with the same
-        date and values (dedupe.mark_duplicates: one pass over each list)."""
-        mark_duplicates(entries, existing)
-
-    def _labels(self, filepath: str, row: Row) -> dict[str, str]:
-        """Each column's header name: positions resolved against the header."""
-        header = list(row.cells)
-        labels = {}
-        for column, where in self.columns.items():
-            if isinstance(where, str):
-                labels[column] = where
-            elif where > len(header):
-                raise ImportFileError(filepath, self.csv.skip_lines + 1, (
-                    f"the configuration names column {where}, the header has {len(header)}"))
-            else:
-                labels[column] = header[where - 1]
-        return labels
-
     def _read(self, filepath: str, members: set[str] | None) -> _Read:
-        entries: list[Any] = []
-        errors: list[ImportFileError] = []
         file: _File | None = None
-        try:
-            for row in read_rows(filepath, self.csv, self._named):
-                if file is None:
-                    file = _File(filepath, self.csv, self._labels(filepath, row))
-                try:
-                    entries.extend(self._entries(file, row, members))
-                except ImportFileError as error:
-                    errors.append(error)
-        except csv.Error as error:
-            raise ImportFileError(filepath, None, f"is not CSV as configured: {error}") from None
-        except ImportFileError as error:
-            if not errors:
-                raise
-            # The file breaks off here: list the bad rows before it too, and offer no entries,
-            # so that nothing is written of a file read only in part.
-            raise BadRows(filepath, [*errors, error], []) from None
-        if file is None:
-            raise ImportFileError(filepath, None, "has a header but no rows")
-        return _Read(entries, errors)
+
+        def parse(row: Row) -> Iterable[Any]:
+            nonlocal file
+            if file is None:
+                file = _File(filepath, self.csv, self.labels(filepath, row, self.columns))
+            return list(self._entries(file, row, members))
+
+        made, errors = self.read_all(filepath, parse)
+        if made is None:
+            raise BadRows(filepath, errors, [])
+        return _Read([entry for entries in made for entry in entries], errors)
 
     def _entries(self, file: _File, row: Row, members: set[str] | None) -> Iterable[Any]:
         raise NotImplementedError
