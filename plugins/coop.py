@@ -466,8 +466,7 @@ def _check_work(records: CoopRecords) -> list[CoopError]:
         elif not member.is_active(record.date):
             errors.append(CoopError(record.source, (
                 f"hours recorded for {record.member!r} on {record.date}, when they were not a "
-                f"member (joined {member.joined}"
-                f"{', left ' + str(member.left) if member.left else ''})"), None))
+                f"member ({member.membership})"), None))
     return errors
 
 

@@ -89,3 +89,16 @@ def test_licence_matches_the_metadata():
     assert config["metadata"]["license"] == "GPL-2.0-only"
     text = (ROOT / config["metadata"]["license_files"].strip()).read_text()
     assert "GNU GENERAL PUBLIC LICENSE" in text and "Version 2, June 1991" in text
+
+
+def test_a_thing_declared_twice_points_at_the_first(load):
+    text = """\
+        2024-01-01 custom "coop-measure" "barrels"
+        2024-02-01 custom "coop-measure" "barrels"
+        2024-01-01 custom "coop-share-class" "Member" 20.00 USD
+        2024-03-01 custom "coop-share-class" "Member" 20.00 USD
+    """
+    _, errors, _ = load(text)
+    messages = [e.message for e in errors if "twice" in e.message]
+    assert len(messages) == 2
+    assert all("(first at <string>:" in message for message in messages)

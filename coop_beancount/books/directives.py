@@ -53,7 +53,7 @@ from beancount.core.amount import Amount
 
 from coop_beancount.core.accounts import is_valid_key, is_valid_share_class
 from coop_beancount.core.capital import PAYOUT_FREQUENCIES
-from coop_beancount.core.errors import CoopError, too_many_digits, written
+from coop_beancount.core.errors import CoopError, too_many_digits, twice, written
 from coop_beancount.core.patronage import DEFAULT_POOL
 from coop_beancount.core.records import (
     FREQUENCIES,
@@ -653,17 +653,17 @@ def read_records(entries: Iterable[data.Custom]) -> tuple[CoopRecords, list[Coop
         member = read_member(entry)
         if member.key in records.members:
             first = records.members[member.key].source
-            raise DirectiveError(
-                f"member {member.key!r} is declared twice (first at {first.get('filename')}:"
-                f"{first.get('lineno')}); a member key must be unique"
-            )
+            raise DirectiveError(twice(f"member {member.key!r}", first,
+                                       "a member key must be unique"))
         records.members[member.key] = member
 
     def add_share_class(entry: data.Custom) -> None:
         share_class = read_share_class(entry)
         if share_class.name in records.share_classes:
-            raise DirectiveError(f"share class {share_class.name!r} is declared twice; keep "
-                                 "one coop-share-class per class")
+            raise DirectiveError(twice(
+                f"share class {share_class.name!r}",
+                records.share_classes[share_class.name].source,
+                "keep one coop-share-class per class"))
         records.share_classes[share_class.name] = share_class
 
     def add_leave(entry: data.Custom) -> None:
@@ -679,8 +679,9 @@ def read_records(entries: Iterable[data.Custom]) -> tuple[CoopRecords, list[Coop
     def add_measure(entry: data.Custom) -> None:
         measure = read_measure(entry)
         if measure.name in records.measures:
-            raise DirectiveError(f"measure {measure.name!r} is declared twice; keep one "
-                                 "coop-measure per measure")
+            raise DirectiveError(twice(f"measure {measure.name!r}",
+                                       records.measures[measure.name].source,
+                                       "keep one coop-measure per measure"))
         records.measures[measure.name] = measure
 
     def add_client(entry: data.Custom) -> None:

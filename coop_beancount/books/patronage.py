@@ -43,7 +43,7 @@ from beancount.core.amount import Amount
 
 from coop_beancount.core.accounts import NON_QUALIFIED_KIND, QUALIFIED, MemberChart
 from coop_beancount.core.capital import charge_loss, instalments
-from coop_beancount.core.errors import CoopError, location
+from coop_beancount.core.errors import CoopError, location, twice
 from coop_beancount.core.hours import hours_patronage
 from coop_beancount.core.patronage import (
     DEFAULT_POOL,
@@ -307,7 +307,7 @@ def _membership_problem(members: dict[str, Any], key: Any, date: datetime.date) 
                 "coop-member (patronage dividends go to members only) or fix the key")
     if not member.is_active(date):
         return (f"patronage recorded for {key!r} on {date}, when they were not a member "
-                f"(joined {member.joined}{', left ' + str(member.left) if member.left else ''})")
+                f"({member.membership})")
     return None
 
 
@@ -653,10 +653,8 @@ def decision_problems(
     label = f"pool {decision.pool!r} for {fiscal_label(decision.fiscal_year)}"
     first = seen.get((decision.fiscal_year, decision.pool))
     if first is not None:
-        problems.append(
-            f"{label} is decided twice (first at {first.source.get('filename')}:"
-            f"{first.source.get('lineno')}); one decision per year and pool: change or remove "
-            "one of them")
+        problems.append(twice(label, first.source, "one decision per year and pool: change "
+                              "or remove one of them", verb="decided"))
     if decision.measure not in records.measures:
         problems.append(
             f"{label} is allocated by unknown measure {decision.measure!r}; declare it with "

@@ -33,8 +33,8 @@ from coop_beancount.reports.members import (
     positions,
     statement,
 )
-from coop_beancount.reports.output import money_text, render
-from coop_beancount.reports.view import CoopBooks, add
+from coop_beancount.reports.output import money_text, render, total_row
+from coop_beancount.reports.view import CoopBooks
 
 MEMBER_COLUMNS = [
     ("key", "Key"), ("name", "Name"), ("joined", "Joined"), ("left", "Left"),
@@ -148,12 +148,8 @@ def statement_command(books: Path, member: str, start: datetime.date | None,
         click.echo()
         click.echo(f"Retained patronage equity by fiscal year, at {end or 'the end of the books'}:")
         columns = _equity_year_columns(result.equity)
-        total: dict[str, dict] = {column: {} for column, _ in columns[1:]}
-        for row in equity_rows:
-            for column, money in total.items():
-                for currency, number in row[column].items():
-                    add(money, currency, number)
-        click.echo(render([*equity_rows, {"year": "Total", **total}], columns, fmt), nl=False)
+        total = total_row(equity_rows, [column for column, _ in columns[1:]], year="Total")
+        click.echo(render([*equity_rows, total], columns, fmt), nl=False)
 
 
 def _equity_year_rows(years: list[EquityYear]) -> list[dict[str, Any]]:

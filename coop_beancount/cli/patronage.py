@@ -31,7 +31,7 @@ from coop_beancount.cli.common import (
 from coop_beancount.core.patronage import DEFAULT_POOL, deadline, fiscal_label, percent
 from coop_beancount.core.records import AllocationDecision
 from coop_beancount.core.rules import RuleSet
-from coop_beancount.reports.output import FORMATS, render
+from coop_beancount.reports.output import FORMATS, amount_text, render, total_row
 from coop_beancount.reports.patronage import (
     BookedPool,
     ReportError,
@@ -51,7 +51,7 @@ from coop_beancount.reports.patronage import (
     unbooked_decisions,
     what_if,
 )
-from coop_beancount.reports.view import CoopBooks, add
+from coop_beancount.reports.view import CoopBooks
 
 
 class Percent(click.ParamType):
@@ -128,11 +128,11 @@ def _pool_summary(pool: BookedPool, rules: RuleSet) -> str:
     """A pool's figures, one per line, for the table format."""
     result, money = pool.result, pool.currency
     figures = [
-        ("Patronage margin", f"{result.margin:,} {money}"),
-        ("Non-patronage margin", f"{pool.non_patronage or Decimal('0.00'):,} {money}"),
-        (f"Reserve ({percent(pool.reserve_share)})", f"{result.reserve:,} {money}"),
-        ("Pool", f"{result.pool:,} {money}"),
-        ("Patronage", f"{result.total_patronage:,} {pool.measure}"),
+        ("Patronage margin", amount_text(result.margin, money)),
+        ("Non-patronage margin", amount_text(pool.non_patronage or Decimal("0.00"), money)),
+        (f"Reserve ({percent(pool.reserve_share)})", amount_text(result.reserve, money)),
+        ("Pool", amount_text(result.pool, money)),
+        ("Patronage", amount_text(result.total_patronage, pool.measure)),
         ("Rate per unit", f"{pool.rate} {money}"),
         ("Cash share", f"{percent(pool.cash_share)}, {pool.notice} notices"
          if rules.qualified_notices else percent(pool.cash_share)),
@@ -221,15 +221,10 @@ def _allocation_rows(pool: BookedPool, names: dict[str, str],
 def _total_row(rows: list[dict[str, Any]], label: str, pool: BookedPool | None = None,
                ) -> dict[str, Any]:
     """Money columns added up; the quantity is the pool's (measures of pools do not add)."""
-    total: dict[str, Any] = {"pool": pool.pool if pool else "", "member": label}
+    total = total_row(rows, ("allocation", "cash", "withheld", "retained", "booked"),
+                      pool=pool.pool if pool else "", member=label)
     if pool is not None:
         total["quantity"] = pool.result.total_patronage
-    for column in ("allocation", "cash", "withheld", "retained", "booked"):
-        money: dict[str, Decimal] = {}
-        for row in rows:
-            for currency, number in row[column].items():
-                add(money, currency, number)
-        total[column] = money
     return total
 
 
@@ -474,10 +469,7 @@ def form_1099_patr_command(books: Path, year: int, fmt: str, ignore_errors: bool
         if not rows:
             click.echo(f"Nobody was paid 10.00 {currency} or more in patronage in {year}.")
             return
-        total = {"member": "Total", "name": ""}
-        for box in ("box1", "box3", "box5"):
-            total[box] = sum((row[box] for row in rows), Decimal(0))
-        rows.append(total)
+        rows.append(total_row(rows, ("box1", "box3", "box5"), member="Total", name=""))
         click.echo(f"Form 1099-PATR, calendar year {year} ({currency})")
         click.echo()
     click.echo(render(rows, PATR_COLUMNS, fmt), nl=False)
@@ -588,11 +580,7 @@ def equity(books: Path, as_of: datetime.date | None, by: str, redeemed: bool,
             click.echo("No redemptions have been made.")
             return
         if fmt == "table":
-            total: dict[str, Any] = {"date": "Total", "amount": {}}
-            for row in rows:
-                for money_currency, number in row["amount"].items():
-                    add(total["amount"], money_currency, number)
-            rows.append(total)
+            rows.append(total_row(rows, ("amount",), date="Total"))
         click.echo(render(rows, REDEMPTION_COLUMNS, fmt), nl=False)
         return
     found = outstanding_equity(coop, as_of, by)
@@ -604,12 +592,6 @@ def equity(books: Path, as_of: datetime.date | None, by: str, redeemed: bool,
         if not rows:
             click.echo("No retained patronage equity is outstanding.")
             return
-        total: dict[str, Any] = {columns[0][0]: "Total"}
-        for column in ("qualified", "non_qualified", "retains", "total"):
-            money: dict[str, Decimal] = {}
-            for row in rows:
-                for currency, number in row[column].items():
-                    add(money, currency, number)
-            total[column] = money
-        rows.append(total)
+        rows.append(total_row(rows, ("qualified", "non_qualified", "retains", "total"),
+                              **{columns[0][0]: "Total"}))
     click.echo(render(rows, columns, fmt), nl=False)

@@ -22,6 +22,11 @@ def location(source: dict[str, Any] | None) -> str:
     return f"{source.get('filename', '<unknown>')}:{source.get('lineno', 0)}"
 
 
+def twice(subject: str, first: dict[str, Any] | None, fix: str, verb: str = "declared") -> str:
+    """The message for a thing said twice where once is the rule, pointing at the first."""
+    return f"{subject} is {verb} twice (first at {location(first)}); {fix}"
+
+
 def written(value: Any) -> str:
     """A value the way the ledger writes it, for messages: "no", 10, 2025-02-01, 20.00 USD,
     TRUE (not Python's Decimal('10') or datetime.date(2025, 2, 1))."""

@@ -35,6 +35,11 @@ class Member:
     def is_active(self, date: datetime.date) -> bool:
         return self.joined <= date and (self.left is None or date <= self.left)
 
+    @property
+    def membership(self) -> str:
+        """When they were a member, for messages: "joined 2025-01-05, left 2025-07-15"."""
+        return f"joined {self.joined}" + (f", left {self.left}" if self.left else "")
+
 
 @dataclass(frozen=True)
 class ShareClass:

@@ -106,8 +106,8 @@ def _subscribe(result: ShareLedger, share_classes: Mapping[str, ShareClass],
         return
     if not member.is_active(sub.date):
         result.problems.append((sub.source, (
-            f"member {sub.member!r} is not a member on {sub.date} (joined {member.joined}"
-            f"{', left ' + str(member.left) if member.left else ''}) and cannot subscribe")))
+            f"member {sub.member!r} is not a member on {sub.date} ({member.membership}) "
+            "and cannot subscribe")))
         return
     holding = _holding(result, share_class, sub.member)
     holding.count += sub.count

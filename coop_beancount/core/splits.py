@@ -298,9 +298,8 @@ def _check_member(key: str, date: datetime.date, members: Mapping[str, Member]) 
         raise SplitError(f"split names unknown member {key!r}; fix the key (members: "
                          f"{', '.join(sorted(members)) or 'none declared'})")
     if not member.is_active(date):
-        left = f", left {member.left}" if member.left else ""
         raise SplitError(f"split names {key!r}, who is not a member on {date} "
-                         f"(joined {member.joined}{left})")
+                         f"({member.membership})")
 
 
 def _split_fixed(

@@ -23,7 +23,7 @@ from coop_beancount.books.config import PluginConfig
 from coop_beancount.core.patronage import fiscal_label, percent
 from coop_beancount.core.periods import period_first_day
 from coop_beancount.reports.members import MemberRow, member_rows, statement
-from coop_beancount.reports.output import money_text
+from coop_beancount.reports.output import money_text, total_row
 from coop_beancount.reports.patronage import (
     BookedPool,
     ReportError,
@@ -144,15 +144,13 @@ def table(columns: list[tuple[str, str]], rows: list[list[Any]],
     if isinstance(total, list):
         foot = [cell(value, kind) for value, (_, kind) in zip(total, columns, strict=True)]
     elif total and rows:
-        foot = []
-        for index, (heading, kind) in enumerate(columns):
-            summed = heading in total if isinstance(total, tuple) else kind in (MONEY, INT)
-            if summed and kind == MONEY:
-                foot.append(cell(_total(row[index] or {} for row in rows), MONEY))
-            elif summed:
-                foot.append(cell(sum((row[index] or 0 for row in rows), Decimal(0)), kind))
-            else:
-                foot.append(Cell("Total" if index == 0 else "", ""))
+        summed = {str(index): kind for index, (heading, kind) in enumerate(columns)
+                  if (heading in total if isinstance(total, tuple) else kind in (MONEY, INT))}
+        sums = total_row(({key: row[int(key)] or ({} if kind == MONEY else 0)
+                           for key, kind in summed.items()} for row in rows), summed)
+        foot = [cell(sums[str(index)], kind) if str(index) in summed
+                else Cell("Total" if index == 0 else "", "")
+                for index, (_, kind) in enumerate(columns)]
     else:
         foot = []
     return Table(columns, [[cell(value, kind) for value, (_, kind) in zip(row, columns,

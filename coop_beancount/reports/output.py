@@ -15,11 +15,13 @@ import datetime
 import io
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 FORMATS = ("table", "csv", "json")
+#: Nothing, in any currency.
+ZERO = "0"
 
 #: How a cell that a spreadsheet runs as a formula starts (OWASP, "CSV Injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -37,11 +39,40 @@ def safe_cell(text: str) -> str:
     return text
 
 
-def money_text(money: dict[str, Decimal]) -> str:
-    money = {c: n for c, n in money.items() if n != 0}
-    if not money:
-        return "0"
-    return ", ".join(f"{number:,} {currency}" for currency, number in sorted(money.items()))
+def amount_text(number: Decimal, currency: str) -> str:
+    """One amount as people read it: "2,850.00 USD"."""
+    return f"{number:,} {currency}"
+
+
+def money_text(money: Mapping[str, Decimal]) -> str:
+    """An amount that may hold several currencies: "2,850.00 USD, 10.00 EUR"; nothing is "0".
+
+    The one way the reports, the notices and the Fava pages print money (CSV cells are
+    written plain, without thousands separators, for spreadsheets to read).
+    """
+    nonzero = sorted((c, n) for c, n in money.items() if n != 0)
+    if not nonzero:
+        return ZERO
+    return ", ".join(amount_text(number, currency) for currency, number in nonzero)
+
+
+def total_row(rows: Iterable[Mapping[str, Any]], columns: Iterable[str],
+              **labels: Any) -> dict[str, Any]:
+    """A table's totals row: each of `columns` added up over `rows` (money by currency,
+    plain numbers as numbers), with `labels` in the other columns (member="Total")."""
+    rows = list(rows)
+    total: dict[str, Any] = dict(labels)
+    for column in columns:
+        values = [row[column] for row in rows if row.get(column) is not None]
+        if all(isinstance(value, Mapping) for value in values):
+            money: dict[str, Decimal] = {}
+            for value in values:
+                for currency, number in value.items():
+                    money[currency] = money.get(currency, Decimal(0)) + number
+            total[column] = money
+        else:
+            total[column] = sum(values, Decimal(0))
+    return total
 
 
 def _text(value: Any, plain: bool) -> str:
@@ -50,7 +81,7 @@ def _text(value: Any, plain: bool) -> str:
     if isinstance(value, dict):
         if plain:
             nonzero = sorted((c, n) for c, n in value.items() if n != 0)
-            return "; ".join(f"{n} {c}" for c, n in nonzero) if nonzero else "0"
+            return "; ".join(f"{n} {c}" for c, n in nonzero) if nonzero else ZERO
         return money_text(value)
     if isinstance(value, Decimal):
         return str(value) if plain else f"{value:,}"

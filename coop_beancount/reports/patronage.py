@@ -60,6 +60,7 @@ from coop_beancount.core.patronage import (
 )
 from coop_beancount.core.records import AllocationDecision, Member
 from coop_beancount.core.rules import RuleSet
+from coop_beancount.reports.output import amount_text, money_text
 from coop_beancount.reports.view import CoopBooks, Money, add, cleaned
 
 #: `coop-generated` kinds of the plugin's patronage transactions.
@@ -404,9 +405,8 @@ def render_notices(notices_: list[Notice], coop_name: str, paper: str,
 
 def _money(value: Money | tuple[Decimal, str]) -> str:
     if isinstance(value, tuple):
-        number, currency = value
-        return f"{number:,} {currency}"
-    return ", ".join(f"{n:,} {c}" for c, n in sorted(value.items())) or "0.00"
+        return amount_text(*value)
+    return money_text(value)
 
 
 @dataclass(frozen=True)
