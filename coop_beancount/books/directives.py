@@ -687,8 +687,9 @@ def read_records(entries: Iterable[data.Custom]) -> tuple[CoopRecords, list[Coop
     def add_client(entry: data.Custom) -> None:
         client = read_client(entry)
         if client.key in records.clients:
-            raise DirectiveError(f"client {client.key!r} is declared twice; keep one "
-                                 "coop-client per client")
+            raise DirectiveError(twice(f"client {client.key!r}",
+                                       records.clients[client.key].source,
+                                       "keep one coop-client per client"))
         records.clients[client.key] = client
 
     sites: list[data.Custom] = []

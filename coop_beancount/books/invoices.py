@@ -157,8 +157,7 @@ def _work_problem(records: CoopRecords, item: BillableWork) -> str | None:
                 "its members' work only: declare them with coop-member or fix the key")
     if not member.is_active(item.date):
         return (f"work recorded for {item.member!r} on {item.date}, when they were not a "
-                f"member (joined {member.joined}"
-                f"{', left ' + str(member.left) if member.left else ''}); fix the date or key")
+                f"member ({member.membership}); fix the date or key")
     if item.client not in records.clients:
         return (f"work for unknown client {item.client!r}; declare it with "
                 f'custom "coop-client" "{item.client}" "<name>" or fix the key (clients: '
