@@ -440,8 +440,8 @@ def test_serve_members_gives_fava_the_site(books, fava_run):
 
 
 def test_serve_members_mistakes_are_clean_errors(books, tmp_path, fava_run):
-    other = write_books(tmp_path / "other" if (tmp_path / "other").mkdir() is None else
-                        tmp_path)
+    (tmp_path / "other").mkdir()
+    other = write_books(tmp_path / "other")
     cases = [
         (["serve", str(books), "--sign-in", "passwords"], "add --members"),
         (["serve", "--members", str(books), "--sign-in", "passwords"], "coop password"),
@@ -449,11 +449,12 @@ def test_serve_members_mistakes_are_clean_errors(books, tmp_path, fava_run):
         (["serve", "--members", str(books), str(other), "--user-header", "X-User",
           "--trusted-proxy", "127.0.0.1"], "one set of books"),
         (["serve"], "BEANCOUNT_FILE"),
+        (["serve", "--members", str(books), "--debug"], "debugger"),
     ]
     env = {k: v for k, v in os.environ.items() if k != "BEANCOUNT_FILE"}
     for args, message in cases:
         result = CliRunner(env=env).invoke(main, args)
-        assert result.exit_code == 2 if "add --members" not in message else result.exit_code
+        assert result.exit_code == 2, (args, result.output)  # a usage error
         assert message in result.output, (args, result.output)
         assert "Traceback" not in result.output
     assert not fava_run

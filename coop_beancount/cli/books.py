@@ -90,6 +90,9 @@ def _serve(members: bool, sign_in: str, user_header: str | None,
                                    "add --members")
         fava_main.callback(**fava_options)
         return
+    if fava_options.get("debug") or fava_options.get("profile"):
+        raise click.UsageError("--debug and --profile are not for the members' site: "
+                               "Werkzeug's debugger runs code typed into the browser")
     site_sign_in = _site_sign_in(files, sign_in, user_header, trusted_proxy)
     _serve_site(fava_main, site_sign_in, fava_options)
 
