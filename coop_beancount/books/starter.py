@@ -1,5 +1,6 @@
 """`coop init`: new books from the starter set, in a git repository that
-refuses a commit whose books do not check clean.
+refuses a commit whose books do not check clean, with members' private register
+(`members-private.csv`, owner-only, git-ignored; books/register.py) beside them.
 
 The books are assembled in a temporary folder beside the target and renamed
 into place, so an interrupted init leaves nothing half-made: the target does
@@ -21,6 +22,8 @@ import tempfile
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from coop_beancount.books.register import create_register
 
 MAIN_FILE = "main.beancount"
 
@@ -102,6 +105,8 @@ def init_books(target: Path, git: bool = True) -> Path:
     try:
         for name, content in starter_files():
             (staging / name).write_bytes(content)
+        # Members' TINs and addresses: a register beside the books, owner-only, git-ignored.
+        create_register(staging)
         if git:
             _make_repository(staging)
         if target.exists():

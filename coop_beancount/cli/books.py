@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from coop_beancount.books.loading import format_error, load_books
+from coop_beancount.books.register import tin_problems
 from coop_beancount.books.starter import MAIN_FILE, InitError, init_books
 from coop_beancount.cli.common import (
     BOOKS,
@@ -30,17 +31,22 @@ from coop_beancount.site.signin import PasswordsError
 def check(books: Path, quiet: bool) -> None:
     """Check BOOKS: Beancount's own checks plus the co-op's rules.
 
-    Every problem is printed as `file:line: message`. The exit status is 0
+    Every problem is printed as `file:line: message`, and so is a taxpayer
+    number in the books' metadata (it belongs in members-private.csv, out of
+    git: docs/private-data.md). The exit status is 0
     when the books are clean and 1 when they are not, so scripts and git
     hooks can rely on it.
     """
     loaded = load_books(books)
+    # Taxpayer numbers in the books' metadata would stay in git's history: an error here
+    # (and so in the pre-commit hook), before they are committed.
+    errors = [*loaded.errors, *tin_problems(loaded.entries)]
     if not quiet:
-        for error in loaded.errors:
+        for error in errors:
             click.echo(format_error(error), err=True)
-    if loaded.errors:
+    if errors:
         if not quiet:
-            click.echo(f"{books}: {len(loaded.errors)} error(s)", err=True)
+            click.echo(f"{books}: {len(errors)} error(s)", err=True)
         sys.exit(1)
     if not quiet:
         coop = CoopBooks.from_entries(loaded.entries, loaded.options)
@@ -254,7 +260,8 @@ def init(directory: Path, no_git: bool) -> None:
     Makes DIRECTORY (which must not exist or be empty) with the chart of
     accounts, the co-op's settings, a members file and this year's file, in a
     git repository whose pre-commit hook runs `coop check` and refuses a commit
-    whose books do not check clean.
+    whose books do not check clean; and members-private.csv, the register of
+    members' TINs and addresses, readable by you only and git-ignored.
     """
     try:
         main_file = init_books(directory, git=not no_git)

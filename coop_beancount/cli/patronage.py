@@ -19,6 +19,7 @@ import click
 
 from coop_beancount.books.config import PluginConfig
 from coop_beancount.books.files import atomic_write
+from coop_beancount.books.register import RegisterError, load_register, register_path
 from coop_beancount.cli.common import (
     BOOKS,
     DATE,
@@ -393,7 +394,13 @@ def notices(books: Path, year: int, out_dir: Path, replace: bool, paper: str, fm
         raise click.ClickException(
             f'{books} does not name the co-op, and a notice of allocation must; add a line '
             f'like: option "title" "Cranberry Growers Co-operative"')
-    found = member_notices(coop, _pools(coop, books, year, None))
+    # The members' addresses, from the private register beside the books (not in git).
+    try:
+        register = load_register(register_path(books))
+    except RegisterError as exc:
+        raise click.ClickException(str(exc)) from None
+    found = member_notices(coop, _pools(coop, books, year, None),
+                           {key: details.address for key, details in register.items()})
     files = render_notices(found, title, paper.upper() if paper.lower() == "a4" else "letter",
                            plugin_settings(coop.options))
     there = sorted(name for name in files if (out_dir / name).exists())

@@ -352,6 +352,8 @@ class Notice:
     member: Member
     year: int
     lines: tuple[NoticeLine, ...]
+    #: The member's postal address, from the private register (never from the books).
+    address: str = ""
 
     def total(self, field: str) -> Money:
         money: Money = {}
@@ -369,13 +371,17 @@ class Notice:
         return f"{fiscal_label(self.year)}-{self.member.key}.html"
 
 
-def member_notices(books: CoopBooks, pools: list[BookedPool]) -> list[Notice]:
-    """One notice per member with an allocation in `pools` (one fiscal year), in key order."""
+def member_notices(books: CoopBooks, pools: list[BookedPool],
+                   addresses: Mapping[str, str] | None = None) -> list[Notice]:
+    """One notice per member with an allocation in `pools` (one fiscal year), in key order;
+    `addresses` (from the private register) are printed on them."""
+    addresses = addresses or {}
     by_member: dict[str, list[NoticeLine]] = defaultdict(list)
     for pool in pools:
         for dividend in pool.result.dividends:
             by_member[dividend.member].append(NoticeLine(pool, dividend))
-    return [Notice(books.records.members[key], pools[0].year, tuple(lines))
+    return [Notice(books.records.members[key], pools[0].year, tuple(lines),
+                   addresses.get(key, ""))
             for key, lines in sorted(by_member.items())]
 
 
