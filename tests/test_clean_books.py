@@ -12,6 +12,8 @@ from decimal import Decimal
 import beanquery
 from beancount import loader
 from beancount.core import data
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import HEADER
 from tests.support import FILENAME, line_no
@@ -413,3 +415,76 @@ def test_a_refund_without_its_cost_is_an_error(load):
         [error] = errors
         assert error.source["lineno"] == line_no(text, "Expenses:Supplies  -30.00 USD")
         assert words in error.message, error.message
+
+
+# --- 7. redemptions by hand reach 1099-PATR; a negative box is an error --------------------------
+
+def test_hand_redemptions_of_non_qualified_notices_are_box_5(load):
+    from coop_beancount.reports.patronage import form_1099_patr
+    from coop_beancount.reports.view import CoopBooks
+
+    text = BOOKS + decision(qualified="FALSE") + """
+    2025-05-01 * "G4" "Seed bought for G4"
+      Assets:Members:G4:Receivable  100.00 USD
+      Assets:Cash
+    2025-06-01 * "G4" "Notice of FY2024 set off against what G4 owes"
+      Equity:Members:G4:Allocated:FY2024:NonQualified  100.00 USD
+      Assets:Members:G4:Receivable
+    2025-06-02 * "G3" "Cheque for part of the FY2024 notice"
+      Equity:Members:G3:Allocated:FY2024:NonQualified  200.00 USD
+      Assets:Cash
+    """
+    entries, errors, options = load(text)
+    assert errors == [], [(e.source, e.message) for e in errors]
+    rows, _ = form_1099_patr(CoopBooks.from_entries(entries, options), 2025)
+    box5 = {row.member: row.box5 for row in rows}
+    assert box5["G4"] == D("100.00") and box5["G3"] == D("200.00")
+    assert box5["G1"] == 0
+
+
+def test_a_negative_1099_patr_box_is_an_error(load):
+    import pytest
+
+    from coop_beancount.reports.patronage import ReportError, form_1099_patr
+    from coop_beancount.reports.view import CoopBooks
+
+    text = BOOKS + """
+    2025-01-01 custom "coop-retain" "barrels" 0.01 USD
+    2025-05-01 custom "coop-patronage" "G1" "barrels" 1000
+    2025-06-01 custom "coop-patronage" "G1" "barrels" -2500 "FY2024 scale error"
+    """
+    entries, errors, options = load(text)
+    assert errors == [], [(e.source, e.message) for e in errors]
+    with pytest.raises(ReportError, match=r"negative box .*G1 box 3 -15\.00.*corrected 1099-PATR"):
+        form_1099_patr(CoopBooks.from_entries(entries, options), 2025)
+
+
+# --- properties ---------------------------------------------------------------------------------
+
+MEMBERS = ("Ana", "Ben", "Cy", "Dee", "Eve")
+
+
+@settings(max_examples=40)
+@given(st.lists(st.tuples(st.integers(1, 10**7),
+                          st.lists(st.integers(0, 9), min_size=5, max_size=5),
+                          st.booleans()), min_size=1, max_size=8))
+def test_a_cost_and_its_linked_refund_leave_every_member_at_zero(costs):
+    lines = ['2025-01-01 open Income:Members:SharedCosts USD\n']
+    lines += [f'2025-01-01 custom "coop-member" "{key}" "{key}"\n' for key in MEMBERS]
+    for number, (cents, weights, equal) in enumerate(costs):
+        if not any(weights):
+            weights = [1, *weights[1:]]
+        rule = "equal" if equal else "weights: " + ", ".join(
+            f"{key} {weight}" for key, weight in zip(MEMBERS, weights, strict=True))
+        amount = Decimal(cents).scaleb(-2)
+        lines.append(f'2025-02-01 * "Shop" "Cost {number}" ^cost-{number}\n'
+                     f'  Expenses:Supplies  {amount} USD\n    split: "{rule}"\n'
+                     '  Assets:Bank\n'
+                     f'2025-02-02 * "Shop" "Refund {number}" ^cost-{number}\n'
+                     f'  Expenses:Supplies  -{amount} USD\n    split: "refund"\n'
+                     '  Assets:Bank\n')
+    entries, errors, _ = loader.load_string(HEADER + "".join(lines))
+    assert errors == [], [(e.source, e.message) for e in errors]
+    for key in MEMBERS:
+        assert balance(entries, f"Assets:Members:{key}:Receivable") == 0, key
+    assert balance(entries, "Income:Members:SharedCosts") == 0

@@ -52,6 +52,7 @@ from beancount.core import convert, data
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
+from coop_beancount.books.directives import is_coop_directive, read_records
 from coop_beancount.core.accounts import MemberChart
 from coop_beancount.reports.members import member_rows
 from coop_beancount.reports.patronage import booked_pools
@@ -729,6 +730,29 @@ def assert_allocations_add_up(books: Books, entries: list) -> None:
             to_reserve = sum(p.units.number for p in entry.postings
                              if p.account == "Equity:Coop:Unallocated")
             assert -to_reserve == entry.meta["coop-reserve"] + entry.meta["coop-non-patronage"]
+    assert_margins_are_the_years_net(books, entries, pools)
+
+
+def assert_margins_are_the_years_net(books: Books, entries: list, pools: list) -> None:
+    """Every pool's margin plus non-patronage, added up over a fiscal year, is the year's net
+    of the accounts the year's decisions name (as loaded, derived postings included): never
+    more, so no margin is allocated twice."""
+    records, _ = read_records(e for e in entries if is_coop_directive(e))
+    named: dict[int, set[str]] = defaultdict(set)
+    for decision in records.decisions:
+        named[decision.fiscal_year].update(decision.margin_accounts)
+        named[decision.fiscal_year].update(decision.non_patronage_accounts)
+    drawn: dict[int, Decimal] = defaultdict(Decimal)
+    for pool in pools:
+        drawn[pool.year] += pool.result.margin + pool.non_patronage
+    net: dict[int, Decimal] = defaultdict(Decimal)
+    for entry in transactions(entries):
+        year = books.fiscal.of(entry.date)
+        for posting in entry.postings:
+            if any(posting.account == a or posting.account.startswith(a + ":")
+                   for a in named.get(year, ())):
+                net[year] -= posting.units.number
+    assert dict(drawn) == {year: net[year] for year in drawn}
 
 
 def assert_redemptions_take_the_oldest_and_never_too_much(books: Books, entries: list) -> None:

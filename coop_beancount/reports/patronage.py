@@ -437,9 +437,12 @@ def form_1099_patr(books: CoopBooks, year: int,
     Box 1 is the cash and qualified retained parts of allocations paid in the
     year (the cash of a non-qualified allocation is income when paid too); box
     3 the per-unit retains withheld in the year; box 5 what the co-op redeemed
-    of non-qualified notices in the year (income only now).
+    of non-qualified notices in the year (income only now): every debit to a
+    member's non-qualified equity, whether a `coop-redemption`, a set-off against
+    what the member owes or a cheque written from it.
 
-    Raises ReportError when the books keep other rules than the US's.
+    Raises ReportError when the books keep other rules than the US's, and when a
+    box would be negative (a correction of an earlier year booked in this one).
     """
     require_form(books, "1099-PATR")
     chart = books.chart
@@ -449,7 +452,7 @@ def form_1099_patr(books: CoopBooks, year: int,
         if not isinstance(entry, data.Transaction) or entry.date.year != year:
             continue
         kind = entry.meta.get(GENERATED)
-        if kind not in (ALLOCATION, RETAIN_ENTRY, REDEMPTION):
+        if kind not in (ALLOCATION, RETAIN_ENTRY):
             continue
         for posting in entry.postings:
             member = chart.member_key(posting.account)
@@ -462,12 +465,26 @@ def form_1099_patr(books: CoopBooks, year: int,
                 boxes[member][0] -= number
             elif kind == RETAIN_ENTRY and equity is not None and equity[1] == RETAIN:
                 boxes[member][1] -= number
-            elif (kind == REDEMPTION and equity is not None
-                  and equity[1] == NON_QUALIFIED_KIND):
-                boxes[member][2] += number
             else:
                 continue
             found.add(posting.units.currency)
+    for member, postings in books.retained_postings.items():
+        for posting in postings:
+            if posting.entry.date.year != year or posting.number <= 0:
+                continue
+            equity = chart.retained_equity(posting.account)
+            if equity is not None and equity[1] == NON_QUALIFIED_KIND:
+                boxes[member][2] += posting.number
+                found.add(posting.currency)
+    negative = [f"{key} box {box} {number}" for key, figures in sorted(boxes.items())
+                for box, number in zip((1, 3, 5), figures, strict=True) if number < 0]
+    if negative:
+        raise ReportError(
+            f"Form 1099-PATR for {year} would have a negative box ({', '.join(negative)}): a "
+            f"correction booked in {year} of an earlier year's retains or allocations is more "
+            f"than {year}'s own figure, and netting it would hide what was paid in {year}; "
+            "file a corrected 1099-PATR for the earlier year the correction belongs to, and "
+            "book the correction in that year")
     if len(found) > 1:
         raise ReportError(f"patronage was paid in several currencies in {year} "
                           f"({', '.join(sorted(found))}); Form 1099-PATR is in US dollars")
