@@ -461,13 +461,15 @@ def test_serve_members_mistakes_are_clean_errors(books, tmp_path, fava_run):
 
 
 def test_site_directives_mistakes_are_errors_at_their_line(tmp_path):
-    books = write_books(tmp_path, SITE_BOOKS + '2024-01-02 custom "coop-site" "closed"\n'
-                        '2024-01-02 custom "coop-private" "Bad Key"\n')
+    books = write_books(tmp_path, own_statement() + '2024-01-02 custom "coop-site" "closed"\n'
+                        '2024-01-02 custom "coop-private" "Bad Key"\n'
+                        '2024-01-03 custom "coop-site" "open books"\n')
     result = CliRunner().invoke(main, ["check", str(books)])
     assert result.exit_code == 1
     assert "coop-site policy 'closed' is not one of 'open books', 'own statement'" \
         in result.output
     assert "'Bad Key' is not a metadata key" in result.output
+    assert "the members' site's policy is set twice (first at" in result.output
     assert f"{books}:" in result.output
 
 

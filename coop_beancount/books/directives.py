@@ -697,10 +697,8 @@ def read_records(entries: Iterable[data.Custom]) -> tuple[CoopRecords, list[Coop
     def add_site(entry: data.Custom) -> None:
         policy = read_site(entry)
         if sites:
-            first = sites[0].meta
-            raise DirectiveError(
-                f"the members' site's policy is set twice (first at {first.get('filename')}:"
-                f"{first.get('lineno')}); keep one coop-site line")
+            raise DirectiveError(twice("the members' site's policy", sites[0].meta,
+                                       "keep one coop-site line", verb="set"))
         sites.append(entry)
         records.site_policy = policy
 
