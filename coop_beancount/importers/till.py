@@ -32,6 +32,7 @@ from __future__ import annotations
 import csv
 import datetime
 import fnmatch
+import gzip
 import os
 import re
 import threading
@@ -138,13 +139,17 @@ def header(importer: TillImporter, path: str | Path) -> list[str]:
                                   ) from None
         return [row[0] for row in rows]
     fmt = importer.csv
+    opener: Any = gzip.open if str(path).lower().endswith(".gz") else open
     try:
-        with open(path, encoding=fmt.encoding, newline="") as handle:
+        with opener(path, "rt", encoding=fmt.encoding, newline="") as handle:
             for _ in range(fmt.skip_lines):
                 handle.readline()
             line = handle.readline()
     except OSError as error:
         raise ImportFileError(path, None, f"cannot be read: {error.strerror}") from None
+    except (gzip.BadGzipFile, EOFError):
+        raise ImportFileError(path, None, "is not a gzip file, though its name ends in .gz"
+                              ) from None
     except UnicodeDecodeError:
         raise ImportFileError(path, None, f"is not {fmt.encoding} text; set csv: encoding: "
                                           "in the import configuration") from None
