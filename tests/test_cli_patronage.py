@@ -578,3 +578,30 @@ def test_help_has_examples():
         assert result.exit_code == 0
         assert "Example:" in result.output
     assert "PDF" in run("notices", "--help").output
+
+
+def test_notices_are_rendered_and_written_one_at_a_time(tmp_path, monkeypatch):
+    # 20,000 owners' notices must never all be in memory: each is rendered as it is
+    # written, so when the third file is written only three notices have been rendered.
+    from coop_beancount.cli import patronage as patronage_cli
+
+    books = write(tmp_path, WORKED)
+    rendered, writes = [], []
+    real_render, real_write = patronage_cli.render_notices, patronage_cli.atomic_write
+
+    def counting_render(*args, **kwargs):
+        for name, text in real_render(*args, **kwargs):
+            rendered.append(name)
+            yield name, text
+
+    def counting_write(path, content):
+        writes.append((path.name, len(rendered)))
+        real_write(path, content)
+
+    monkeypatch.setattr(patronage_cli, "render_notices", counting_render)
+    monkeypatch.setattr(patronage_cli, "atomic_write", counting_write)
+    result = run("notices", books, "--year", "2025", "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert writes == [("FY2025-G1.html", 1), ("FY2025-G2.html", 2), ("FY2025-G3.html", 3),
+                      ("FY2025-G4.html", 4), ("index.html", 5)]
+    assert "Writing notices" in result.stderr

@@ -10,6 +10,8 @@
 from __future__ import annotations
 
 import datetime
+import sys
+from collections.abc import Iterable
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -403,13 +405,14 @@ def notices(books: Path, year: int, out_dir: Path, replace: bool, paper: str, fm
                            {key: details.address for key, details in register.items()})
     files = render_notices(found, title, paper.upper() if paper.lower() == "a4" else "letter",
                            plugin_settings(coop.options))
-    there = sorted(name for name in files if (out_dir / name).exists())
+    names = [n.file_name for n in found] + ["index.html"]  # known before any is rendered
+    there = sorted(name for name in names if (out_dir / name).exists())
     if there and not replace:
         shown = ", ".join(there[:5]) + (f" and {len(there) - 5} more" if len(there) > 5 else "")
         raise click.ClickException(
             f"{out_dir} already has {shown}; nothing was written. Pass --replace to replace "
             "them, or choose another folder with --out")
-    _write_files(out_dir, files)
+    _write_files(out_dir, files, len(names))
     rows = [{"member": n.member.key, "name": n.member.name,
              "allocation": n.total("allocation"), "cash": n.total("cash"),
              "retained": n.total("retained"), "notice": ", ".join(n.kinds),
@@ -419,18 +422,22 @@ def notices(books: Path, year: int, out_dir: Path, replace: bool, paper: str, fm
                f"{out_dir / 'index.html'}.", err=True)
 
 
-def _write_files(folder: Path, files: dict[str, str]) -> None:
-    """Write every file, each atomically; if one fails, take back what this run made."""
+def _write_files(folder: Path, files: Iterable[tuple[str, str]], count: int) -> None:
+    """Write each file as it comes (rendered one at a time: 20,000 notices are never all in
+    memory), each atomically, with a progress bar on stderr; if one fails, take back what
+    this run made."""
     made_folder = not folder.exists()
     written: list[Path] = []
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        for name, text in files.items():
-            path = folder / name
-            new = not path.exists()
-            atomic_write(path, text.encode())
-            if new:
-                written.append(path)
+        with click.progressbar(files, length=count, label="Writing notices",
+                               file=sys.stderr) as bar:
+            for name, text in bar:
+                path = folder / name
+                new = not path.exists()
+                atomic_write(path, text.encode())
+                if new:
+                    written.append(path)
     except OSError as exc:
         for path in written:
             path.unlink(missing_ok=True)

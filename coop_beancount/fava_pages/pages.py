@@ -11,7 +11,7 @@ from fava.ext import extension_endpoint
 from flask import Response
 
 from coop_beancount.fava_pages import base, views
-from coop_beancount.reports.patronage import booked_pools, member_notices, render_notices
+from coop_beancount.reports.patronage import booked_pools, member_notices, render_notice
 
 UNNAMED = "Beancount"
 
@@ -63,7 +63,7 @@ class CoopPatronage(base.CoopPage):
             base.not_found(f"No notice of allocation for member {key!r} in FY{year or '?'} "
                            "in these books.")
         title = self.ledger.options.get("title") or UNNAMED
-        html = render_notices(found, title, "letter")[found[0].file_name]
+        html = render_notice(found[0], title, "letter")
         return Response(html, mimetype="text/html")
 
 

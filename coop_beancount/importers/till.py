@@ -323,11 +323,15 @@ def read_till(importer: TillImporter, files: Sequence[Path], members: Iterable[M
     try:
         connection.execute("SET enable_progress_bar = false")
         connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-        connection.execute("CREATE TEMP TABLE owners (owner VARCHAR, key VARCHAR, "
-                           "joined DATE, left_on DATE)")
-        rows = owners(importer, members)
-        if rows:
-            connection.executemany("INSERT INTO owners VALUES (?, ?, ?, ?)", rows)
+        # One statement of four lists (executemany is a statement per owner: slow).
+        columns = list(zip(*owners(importer, members), strict=True)) or [[], [], [], []]
+        connection.execute(
+            "CREATE TEMP TABLE owners AS SELECT * FROM (SELECT "
+            "unnest(CAST($owner AS VARCHAR[])) AS owner, unnest(CAST($key AS VARCHAR[])) AS key, "
+            "unnest(CAST($joined AS DATE[])) AS joined, "
+            "unnest(CAST($left AS DATE[])) AS left_on)",
+            {"owner": list(columns[0]), "key": list(columns[1]), "joined": list(columns[2]),
+             "left": list(columns[3])})
         parameters = _parameters(importer, first_month)
         try:
             connection.execute(f"CREATE TEMP VIEW till AS {_relation(importer, files, labels)}")

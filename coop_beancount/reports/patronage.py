@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -386,12 +386,35 @@ def member_notices(books: CoopBooks, pools: list[BookedPool],
 
 
 def render_notices(notices_: list[Notice], coop_name: str, paper: str,
-                   settings: PluginConfig | None = None) -> dict[str, str]:
-    """File name -> printable HTML: each notice, and index.html listing them; the tax
+                   settings: PluginConfig | None = None) -> Iterator[tuple[str, str]]:
+    """(file name, printable HTML) of each notice, one at a time, then index.html listing
+    them: rendered as they are written, so 20,000 notices are never all in memory. The tax
     wording is that of the settings' rules, the cash rounding theirs."""
-    settings = settings or DEFAULT_SETTINGS
+    environment = _notice_templates(settings)
+    notice = environment.get_template("notice.html")
+    for found in notices_:
+        yield found.file_name, _render_notice(notice, found, coop_name, paper)
+    index = environment.get_template("notices_index.html")
+    yield "index.html", index.render(notices=notices_, coop=coop_name, paper=paper,
+                                     year=notices_[0].year if notices_ else None)
+
+
+def render_notice(notice: Notice, coop_name: str, paper: str,
+                  settings: PluginConfig | None = None) -> str:
+    """One member's notice as printable HTML (Fava's notice page)."""
+    template = _notice_templates(settings).get_template("notice.html")
+    return _render_notice(template, notice, coop_name, paper)
+
+
+def _render_notice(template: Any, notice: Notice, coop_name: str, paper: str) -> str:
+    return template.render(notice=notice, coop=coop_name, paper=paper,
+                           withheld=any(line.dividend.withheld for line in notice.lines))
+
+
+def _notice_templates(settings: PluginConfig | None) -> Any:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+    settings = settings or DEFAULT_SETTINGS
     environment = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                               autoescape=True, undefined=StrictUndefined,
                               trim_blocks=True, lstrip_blocks=True)
@@ -399,14 +422,7 @@ def render_notices(notices_: list[Notice], coop_name: str, paper: str,
     environment.filters["number"] = lambda n: f"{n:,}"
     environment.globals.update(fiscal_label=fiscal_label, percent=percent,
                                rules=settings.rules, cash_rounding=settings.cash_rounding)
-    notice = environment.get_template("notice.html")
-    index = environment.get_template("notices_index.html")
-    files = {n.file_name: notice.render(notice=n, coop=coop_name, paper=paper,
-                                        withheld=any(line.dividend.withheld for line in n.lines))
-             for n in notices_}
-    files["index.html"] = index.render(notices=notices_, coop=coop_name, paper=paper,
-                                       year=notices_[0].year if notices_ else None)
-    return files
+    return environment
 
 
 def _money(value: Money | tuple[Decimal, str]) -> str:
