@@ -1094,3 +1094,39 @@ def test_a_reload_after_the_books_change_shows_the_new_figures(tmp_path):
     after = g2_statement()
     assert len(after) == len(before) + 1
     assert after[0] == ("2025-02-01", "G2 - Shares", {"USD": Decimal("200.00")})
+
+
+# -- Large co-ops: long tables are paged -------------------------------------------------------
+
+def test_a_table_of_thousands_of_members_is_sent_a_page_at_a_time(tmp_path):
+    from coop_beancount.fava_pages.views import PAGE_ROWS
+
+    count = 2 * PAGE_ROWS + 3
+    books = tmp_path / "main.beancount"
+    books.write_text(textwrap.dedent("""\
+        option "title" "Big grocery"
+        option "operating_currency" "USD"
+        plugin "coop_beancount.plugins.coop" "{'as_of': '2025-12-31'}"
+        2025-01-01 custom "fava-extension" "coop_beancount.fava_pages"
+        2025-01-01 custom "coop-share-class" "Owner" 100.00 USD
+        """) + "".join(f'2025-01-01 custom "coop-member" "{n}" "Owner {n}"\n'
+                       for n in range(1001, 1001 + count)))
+    app = Fava([str(books)])
+
+    def members_table(query: str = "") -> tuple[Table, Page]:
+        page = app.get(tmp_path.name, "CoopMembers", query)
+        biggest = max(page.tables["coop-table"], key=lambda t: len(t.body))
+        return biggest, page
+
+    first, page = members_table()
+    assert len(first.body) == PAGE_ROWS  # never all 1,003 rows at once
+    pager = page.text("coop-pager")
+    assert f"Rows 1 to {PAGE_ROWS} of {count:,}" in pager
+    links = [href for href in re.findall(r'href="([^"]*page=[^"]*)"', page.html)]
+    assert len(links) == 2 and all("CoopMembers" in href for href in links)
+    last, _ = members_table("?page=3")
+    assert len(last.body) == 3
+    assert last.body[-1][0].text == str(1000 + count)
+    assert last.foot and [c.text for c in last.foot[0]] == [c.text for c in first.foot[0]]
+    beyond, _ = members_table("?page=99")  # past the end: the last page
+    assert [c.text for c in beyond.body[0]] == [c.text for c in last.body[0]]

@@ -50,6 +50,9 @@ from coop_beancount.reports.view import CoopBooks, Money, add, collector_paused
 STR, DATE, DECIMAL, INT, MONEY = "text", "date", "number", "count", "money"
 MEMBER, NOTICE = "member", "notice"
 NUMERIC = (DECIMAL, INT, MONEY)
+#: A table's rows sent to the browser at once: 20,000 owners' rows are paged, never sent
+#: whole (the totals row is still the whole table's).
+PAGE_ROWS = 500
 
 FREQUENCIES = ("weekly", "monthly", "quarterly", "yearly")
 
@@ -114,6 +117,12 @@ class Table:
     rows: list[list[Cell]]
     #: The totals row: the money and count columns added up ([] when it has none).
     totals: list[Cell]
+    #: Rows sent to the browser at once: a longer table is paged (`_coop.html`).
+    page_rows: int = PAGE_ROWS
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-len(self.rows) // self.page_rows))
 
     @property
     def numeric(self) -> list[bool]:
