@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -412,7 +412,7 @@ def notices(books: Path, year: int, out_dir: Path, replace: bool, paper: str, fm
         raise click.ClickException(
             f"{out_dir} already has {shown}; nothing was written. Pass --replace to replace "
             "them, or choose another folder with --out")
-    _write_files(out_dir, files, len(names))
+    _write_files(out_dir, files, len(names), "Writing notices")
     rows = [{"member": n.member.key, "name": n.member.name,
              "allocation": n.total("allocation"), "cash": n.total("cash"),
              "retained": n.total("retained"), "notice": ", ".join(n.kinds),
@@ -422,16 +422,18 @@ def notices(books: Path, year: int, out_dir: Path, replace: bool, paper: str, fm
                f"{out_dir / 'index.html'}.", err=True)
 
 
-def _write_files(folder: Path, files: Iterable[tuple[str, str]], count: int) -> None:
-    """Write each file as it comes (rendered one at a time: 20,000 notices are never all in
-    memory), each atomically, with a progress bar on stderr; if one fails, take back what
-    this run made."""
+def _write_files(folder: Path, files: Mapping[str, str] | Iterable[tuple[str, str]],
+                 count: int | None = None, label: str = "Writing files") -> None:
+    """Write each file (name -> text, or (name, text) pairs as they are rendered: 20,000
+    notices are never all in memory), each atomically, with a progress bar on stderr; if
+    one fails, take back what this run made."""
+    if isinstance(files, Mapping):
+        files, count = files.items(), len(files)
     made_folder = not folder.exists()
     written: list[Path] = []
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        with click.progressbar(files, length=count, label="Writing notices",
-                               file=sys.stderr) as bar:
+        with click.progressbar(files, length=count, label=label, file=sys.stderr) as bar:
             for name, text in bar:
                 path = folder / name
                 new = not path.exists()
