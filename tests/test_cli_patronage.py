@@ -587,7 +587,7 @@ def test_notices_are_rendered_and_written_one_at_a_time(tmp_path, monkeypatch):
 
     books = write(tmp_path, WORKED)
     rendered, writes = [], []
-    real_render, real_write = patronage_cli.render_notices, patronage_cli.atomic_write
+    real_render, real_write = patronage_cli.iter_notices, patronage_cli.atomic_write
 
     def counting_render(*args, **kwargs):
         for name, text in real_render(*args, **kwargs):
@@ -598,7 +598,7 @@ def test_notices_are_rendered_and_written_one_at_a_time(tmp_path, monkeypatch):
         writes.append((path.name, len(rendered)))
         real_write(path, content)
 
-    monkeypatch.setattr(patronage_cli, "render_notices", counting_render)
+    monkeypatch.setattr(patronage_cli, "iter_notices", counting_render)
     monkeypatch.setattr(patronage_cli, "atomic_write", counting_write)
     result = run("notices", books, "--year", "2025", "--out", tmp_path / "out")
     assert result.exit_code == 0, result.output

@@ -43,6 +43,7 @@ from coop_beancount.reports.patronage import (
     draft_pool,
     form_1099_patr,
     form_t4a,
+    iter_notices,
     member_notices,
     missing_allocation,
     next_redemption,
@@ -50,7 +51,6 @@ from coop_beancount.reports.patronage import (
     parse_percent,
     plugin_settings,
     redemptions_made,
-    render_notices,
     unbooked_decisions,
     what_if,
 )
@@ -403,7 +403,7 @@ def notices(books: Path, year: int, out_dir: Path, replace: bool, paper: str, fm
         raise click.ClickException(str(exc)) from None
     found = member_notices(coop, _pools(coop, books, year, None),
                            {key: details.address for key, details in register.items()})
-    files = render_notices(found, title, paper.upper() if paper.lower() == "a4" else "letter",
+    files = iter_notices(found, title, paper.upper() if paper.lower() == "a4" else "letter",
                            plugin_settings(coop.options))
     names = [n.file_name for n in found] + ["index.html"]  # known before any is rendered
     there = sorted(name for name in names if (out_dir / name).exists())

@@ -386,7 +386,14 @@ def member_notices(books: CoopBooks, pools: list[BookedPool],
 
 
 def render_notices(notices_: list[Notice], coop_name: str, paper: str,
-                   settings: PluginConfig | None = None) -> Iterator[tuple[str, str]]:
+                   settings: PluginConfig | None = None) -> dict[str, str]:
+    """File name -> printable HTML: each notice, and index.html listing them (all in
+    memory: `iter_notices` gives them one at a time)."""
+    return dict(iter_notices(notices_, coop_name, paper, settings))
+
+
+def iter_notices(notices_: list[Notice], coop_name: str, paper: str,
+                 settings: PluginConfig | None = None) -> Iterator[tuple[str, str]]:
     """(file name, printable HTML) of each notice, one at a time, then index.html listing
     them: rendered as they are written, so 20,000 notices are never all in memory. The tax
     wording is that of the settings' rules, the cash rounding theirs."""
