@@ -35,6 +35,7 @@ import fnmatch
 import gzip
 import os
 import re
+import tempfile
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -319,10 +320,14 @@ def read_till(importer: TillImporter, files: Sequence[Path], members: Iterable[M
             raise ImportFileError(path, None, "its columns are not those of "
                                               f"{files[0]}; import them separately")
         labels = found
+    # Past its memory limit DuckDB spills to disk: to a folder of its own here, removed
+    # after (its default is `.tmp` in the current folder: the books' folder, as often as not).
+    spill = tempfile.TemporaryDirectory(prefix="coop-till-")
     connection = duckdb.connect()
     try:
         connection.execute("SET enable_progress_bar = false")
         connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        connection.execute("SET temp_directory = '" + spill.name.replace("'", "''") + "'")
         # One statement of four lists (executemany is a statement per owner: slow).
         columns = list(zip(*owners(importer, members), strict=True)) or [[], [], [], []]
         connection.execute(
@@ -346,6 +351,7 @@ def read_till(importer: TillImporter, files: Sequence[Path], members: Iterable[M
                            _bad_rows(connection, importer, labels, parameters))
     finally:
         connection.close()
+        spill.cleanup()
     # Each owner number's spellings, over every period: 0042 in one and 42 in another too.
     spelled: dict[str, set[str]] = defaultdict(set)
     for row in result:
