@@ -146,6 +146,16 @@ def _why_not(path: Path, importers: list[Any]) -> str:
             "the columns in the import configuration\n" + "\n".join(reasons))
 
 
+def _unreadable(path: Path) -> str | None:
+    """Why `path` cannot be read (a dangling link, no permission), or None."""
+    try:
+        with open(path, "rb") as handle:
+            handle.read(1)
+    except OSError as error:
+        return f"{path}: cannot be read: {error.strerror}"
+    return None
+
+
 def _identify(importers: list[Any], docs: tuple[Path, ...],
               skipped: list[Path]) -> list[Document]:
     """The documents and their importers; raises if a named file is not recognised."""
@@ -164,6 +174,9 @@ def _identify(importers: list[Any], docs: tuple[Path, ...],
             found.append(Document(path, matched[0]))
         elif named:
             problems.append(_why_not(path, importers))
+        elif unreadable := _unreadable(path):
+            # Not "not recognised": nobody could tell, and the bookkeeper must know.
+            problems.append(unreadable)
         else:
             skipped.append(path)
     if problems:
