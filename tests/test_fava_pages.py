@@ -439,6 +439,24 @@ def test_a_members_page_opens_with_what_they_owe_in_words(fava, key, to_them, ab
         f"Your capital in the co-op: {page.text('coop-closing-capital')} (shares paid in")
 
 
+@pytest.mark.parametrize("key", ["Ana", "Gus", "Hana"])
+def test_a_members_page_tells_their_usage_savings_and_hours_as_the_cli_counts_them(fava, key):
+    path = books_path("yogurt-coop")
+    page = fava.get("yogurt-coop", "CoopMembers", f"?member={key}")
+    [usage] = [r for r in cli("costs", path, "--unit", "quarts", "--per", "member")
+               if r["label"] == key]
+    units = Decimal(usage["units"])
+    retail = (Decimal(usage["retail"]["USD"]) / units).quantize(Decimal("0.01"))
+    assert page.text("coop-usage-words") == (
+        f"{units:,} quarts at {usage['cost_per_unit']['USD']} USD against {retail} USD retail: "
+        f"you saved {Decimal(usage['saved']['USD']):,} USD.")
+    hours = cli("hours", path, "--member", key, "--by", "yearly")
+    total_hours = sum((Decimal(h["hours"]) for h in hours), Decimal(0))
+    shifts = sum(h["shifts"] for h in hours)
+    assert page.text("coop-hours-words") == (
+        f"You gave {total_hours:,} hours of work in {shifts} shift{'' if shifts == 1 else 's'}.")
+
+
 def money_text_in(words: str) -> dict[str, Decimal]:
     """The first amount in a sentence ("... 34.80 USD: ..."), or nothing."""
     found = re.search(r"([\d,]+\.\d+) ([A-Z]+)", words)

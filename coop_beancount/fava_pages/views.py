@@ -282,7 +282,18 @@ def member_page(books: CoopBooks, key: str, start: datetime.date | None,
     # What they owe and own at the end of the time shown, in words, with its parts.
     rows = member_rows(books, end, [key]) if end is None or member.joined <= end else []
     standing = rows[0].standing if rows else None
+    # Their story in the time shown: what they took of costs shared by usage, against
+    # retail, and the hours they gave.
+    usage = []
+    for unit in usage_units(books):
+        mine = [row for row in usage_costs(books, unit, "yearly", start, end)[1]
+                if row.label == key]
+        usage += [row.words(unit) for row in mine]
+    work = [r for r in books.records.work if r.member == key
+            and (start is None or r.date >= start) and (end is None or r.date <= end)]
+    hours = sum((r.hours for r in work), Decimal(0))
     return {"member": member, "statement": result, "lines": lines, "equity": equity,
+            "usage": usage, "hours": f"{hours:,}" if work else None, "shifts": len(work),
             "standing": standing.words() if standing else None,
             "owes": bool(standing and any(n > 0 for n in standing.net.values())),
             "row": rows[0] if rows else None,
