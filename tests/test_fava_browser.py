@@ -654,6 +654,20 @@ def test_a_members_page_says_what_they_owe_in_words(tab: Tab, fava: Fava, key: s
     assert tab.page.locator(".coop-pay").count() == (1 if key == "Gus" else 0)
 
 
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_overview_page(tab: Tab, fava: Fava, example: str) -> None:
+    tab.open(fava.page(example, "CoopOverview"), f"{example}-overview")
+    assert tab.page.inner_text("article h2") == "The co-op at a glance"
+    [chart] = tab.charts()
+    [months] = tables_under(tab.sections(), "Income and expenses by month")
+    assert chart.bars >= len(months.rows)  # a bar for each month's income or expenses
+    # First in Fava's sidebar, the co-op's pages in a member's order after it.
+    links = tab.page.locator("aside a").all_inner_texts()
+    mine = [t.strip() for t in links if t.strip() in (
+        "Overview", "Members", "Shared costs", "Patronage", "Members' equity")]
+    assert mine == ["Overview", "Members", "Shared costs", "Patronage", "Members' equity"]
+
+
 # -- On a phone ---------------------------------------------------------------------------
 
 PHONE = {"width": 390, "height": 844}
@@ -661,7 +675,7 @@ PHONE = {"width": 390, "height": 844}
 
 def phone_pages(example: str) -> list[tuple[str, str, str]]:
     """(report, query, name) of every co-op page of EXAMPLE, as a member opens them."""
-    pages = [("CoopMembers", "", "members"),
+    pages = [("CoopOverview", "", "overview"), ("CoopMembers", "", "members"),
              ("CoopMembers", f"?member={MEMBER[example]}", f"member-{MEMBER[example]}"),
              ("CoopSharedCosts", "", "shared-costs"), ("CoopPatronage", "", "patronage"),
              ("CoopEquity", "", "equity")]

@@ -26,6 +26,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from beancount import loader
+from beancount.core import data
 from click.testing import CliRunner
 from fava.application import create_app
 
@@ -34,7 +36,7 @@ from tests.support import WORKED
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ("yogurt-coop", "dev-coop", "growers-coop")
-PAGES = ("CoopMembers", "CoopSharedCosts", "CoopPatronage", "CoopEquity")
+PAGES = ("CoopOverview", "CoopMembers", "CoopSharedCosts", "CoopPatronage", "CoopEquity")
 BUDGET = "25000.00"
 
 
@@ -358,6 +360,61 @@ def test_numbers_are_written_one_way_and_nothing_is_taken_for_an_entry_hash(fava
                         assert re.fullmatch(r"0|-?\d{1,3}(,\d{3})*(\.\d+)? [A-Z][A-Z0-9'._-]*"
                                             r"(, -?\d{1,3}(,\d{3})*(\.\d+)? [A-Z][A-Z0-9'._-]*)*",
                                             cell.text), cell.text
+
+
+# -- Overview ---------------------------------------------------------------------------------
+
+def bank_balance(example: str, end: str | None) -> dict[str, Decimal]:
+    """What the loaded books have in the accounts under Assets:Bank and Assets:Cash."""
+    entries, _, _ = loader.load_file(books_path(example))
+    found: dict[str, Decimal] = defaultdict(Decimal)
+    for entry in entries:
+        if isinstance(entry, data.Transaction) and (end is None or str(entry.date) <= end):
+            for posting in entry.postings:
+                if posting.account.split(":")[:2] in (["Assets", "Bank"], ["Assets", "Cash"]):
+                    found[posting.units.currency] += posting.units.number
+    return {c: n for c, n in found.items() if n}
+
+
+@pytest.mark.parametrize(("example", "time", "start", "end"), [
+    ("yogurt-coop", "", None, None), ("dev-coop", "", None, None),
+    ("growers-coop", "", None, None), ("yogurt-coop", "2025-Q2", "2025-04-01", "2025-06-30"),
+    ("growers-coop", "2025", "2025-01-01", "2025-12-31")])
+def test_overview_figures_are_the_clis(fava, example, time, start, end):
+    path = books_path(example)
+    page = fava.get(example, "CoopOverview", f"?time={time}" if time else "")
+    assert money_of_text(page.text("coop-bank")) == bank_balance(example, end)
+    as_of = ("--as-of", end) if end else ()
+    members = cli("members", path, *as_of)
+    active = sum(1 for m in members if m["left"] is None)
+    assert page.text("coop-active").startswith(f"{active} active")
+    outstanding = total(row["total"] for row in cli("equity", path, "--by", "year", *as_of))
+    assert money_of_text(page.text("coop-equity")) == nonzero(outstanding)
+    dates = (("--from", start, "--to", end) if end else ())
+    hours = cli("hours", path, "--by", "yearly", *dates)
+    assert page.text("coop-hours").startswith(
+        f"{sum((Decimal(h['hours']) for h in hours), Decimal(0)):,} in "
+        f"{sum(h['shifts'] for h in hours)} shift")
+    if example == "yogurt-coop" and not time:
+        saved = total(r["saved"] for r in cli("costs", path, "--unit", "quarts"))
+        assert money_of_text(page.text("coop-saved")) == nonzero(saved)
+    # Income and expenses by month, with a totals row that adds up.
+    months = page.query_table(h3="Income and expenses by month")
+    assert months["rows"] and all(
+        row[3] == nonzero(total([row[1], {c: -n for c, n in row[2].items()}]))
+        for row in months["rows"])
+    if start:
+        assert all(start[:7] <= row[0] <= end[:7] for row in months["rows"])
+    (charts,) = page.charts(h3="Income and expenses by month")
+    assert len(charts[0]["data"]) == len(months["rows"])
+
+
+def test_overview_says_the_next_patronage_steps(fava):
+    page = fava.get("growers-coop", "CoopOverview")
+    steps = page.text("coop-steps")
+    years = patronage_years("growers-coop")
+    assert f"FY{max(years)}:" in steps and "allocated to members" in steps
+    assert "coop-steps" not in fava.get("yogurt-coop", "CoopOverview").html  # no patronage
 
 
 # -- Members ----------------------------------------------------------------------------------
@@ -936,7 +993,8 @@ def test_the_sidebar_lists_the_pages_in_a_members_order_with_their_own_labels(fa
     ledger = fava.app.config["LEDGERS"][fava.slugs["yogurt-coop"]]
     details = ledger.extensions.extension_details
     assert [(d.name, d.report_title) for d in details] == [
-        ("CoopMembers", "Members"), ("CoopSharedCosts", "Shared costs"),
+        ("CoopOverview", "Overview"), ("CoopMembers", "Members"),
+        ("CoopSharedCosts", "Shared costs"),
         ("CoopPatronage", "Patronage"), ("CoopEquity", "Members' equity")]
 
 

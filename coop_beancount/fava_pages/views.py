@@ -24,6 +24,7 @@ from coop_beancount.core.patronage import fiscal_label, percent
 from coop_beancount.core.periods import period_first_day
 from coop_beancount.reports.members import MemberRow, member_rows, statement
 from coop_beancount.reports.output import money_text, total_row
+from coop_beancount.reports.overview import overview
 from coop_beancount.reports.patronage import (
     BookedPool,
     ReportError,
@@ -212,6 +213,28 @@ def parse_settings(value: Any) -> tuple[Settings, list[str]]:
 
 
 EXAMPLE_SETTINGS = "\"{'period': 'quarterly', 'redemption_budget': '25000.00'}\""
+
+
+# -- Overview -----------------------------------------------------------------------------
+
+@once_per_load
+def overview_page(books: CoopBooks, start: datetime.date | None,
+                  end: datetime.date | None) -> dict[str, Any]:
+    figures = overview(books, start, end)
+    months = table([("Month", STR), ("Income", MONEY), ("Expenses", MONEY), ("Net", MONEY)],
+                   [[m.label, m.income, m.expenses, _total([m.income, {c: -n for c, n in
+                                                                      m.expenses.items()}])]
+                    for m in figures.months], total=True)
+    points = []
+    for month in figures.months:
+        values = {f"income ({c})": n for c, n in month.income.items()}
+        values |= {f"expenses ({c})": n for c, n in month.expenses.items()}
+        points.append((period_first_day(month.label), values))
+    return {"figures": figures, "bank": money_text(figures.bank),
+            "equity": money_text(figures.equity), "hours": f"{figures.hours:,}",
+            "saved": [(unit, money_text(money)) for unit, money in figures.saved.items()],
+            "months": months,
+            "charts": [bar_chart("Income and expenses by month", points)] if points else []}
 
 
 # -- Members ------------------------------------------------------------------------------
