@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple, TypeVar
 
+from coop_beancount.books.collector import kept_out
 from coop_beancount.books.config import PluginConfig
 from coop_beancount.core.patronage import fiscal_label, percent
 from coop_beancount.core.periods import period_first_day
@@ -43,7 +44,7 @@ from coop_beancount.reports.shared_costs import (
     usage_units,
 )
 from coop_beancount.reports.usage import usage_costs
-from coop_beancount.reports.view import CoopBooks, Money, add, collector_paused
+from coop_beancount.reports.view import CoopBooks, Money, add
 
 #: Column kinds: text, a date, a number (patronage, units), a count, money
 #: ({currency: number}), a member's key (a link to their page), a notice ((year, member
@@ -83,7 +84,7 @@ def once_per_load(build: Callable[..., Page]) -> Callable[..., Page]:
                 return memos[key]
         # As for CoopBooks: on large books, full collections would walk every entry while
         # a page's figures are worked out, for no garbage (they are kept, above).
-        with collector_paused():
+        with kept_out():
             data = build(books, *args)
         with _MEMOS_LOCK:
             memos[key] = data
