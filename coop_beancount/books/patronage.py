@@ -149,6 +149,16 @@ def is_under(account: str, roots: Iterable[str]) -> bool:
     return any(account == root or account.startswith(root + ":") for root in roots)
 
 
+def counted_accounts(records: CoopRecords) -> tuple[str, ...]:
+    """The accounts whose postings patronage reads (with their sub-accounts): each decision's
+    margin and non-patronage accounts and each measure's account. The plugin totals these
+    alone: no other income or expense posting can change a patronage figure."""
+    named = {account for decision in records.decisions
+             for account in decision.margin_accounts + decision.non_patronage_accounts}
+    named.update(m.account for m in records.measures.values() if m.account is not None)
+    return tuple(sorted(named))
+
+
 def member_of(entry: data.Transaction, posting: data.Posting) -> Any:
     """The member a posting's patronage belongs to: the posting's `member:`, else the entry's."""
     if posting.meta and MEMBER in posting.meta:
