@@ -18,6 +18,9 @@ the order rotated every round, after one untimed warm-up of each:
   after a file change, which is the reload plus a small page. The first request of each
   round is retried until it shows the new account (Fava's file watcher may take a moment
   to notice), and only the request that shows it is timed.
+* `scale` (not in the default): for each size in `--scale` (transactions), books
+  generated as above with a member per 150 transactions, then `bean-check` and `coop
+  members` once each: entries, wall and CPU seconds, peak memory (docs/scale.md).
 * `plain`: ledgers made by `bean-example` (a small one, its default two years or so,
   and a large one from `--example-begin`) checked by `bean-check` as written and with
   the line `plugin "coop_beancount.plugins.coop"` added: what the plugin costs where
@@ -58,8 +61,16 @@ from common import BenchmarkError, progress, run_benchmark  # benchmarks/common.
 PLUGIN_LINE = 'plugin "coop_beancount.plugins.coop"'
 EXTENSION = 'custom "fava-extension" "coop_beancount.fava_pages"'
 SLUG = "benchmark-co-op"  # Fava's slug of the generated books' title, "Benchmark co-op"
-PARTS = ("commands", "serve", "plain")
+PARTS = ("commands", "serve", "plain", "scale")
 BIN = Path(sys.executable).parent
+
+
+def child_env(workdir: Path, **extra: str) -> dict[str, str]:
+    """The environment of every command timed: compiled modules cached (in the workspace,
+    not beside the sources), as a user's installation has them; without the cache the coop
+    side would compile its modules on every run while Beancount's are compiled at install."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {**env, "PYTHONPYCACHEPREFIX": str(workdir / "pycache"), **extra}
 
 
 def load_average() -> list[float]:
@@ -142,9 +153,9 @@ def decided_year(path: Path) -> int:
     return max(years)
 
 
-def time_commands(args: argparse.Namespace, books: Path) -> dict[str, Any]:
-    env = dict(os.environ)
-    plain_env = {**env, "COOP_PLAIN_LOAD": "1"}
+def time_commands(args: argparse.Namespace, books: Path, workdir: Path) -> dict[str, Any]:
+    env = child_env(workdir)
+    plain_env = child_env(workdir, COOP_PLAIN_LOAD="1")
     coop = str(BIN / "coop")
     year = str(decided_year(books))
     commands = {"bean-check": ([str(BIN / "bean-check"), str(books)], env)}
@@ -179,10 +190,11 @@ def get(url: str, timeout: float = 1800) -> tuple[int, str]:
 
 
 class Server:
-    def __init__(self, name: str, argv: list[str], books: Path, port: int) -> None:
+    def __init__(self, name: str, argv: list[str], books: Path, port: int,
+                 env: dict[str, str]) -> None:
         self.name, self.books, self.port = name, books, port
         self.log = books.with_suffix(".log").open("w")
-        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, env=env)
         self.changes = 0
 
     def url(self, path: str) -> str:
@@ -236,10 +248,11 @@ def time_serve(args: argparse.Namespace, books: Path, workdir: Path) -> dict[str
     ports = {name: free_port() for name in copies}
     servers = {
         "fava": Server("fava", [str(BIN / "fava"), str(copies["fava"]), "-p",
-                                str(ports["fava"])], copies["fava"], ports["fava"]),
+                                str(ports["fava"])], copies["fava"], ports["fava"],
+                       child_env(workdir)),
         "coop serve": Server("coop serve", [str(BIN / "coop"), "serve", str(copies["coop serve"]),
                                             "-p", str(ports["coop serve"])],
-                             copies["coop serve"], ports["coop serve"]),
+                             copies["coop serve"], ports["coop serve"], child_env(workdir)),
     }
     try:
         # One server loads at a time, so the first loads do not share the cores either.
@@ -275,6 +288,10 @@ def example_ledgers(args: argparse.Namespace, workdir: Path) -> dict[str, tuple[
     end = datetime.date.fromisoformat(args.example_end)
     for size, begin in (("small", None), ("large", args.example_begin)):
         path = workdir / f"example-{size}.beancount"
+        with_plugin = path.with_name(f"example-{size}-coop.beancount")
+        if with_plugin.exists():  # made by an earlier run with the same --keep
+            made[size] = (path, with_plugin)
+            continue
         argv = [str(BIN / "bean-example"), "--seed", str(args.seed), "--date-end", str(end),
                 "-o", str(path)]
         if begin is not None:
@@ -283,7 +300,6 @@ def example_ledgers(args: argparse.Namespace, workdir: Path) -> dict[str, tuple[
             argv += ["--date-begin", str(end.replace(year=end.year - 2))]
         progress(f"bean-example: {size}")
         subprocess.run(argv, check=True, capture_output=True)
-        with_plugin = path.with_name(f"example-{size}-coop.beancount")
         with_plugin.write_text(f"{PLUGIN_LINE}\n{path.read_text()}")
         made[size] = (path, with_plugin)
     return made
@@ -312,7 +328,7 @@ def plugin_alone(path: Path, repeat: int) -> dict[str, Any]:
 
 def time_plain(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     ledgers = example_ledgers(args, workdir)
-    env = dict(os.environ)
+    env = child_env(workdir)
     result: dict[str, Any] = {"load_average": [load_average()]}
     for size, (plain_path, coop_path) in ledgers.items():
         commands = {"bean-check": ([str(BIN / "bean-check"), str(plain_path)], env),
@@ -323,9 +339,9 @@ def time_plain(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         result[size] = {"sides": ratios(runs, "bean-check"),
                         "in_process": plugin_alone(plain_path, 5)}
     # Importing the plugin's modules, in a fresh interpreter that has loaded Beancount.
-    code = ("import time, beancount.loader, beancount.core.data; t = time.perf_counter(); "
-            "import coop_beancount.plugins.coop; print(time.perf_counter() - t)")
-    imports = [float(subprocess.run([sys.executable, "-c", code], check=True,
+    code = ("import time, beancount.loader, beancount.core.data; t = time.process_time(); "
+            "import coop_beancount.plugins.coop; print(time.process_time() - t)")
+    imports = [float(subprocess.run([sys.executable, "-c", code], check=True, env=env,
                                     capture_output=True, text=True).stdout) * 1000
                for _ in range(5)]
     result["import_ms"] = statistics.median(imports)
@@ -334,10 +350,37 @@ def time_plain(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------
+# The curve
+
+
+def time_scale(args: argparse.Namespace, workdir: Path) -> list[dict[str, Any]]:
+    rows = []
+    for size in args.scale:
+        sized = argparse.Namespace(**{**vars(args), "transactions": size,
+                                      "members": max(20, size // 150), "books": None})
+        progress(f"scale: {size:,} transactions")
+        book = bench_plugins.generate(sized)
+        path = workdir / f"scale-{size}.beancount"
+        path.write_text(book.text())
+        entries = (sum(book.written.values()) + sum(book.derived.values())
+                   + sum(book.directives.values()))
+        before = load_average()
+        runs = side_by_side({
+            "bean-check": ([str(BIN / "bean-check"), str(path)], child_env(workdir)),
+            "coop members": ([str(BIN / "coop"), "members", str(path)], child_env(workdir)),
+        }, 1, 0)
+        rows.append({"transactions": size, "members": sized.members, "entries": entries,
+                     "megabytes": path.stat().st_size / 1e6,
+                     "load_average": [before, load_average()], "runs": runs})
+        path.unlink()
+    return rows
+
+
+# --------------------------------------------------------------------------------------
 
 
 def report(figures: dict[str, Any]) -> str:
-    lines = [f"Python {figures['python']}, Beancount {figures['beancount']}, "
+    lines = [f"Python {figures['python']}, {figures['beancount']}, "
              f"{figures['machine']['cpus']} CPUs; median of {figures['repeat']} runs."]
     if "commands" in figures:
         part = figures["commands"]
@@ -368,6 +411,18 @@ def report(figures: dict[str, Any]) -> str:
                 f"CPU ratio {coop['cpu_ratio']:.3f}; the plugin function alone "
                 f"{alone['plugin_median_ms']:.1f} ms of a {alone['load_s']:.2f} s load "
                 f"({alone['plugin_median_ms'] / 10 / alone['load_s']:.2f}%)")
+    if "scale" in figures:
+        lines += ["", "Scale (one run each):",
+                  f"{'transactions':>13}{'entries':>11}{'MB':>7}{'bean-check s':>14}"
+                  f"{'CPU s':>8}{'RSS MB':>8}{'coop members s':>16}{'CPU s':>8}{'RSS MB':>8}"
+                  "  load average"]
+        for row in figures["scale"]:
+            check, members = row["runs"]["bean-check"][0], row["runs"]["coop members"][0]
+            lines.append(f"{row['transactions']:>13,}{row['entries']:>11,}"
+                         f"{row['megabytes']:>7.0f}{check['wall_s']:>14.1f}"
+                         f"{check['cpu_s']:>8.1f}{check['max_rss_mb']:>8.0f}"
+                         f"{members['wall_s']:>16.1f}{members['cpu_s']:>8.1f}"
+                         f"{members['max_rss_mb']:>8.0f}  {row['load_average']}")
     return "\n".join(lines)
 
 
@@ -375,8 +430,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description="Time the coop commands and coop serve against "
                                  "bean-check and fava, and the plugin on books without co-op "
                                  "directives.")
-    ap.add_argument("--parts", default=",".join(PARTS),
-                    help=f"comma-separated, of {', '.join(PARTS)} (default all)")
+    ap.add_argument("--parts", default="commands,serve,plain",
+                    help=f"comma-separated, of {', '.join(PARTS)} (default all but scale)")
+    ap.add_argument("--scale", default="10000,30000,100000,300000",
+                    help="transactions of each size the scale part generates (comma-separated)")
     ap.add_argument("--members", type=int, default=1000, help="members (default 1000)")
     ap.add_argument("--transactions", type=int, default=100_000,
                     help="transactions in the loaded books (default 100000)")
@@ -407,6 +464,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--json", type=Path, metavar="FILE", help="also write the figures to FILE")
     args = ap.parse_args(argv)
     args.parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    args.scale = [int(n) for n in args.scale.split(",") if n.strip()]
     unknown = set(args.parts) - set(PARTS)
     if unknown:
         ap.error(f"unknown parts: {', '.join(sorted(unknown))}")
@@ -415,7 +473,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def compile_sources(workdir: Path) -> None:
+    """The project's modules compiled into the workspace's cache before anything is timed."""
+    import coop_beancount.plugins
+
+    import coop_beancount
+
+    folders = [str(Path(coop_beancount.__file__).parent),
+               str(Path(coop_beancount.plugins.__file__).parent)]
+    subprocess.run([sys.executable, "-m", "compileall", "-q", *folders], check=True,
+                   env=child_env(workdir), stdout=subprocess.DEVNULL)
+
+
 def run(args: argparse.Namespace, workdir: Path, command: list[str]) -> dict[str, Any]:
+    compile_sources(workdir)
     figures: dict[str, Any] = {
         "command": command, "python": platform.python_version(), "beancount": BEANCOUNT_VERSION,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
@@ -424,11 +495,13 @@ def run(args: argparse.Namespace, workdir: Path, command: list[str]) -> dict[str
         books = write_books(args, workdir)
         figures["books"] = f"{books.name} ({books.stat().st_size / 1e6:.1f} MB)"
         if "commands" in args.parts:
-            figures["commands"] = time_commands(args, books)
+            figures["commands"] = time_commands(args, books, workdir)
         if "serve" in args.parts:
             figures["serve"] = time_serve(args, books, workdir)
     if "plain" in args.parts:
         figures["plain"] = time_plain(args, workdir)
+    if "scale" in args.parts:
+        figures["scale"] = time_scale(args, workdir)
     return figures
 
 
