@@ -9,7 +9,7 @@ import textwrap
 from beancount import loader
 from coop_beancount.plugins.coop import _coop_directives, _scan
 
-from coop_beancount.books.config import DECEMBER
+from coop_beancount.books.config import parse_config
 from coop_beancount.core.accounts import MemberChart
 
 PERSONAL = textwrap.dedent("""\
@@ -94,7 +94,7 @@ def test_patronage_totals_only_the_accounts_a_decision_or_measure_names():
 
     counted = counted_accounts(read_records(directives)[0])
     assert counted == ("Expenses:Patronage", "Income:Patronage", "Income:Patronage:Sales")
-    scan = _scan(entries, chart, DECEMBER, counted)
+    scan = _scan(entries, chart, parse_config("{'as_of': '2025-12-31'}"), counted)
     assert {account for account, _, _ in scan.totals} == {
         "Expenses:Patronage:Stock", "Income:Patronage:Sales:Online"}
     assert [p.account for _, p, _ in scan.member_pl] == ["Income:Patronage:Sales:Online"]
