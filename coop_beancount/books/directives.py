@@ -469,7 +469,17 @@ def read_allocation(entry: data.Custom) -> AllocationDecision:
         cash=_share(entry, "cash", "0%" if loss else None),
         qualified=qualified, paid=paid, source=entry.meta, loss=loss,
         draft=_meta(entry, "draft", bool, "whether the decision is a draft", False),
+        issued=_issued(entry),
     )
+
+
+def _issued(entry: data.Custom) -> datetime.date | None:
+    issued = _meta(entry, "issued", datetime.date, "the day the notices are issued")
+    if issued is not None and issued < entry.date:
+        raise DirectiveError(
+            f"coop-allocation's notices are issued on {issued}, before the board decides on "
+            f"{entry.date}; write the day they are sent to the members")
+    return issued
 
 
 def _client_key(entry: data.Custom, index: int) -> str:

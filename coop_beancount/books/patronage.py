@@ -54,6 +54,7 @@ from coop_beancount.core.patronage import (
     allocate_pool,
     deadline_problem,
     fiscal_label,
+    issue_problem,
     notice_parts,
     percent,
     pool_problems,
@@ -693,6 +694,11 @@ def decision_problems(
         problem = None  # the deadline is a dividend's: a loss is charged when the board says
     if problem:
         problems.append(problem)
+    if decision.issued is not None and not decision.loss:
+        problem = issue_problem(figures.calendar, decision.fiscal_year, decision.issued,
+                                figures.rules)
+        if problem:
+            problems.append(problem)
     if not problems:
         margin = pool_margin(decision, decision.margin_accounts, figures.totals)
         if len(margin) > 1:
@@ -720,6 +726,8 @@ def allocation_entry(
         "coop-reserve-share": percent(decision.reserve),
         "coop-cash-share": percent(decision.cash), "coop-qualified": decision.qualified > 0,
     })
+    if decision.issued is not None:  # notices issued on another day than the payment
+        meta["coop-issued"] = decision.issued
     split_notices = 0 < decision.qualified < 1
     if split_notices:
         meta["coop-qualified-share"] = percent(decision.qualified)
