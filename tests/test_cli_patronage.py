@@ -274,7 +274,7 @@ def test_notices_leave_nothing_behind_on_error(tmp_path, change, year, message):
 
 
 def test_notices_take_back_what_they_wrote_when_a_write_fails(tmp_path, worked, monkeypatch):
-    real = coop_beancount.cli.patronage.atomic_write
+    real = coop_beancount.cli.common.atomic_write  # write_files, shared with coop invoice
     calls = []
 
     def failing(path, content):
@@ -283,7 +283,7 @@ def test_notices_take_back_what_they_wrote_when_a_write_fails(tmp_path, worked, 
             raise OSError(28, "No space left on device")
         real(path, content)
 
-    monkeypatch.setattr(coop_beancount.cli.patronage, "atomic_write", failing)
+    monkeypatch.setattr(coop_beancount.cli.common, "atomic_write", failing)
     out = tmp_path / "notices"
     result = run("notices", worked, "--year", "2025", "--out", out)
     assert result.exit_code == 1

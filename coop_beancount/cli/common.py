@@ -14,6 +14,7 @@ import click
 from click.shell_completion import CompletionItem
 
 from coop_beancount import __version__
+from coop_beancount.books.files import atomic_write
 from coop_beancount.books.loading import (
     Loaded,
     format_error,
@@ -197,3 +198,23 @@ def append_to_books(loaded: Loaded, target: Path, text: str, what: str,
         raise click.ClickException(
             f"with {what} the books would not check clean ({len(errors)} error(s), above), "
             f"so {target} was left as it was")
+
+
+def write_files(folder: Path, files: dict[str, str], what: str) -> None:
+    """Write every file, each atomically; if one fails, take back what this run made."""
+    made_folder = not folder.exists()
+    written: list[Path] = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            path = folder / name
+            new = not path.exists()
+            atomic_write(path, text.encode())
+            if new:
+                written.append(path)
+    except OSError as exc:
+        for path in written:
+            path.unlink(missing_ok=True)
+        if made_folder and folder.exists() and not any(folder.iterdir()):
+            folder.rmdir()
+        raise click.ClickException(f"could not write {what} to {folder}: {exc}") from None

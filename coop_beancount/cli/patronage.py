@@ -18,7 +18,6 @@ from typing import Any
 import click
 
 from coop_beancount.books.config import PluginConfig
-from coop_beancount.books.files import atomic_write
 from coop_beancount.books.register import RegisterError, load_register, register_path
 from coop_beancount.cli.common import (
     BOOKS,
@@ -28,6 +27,7 @@ from coop_beancount.cli.common import (
     UNNAMED,
     load_checked,
     main,
+    write_files,
 )
 from coop_beancount.core.patronage import DEFAULT_POOL, deadline, fiscal_label, percent
 from coop_beancount.core.records import AllocationDecision
@@ -409,7 +409,7 @@ def notices(books: Path, year: int, out_dir: Path, replace: bool, paper: str, fm
         raise click.ClickException(
             f"{out_dir} already has {shown}; nothing was written. Pass --replace to replace "
             "them, or choose another folder with --out")
-    _write_files(out_dir, files)
+    write_files(out_dir, files, "the notices")
     rows = [{"member": n.member.key, "name": n.member.name,
              "allocation": n.total("allocation"), "cash": n.total("cash"),
              "retained": n.total("retained"), "notice": ", ".join(n.kinds),
@@ -417,26 +417,6 @@ def notices(books: Path, year: int, out_dir: Path, replace: bool, paper: str, fm
     click.echo(render(rows, NOTICE_COLUMNS, fmt), nl=False)
     click.echo(f"Wrote {len(found)} notice(s) of allocation for {fiscal_label(year)} and "
                f"{out_dir / 'index.html'}.", err=True)
-
-
-def _write_files(folder: Path, files: dict[str, str]) -> None:
-    """Write every file, each atomically; if one fails, take back what this run made."""
-    made_folder = not folder.exists()
-    written: list[Path] = []
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, text in files.items():
-            path = folder / name
-            new = not path.exists()
-            atomic_write(path, text.encode())
-            if new:
-                written.append(path)
-    except OSError as exc:
-        for path in written:
-            path.unlink(missing_ok=True)
-        if made_folder and folder.exists() and not any(folder.iterdir()):
-            folder.rmdir()
-        raise click.ClickException(f"could not write the notices to {folder}: {exc}") from None
 
 
 PATR_COLUMNS = [("member", "member"), ("name", "name"), ("box1", "box1"), ("box3", "box3"),
