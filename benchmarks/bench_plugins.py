@@ -20,6 +20,14 @@ the entries it receives inside the loader (parsed and booked).
     .venv/bin/python benchmarks/bench_plugins.py --members 1000 --transactions 100000 \\
         --repeat 3 --seed 1 --max-overhead 10
 
+A developers' co-op billing clients for its members' work (issue 19: 200 members, 50
+clients, five years of weekly timesheets, about 50,000 `coop-work` records, and monthly
+invoices and payroll; target 10%):
+
+    .venv/bin/python benchmarks/bench_plugins.py --members 200 --clients 50 --years 5 \\
+        --founders 1 --leave-rate 0 --split-share 0.05 --transactions 40000 \\
+        --repeat 3 --seed 1 --max-overhead 10
+
 Patronage dividends (issue 4: 2,000 members, ~240,000 monthly records over 10 years, a
 decision and a redemption every year; target 15%):
 
@@ -39,6 +47,7 @@ last one, ordinary co-op transactions, fills up to `--transactions`.
 from __future__ import annotations
 
 import argparse
+import bisect
 import cProfile
 import datetime
 import gc
@@ -75,6 +84,7 @@ from common import (  # benchmarks/common.py, beside this script
 )
 
 from coop_beancount.core.dues import dues_charges
+from coop_beancount.core.invoicing import cents, fee_and_earnings
 from coop_beancount.core.patronage import allocate_pool, percent, redeem
 from coop_beancount.core.periods import add_months
 from coop_beancount.core.records import DuesSchedule, Member
@@ -136,6 +146,14 @@ NON_QUALIFIED_CASH_SHARE = Decimal("0.10")
 NON_QUALIFIED_EVERY = 4  # every fourth fiscal year's notices are non-qualified
 REDEMPTION_SHARE = Decimal("0.35")  # a year's redemption budget, of the equity outstanding
 CENT = Decimal("0.01")
+
+# Client work (--clients): each member works for one client, a timesheet a week at their
+# rate; every client is invoiced at each month end; the month's wages are what the
+# invoices earned the members (the co-op keeps FEE).
+FEE = Decimal("0.12")
+RATES = (85, 160)  # a member's rate per hour (USD)
+QUARTER_HOURS = (48, 160)  # a week's timesheet, in quarters of an hour
+WAGES_ACCOUNT = "Expenses:Payroll:Wages"
 
 FIRST = ("Ada", "Ben", "Chloe", "Dev", "Elif", "Femi", "Gus", "Hana", "Ivan", "Jo", "Kemal",
          "Lena", "Mo", "Nia", "Omar", "Pia", "Quinn", "Rosa", "Sami", "Tess", "Uma", "Vik",
@@ -204,6 +222,7 @@ class Book:
     leave_rate: float = LEAVE_RATE
     patronage: str = "none"
     retain_share: float = RETAIN_SHARE
+    clients: int = 0
     members: list[MemberPlan] = field(default_factory=list)
     items: list[tuple[datetime.date, int, int, str]] = field(default_factory=list)
     written: Counter = field(default_factory=Counter)  # transactions A writes, per kind
@@ -220,14 +239,18 @@ class Book:
 
     def transaction(self, day: datetime.date, kind: str, payee: str, narration: str,
                     postings: Iterable[tuple[str, Decimal | None]],
-                    split: tuple[int, str] | None = None) -> None:
-        """A transaction; `split` = (index of a posting, rule) puts `split:` under it."""
+                    split: tuple[int, str] | None = None,
+                    members: dict[int, str] | None = None) -> None:
+        """A transaction; `split` = (index of a posting, rule) puts `split:` under it, and
+        `members` (index of a posting -> member key) puts `member:` under those."""
         lines = [f'{day} * "{payee}" "{narration}"']
         for index, (account, number) in enumerate(postings):
             if number is None:  # left for Beancount to interpolate
                 lines.append(f"  {account}")
             else:
                 lines.append(f"  {account:<44} {number:>10.2f} {CURRENCY}")
+            if members and index in members:
+                lines.append(f'    member: "{members[index]}"')
             if split is not None and split[0] == index:
                 lines.append(f'    split: "{split[1]}"')
         self.items.append((day, 1, len(self.items), "\n".join(lines)))
@@ -752,6 +775,49 @@ def gen_patronage(book: Book, rng: random.Random) -> None:
                                  ("Assets:Bank:Checking", None)])
 
 
+def gen_client_work(book: Book, rng: random.Random) -> None:
+    """Clients, members' rates, weekly coop-work, monthly coop-invoice and payroll: the
+    wages exactly what the invoices earned (core/invoicing.py's rule, which the plugin
+    checks them against)."""
+    if not book.clients:
+        return
+    clients = [f"C{n:03d}" for n in range(1, book.clients + 1)]
+    book.directive(book.start, "open", f"open {WAGES_ACCOUNT} {CURRENCY}")
+    book.directive(book.start, "fee", f'custom "coop-fee" "{percent(FEE)}"')
+    for client in clients:
+        book.directive(book.start, "client", f'custom "coop-client" "{client}" "Client {client}"')
+    ends = _month_ends(book.start, book.end)
+    # (month end, client) -> member -> hours; the rate of each member
+    invoices: dict[tuple[datetime.date, str], dict[str, Decimal]] = defaultdict(
+        lambda: defaultdict(Decimal))
+    rates: dict[str, Decimal] = {}
+    for member in book.members:
+        client = rng.choice(clients)
+        rates[member.key] = rate = Decimal(rng.randrange(*RATES))
+        book.directive(member.joined, "rate",
+                       f'custom "coop-rate" "{member.key}" "{client}" {rate:.2f} {CURRENCY}')
+        day = member.joined + rng.randrange(7) * DAY
+        while day <= min(member.last, ends[-1]):
+            worked = Decimal(rng.randrange(*QUARTER_HOURS)) / 4
+            book.directive(day, "work",
+                           f'custom "coop-work" "{member.key}" "{client}" {worked} "week"')
+            invoices[(ends[bisect.bisect_left(ends, day)], client)][member.key] += worked
+            day += 7 * DAY
+    earned: dict[datetime.date, dict[str, Decimal]] = defaultdict(dict)
+    for number, (month_end, client) in enumerate(sorted(invoices), 1):
+        book.directive(month_end, "invoice", f'custom "coop-invoice" "{client}" {number}')
+        book.derived["invoice"] += 1
+        for key, hours in invoices[(month_end, client)].items():
+            _, wage = fee_and_earnings(cents(hours * rates[key]), FEE)
+            earned[month_end][key] = earned[month_end].get(key, ZERO) + wage
+    for month_end, wages in sorted(earned.items()):
+        keys = sorted(wages)
+        book.transaction(month_end, "payroll", "Payroll", "Wages: what the invoices earned",
+                         [*((WAGES_ACCOUNT, wages[k]) for k in keys),
+                          ("Assets:Bank:Checking", None)],
+                         members=dict(enumerate(keys)))
+
+
 def gen_ordinary(book: Book, rng: random.Random) -> None:
     """Co-op transactions with no member account, up to --transactions in all."""
     wanted = book.transactions_wanted - book.transactions
@@ -806,6 +872,7 @@ FEATURES: list[tuple[str, Callable[[Book, random.Random], None]]] = [
     ("reimbursements", gen_reimbursements),
     ("shared expenses", gen_splits),
     ("patronage", gen_patronage),
+    ("client work", gen_client_work),
     ("ordinary", gen_ordinary),
 ]
 
@@ -816,7 +883,7 @@ def generate(args: argparse.Namespace) -> Book:
         members_wanted=args.members, transactions_wanted=args.transactions,
         start=datetime.date(end.year - args.years + 1, 1, 1), end=end, seed=args.seed,
         split_share=args.split_share, founders=args.founders, leave_rate=args.leave_rate,
-        patronage=args.patronage, retain_share=args.retain_share)
+        patronage=args.patronage, retain_share=args.retain_share, clients=args.clients)
     for name, feature in FEATURES:
         progress(f"generating: {name}")
         feature(book, random.Random(f"{args.seed}:{name}"))
@@ -1183,6 +1250,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--retain-share", type=float, default=RETAIN_SHARE, metavar="FRACTION",
                     help="with --patronage, fraction of the members who also deliver produce "
                     f"under a per-unit retain (default {RETAIN_SHARE}; 0 disables)")
+    ap.add_argument("--clients", type=int, default=0,
+                    help="client work: clients, each member working for one with a timesheet "
+                    "a week, every client invoiced each month, monthly payroll (default 0: "
+                    "none)")
     ap.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     ap.add_argument("--keep", type=Path, metavar="DIR",
                     help="write the books into DIR and keep them (default: a temporary directory)")

@@ -47,35 +47,24 @@ import datetime
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from beancount.core import convert, data
 from beancount.core.amount import Amount
 
 from coop_beancount.books.config import ConfigError, PluginConfig, parse_config
-from coop_beancount.books.directives import read_records
-from coop_beancount.books.invoices import derive_invoices
-from coop_beancount.books.patronage import (
-    PatronageFigures,
-    derive_patronage,
-    generated_meta,
-    member_of,
-    posting_meta,
-)
 from coop_beancount.core.accounts import MemberChart
-from coop_beancount.core.dues import dues_charges, schedule_problems
 from coop_beancount.core.errors import CoopError
-from coop_beancount.core.membership import leaving_problems, posting_problem
-from coop_beancount.core.records import CoopRecords, DuesCharge, Member
-from coop_beancount.core.shares import SharePayment, track_shares
-from coop_beancount.core.splits import (
-    REFUND,
-    Part,
-    SplitError,
-    parse_rule,
-    refund_parts,
-    split_amount,
-)
+
+if TYPE_CHECKING:
+    from coop_beancount.books.patronage import PatronageFigures
+    from coop_beancount.core.records import CoopRecords, DuesCharge, Member
+    from coop_beancount.core.splits import Part
+
+# The modules that read the co-op's directives and apply its rules are imported by
+# `_derive` once the books turn out to use them: books without co-op directives, member
+# accounts or split costs (a personal ledger that loads the plugin) do not pay for
+# importing them, about as long as the plugin's whole pass over a small ledger.
 
 __plugins__ = ("coop",)
 
@@ -93,12 +82,15 @@ MemberPosting = tuple[data.Transaction, data.Posting, str]
 
 
 class Scan(NamedTuple):
-    directives: list[data.Custom]
     member_postings: list[MemberPosting]
     #: Indexes of the transactions with a `split:` posting.
     splits: list[int]
     opened: set[str]
-    patronage: PatronageFigures
+    #: For patronage, of the accounts it counts: income and expense totals per fiscal year,
+    #: the postings that name a member, the accounts with a posting that names nobody.
+    totals: dict[tuple[str, int, str], Decimal]
+    member_pl: list[MemberPosting]
+    unattributed: set[str]
 
 
 def coop(
@@ -152,22 +144,41 @@ def _derive(entries: list[data.Directive], options_map: dict[str, Any], config: 
             ) -> tuple[list[data.Directive], list[CoopError]]:
     chart = MemberChart.from_options(options_map)
     entries = list(entries)
-    scan = _scan(entries, chart, config)
+    directives = _coop_directives(entries)
+    counted: tuple[str, ...] = ()
+    if directives:
+        from coop_beancount.books.directives import read_records
+
+        records, errors = read_records(directives)
+        counted = _counted_accounts(records, chart, config.as_of)
+    scan = _scan(entries, chart, config, counted)
+    if not directives:
+        if not scan.member_postings and not scan.splits:
+            return entries, []  # nothing to derive, nothing to check
+        from coop_beancount.books.directives import read_records
+
+        records, errors = read_records([])
+
+    from coop_beancount.books.invoices import derive_invoices
+    from coop_beancount.books.patronage import PatronageFigures, derive_patronage
+    from coop_beancount.core.membership import leaving_problems, posting_problem
+    from coop_beancount.core.shares import SharePayment, track_shares
+
+    figures = PatronageFigures(config.fiscal_year, config.rules, config.cash_rounding,
+                               scan.totals, scan.member_pl, scan.unattributed)
     opened, member_postings = scan.opened, scan.member_postings
-    records, errors = read_records(scan.directives)
     members = records.members
     member_postings.extend(
         _split_costs(entries, scan.splits, records, chart,
                      config.recovery_account or chart.shared_costs_income(), errors,
-                     scan.patronage))
+                     figures))
 
     new_entries: list[data.Directive] = []
     errors.extend(_check_work(records))
 
     charges = _dues(records, config.as_of, errors)
-    for charge in charges:
-        charge_entry = _charge_entry(chart, members[charge.member], charge)
-        scan.patronage.count_derived(charge.date, charge_entry.postings, chart)
+    for charge_entry in _charge_entries(chart, members, charges):
+        figures.count_derived(charge_entry.date, charge_entry.postings, chart)
         new_entries.append(charge_entry)
 
     payments: list[SharePayment] = []
@@ -195,7 +206,7 @@ def _derive(entries: list[data.Directive], options_map: dict[str, Any], config: 
             payments.append(SharePayment(
                 entry.date, key, share_class, -units.number, units.currency, entry.meta))
         elif chart.retained_equity(account) is not None:
-            scan.patronage.equity_postings.append(
+            figures.equity_postings.append(
                 (entry.date, key, account, units.currency, units.number))
     for charge in charges:
         if charge.member in at_leave:
@@ -212,13 +223,13 @@ def _derive(entries: list[data.Directive], options_map: dict[str, Any], config: 
         for problem in leaving_problems(chart, member, balances):
             errors.append(CoopError(member.left_source, problem, None))
 
-    invoiced = derive_invoices(records, scan.patronage, chart, config.as_of)
+    invoiced = derive_invoices(records, figures, chart, config.as_of)
     new_entries.extend(invoiced.entries)
     errors.extend(invoiced.errors)
 
     derived = derive_patronage(
         # The accounts invoices use are opened below: a measure or a margin may name them.
-        records, scan.patronage, chart, opened | set(invoiced.used), entries, config.as_of,
+        records, figures, chart, opened | set(invoiced.used), entries, config.as_of,
         config.earnings_account or f"{chart.equity}:{options_map['account_previous_earnings']}")
     new_entries.extend(derived.entries)
     errors.extend(derived.errors)
@@ -228,16 +239,48 @@ def _derive(entries: list[data.Directive], options_map: dict[str, Any], config: 
     return entries + new_entries, errors
 
 
-def _scan(entries: list[data.Directive], chart: MemberChart, config: PluginConfig) -> Scan:
-    """The one pass over every entry: co-op directives, member postings, splits, opened
-    accounts, and for patronage the income and expense totals per fiscal year."""
-    directives = []
-    member_postings = []
+def _coop_directives(entries: list[data.Directive]) -> list[data.Custom]:
+    """The `coop-*` custom directives, found before the pass over the postings, so that it
+    knows which accounts patronage counts (a type check per entry: milliseconds)."""
+    found = []
+    for index, entry in enumerate(entries):
+        if type(entry) is data.Custom and entry.type.startswith("coop-"):
+            if entry.values is None:
+                # A custom line with no values crashes Beancount's pad plugin;
+                # ours reports it, so give it an empty list and keep it.
+                entry = entries[index] = entry._replace(values=[])
+            found.append(entry)
+    return found
+
+
+def _counted_accounts(records: CoopRecords, chart: MemberChart,
+                      as_of: datetime.date) -> tuple[str, ...]:
+    """The income and expense accounts (with their sub-accounts) whose postings a rule
+    reads: patronage's margins and measures, and the wages that invoiced work checks."""
+    from coop_beancount.books.invoices import wages_roots
+    from coop_beancount.books.patronage import counted_accounts
+
+    counted = set(counted_accounts(records))
+    if records.invoices:
+        counted.update(wages_roots(chart, records, as_of))
+    return tuple(sorted(counted))
+
+
+def _scan(entries: list[data.Directive], chart: MemberChart, config: PluginConfig,
+          counted: tuple[str, ...]) -> Scan:
+    """The one pass over every entry: member postings, splits, opened accounts, and the
+    totals per fiscal year of the income and expense accounts a rule reads (`counted`,
+    with their sub-accounts); any other income or expense posting costs a dict look-up,
+    like any other posting."""
+    member_postings: list[MemberPosting] = []
     splits = []
     opened = set()
     calendar = config.fiscal_year
-    figures = PatronageFigures(calendar, config.rules, config.cash_rounding)
-    totals, member_pl, unattributed = figures.totals, figures.member_postings, figures.unattributed
+    totals: dict[tuple[str, int, str], Decimal] = defaultdict(Decimal)
+    member_pl: list[MemberPosting] = []
+    unattributed: set[str] = set()
+    if counted:
+        from coop_beancount.books.patronage import is_under, member_of
     # Per account: its member key, or _PROFIT_AND_LOSS, or None for any other account.
     owner: dict[str, Any] = {}
     pl_roots = (chart.income + ":", chart.expenses + ":")
@@ -253,7 +296,8 @@ def _scan(entries: list[data.Directive], chart: MemberChart, config: PluginConfi
                 key = owner.get(account, _NOT_CACHED)
                 if key is _NOT_CACHED:
                     key = owner[account] = chart.member_key(account) or (
-                        _PROFIT_AND_LOSS if account.startswith(pl_roots) else None)
+                        _PROFIT_AND_LOSS if counted and account.startswith(pl_roots)
+                        and is_under(account, counted) else None)
                 if key is _PROFIT_AND_LOSS:
                     date = entry.date
                     year = fiscal_year.get(date)
@@ -270,16 +314,9 @@ def _scan(entries: list[data.Directive], chart: MemberChart, config: PluginConfi
                     member_postings.append((entry, posting, key))
             if split or SPLIT in entry.meta:
                 splits.append(index)
-        elif kind is data.Custom:
-            if entry.type.startswith("coop-"):
-                if entry.values is None:
-                    # A custom line with no values crashes Beancount's pad plugin;
-                    # ours reports it, so give it an empty list and keep it.
-                    entry = entries[index] = entry._replace(values=[])
-                directives.append(entry)
         elif kind is data.Open:
             opened.add(entry.account)
-    return Scan(directives, member_postings, splits, opened, figures)
+    return Scan(member_postings, splits, opened, totals, member_pl, unattributed)
 
 
 def _split_costs(
@@ -313,7 +350,7 @@ def _split_costs(
     return generated
 
 
-class _PostingError(SplitError):
+class _PostingError(Exception):
     def __init__(self, source: dict[str, Any], message: str) -> None:
         super().__init__(message)
         self.source = source
@@ -331,6 +368,8 @@ class LinkedCost(NamedTuple):
 
 def _refunded_cost(entry: data.Transaction, account: str, currency: str,
                    costs: dict[str, list[LinkedCost]]) -> LinkedCost:
+    from coop_beancount.core.splits import SplitError
+
     found = [cost for link in sorted(entry.links or ()) for cost in costs.get(link, ())
              if cost.currency == currency]
     if len(found) > 1:
@@ -352,6 +391,14 @@ def _split_postings(
     entry: data.Transaction, records: CoopRecords, chart: MemberChart, recovery_account: str,
     occurrences: dict[str, int], costs: dict[str, list[LinkedCost]],
 ) -> tuple[list[data.Posting], list[tuple[str, LinkedCost]]]:
+    from coop_beancount.core.splits import (
+        REFUND,
+        SplitError,
+        parse_rule,
+        refund_parts,
+        split_amount,
+    )
+
     # A member whose payable this transaction touches paid out of pocket (or is
     # refunded to their own card): their part goes against that payable.
     payers = set()
@@ -417,6 +464,8 @@ def _member_opens(chart: MemberChart, records: CoopRecords, opened: set[str],
     A member's account opens when they join; any other on its first use (and points at
     the directive that first used it).
     """
+    from coop_beancount.books.patronage import generated_meta
+
     wanted: dict[str, tuple[datetime.date, dict[str, Any]]] = {}
     for account, (date, source) in used.items():
         member = records.members.get(chart.member_key(account) or "")
@@ -471,6 +520,8 @@ def _check_work(records: CoopRecords) -> list[CoopError]:
 
 
 def _dues(records: CoopRecords, as_of: datetime.date, errors: list[CoopError]) -> list[DuesCharge]:
+    from coop_beancount.core.dues import dues_charges, schedule_problems
+
     subscribed_since: dict[tuple[str, str], datetime.date] = {}
     for sub in records.subscriptions:
         subscribed_since.setdefault((sub.member, sub.share_class), sub.date)
@@ -485,25 +536,34 @@ def _dues(records: CoopRecords, as_of: datetime.date, errors: list[CoopError]) -
     return charges
 
 
-def _charge_entry(chart: MemberChart, member: Member, charge: DuesCharge) -> data.Transaction:
-    amount = Amount(charge.amount, charge.currency)
-    meta = generated_meta(charge.source, "dues", **{
-        "coop-schedule": charge.schedule,
-        "coop-period": f"{charge.period_start}/{charge.period_end}",
-    })
-    return data.Transaction(
-        meta, charge.date, "*", member.name, f"{charge.schedule} {charge.period_start}",
-        data.EMPTY_SET, data.EMPTY_SET, [
-            data.Posting(chart.dues(member.key), amount, None, None, None,
-                         posting_meta(charge.source)),
-            data.Posting(charge.income_account or chart.dues_income(), -amount, None, None, None,
-                         posting_meta(charge.source)),
-        ])
+def _charge_entries(chart: MemberChart, members: dict[str, Member],
+                    charges: list[DuesCharge]) -> list[data.Transaction]:
+    from coop_beancount.books.patronage import generated_meta, posting_meta
+
+    entries = []
+    for charge in charges:
+        member = members[charge.member]
+        amount = Amount(charge.amount, charge.currency)
+        meta = generated_meta(charge.source, "dues", **{
+            "coop-schedule": charge.schedule,
+            "coop-period": f"{charge.period_start}/{charge.period_end}",
+        })
+        entries.append(data.Transaction(
+            meta, charge.date, "*", member.name, f"{charge.schedule} {charge.period_start}",
+            data.EMPTY_SET, data.EMPTY_SET, [
+                data.Posting(chart.dues(member.key), amount, None, None, None,
+                             posting_meta(charge.source)),
+                data.Posting(charge.income_account or chart.dues_income(), -amount, None, None,
+                             None, posting_meta(charge.source)),
+            ]))
+    return entries
 
 
 def _redemptions(chart: MemberChart, member: Member,
                  balances: dict[str, dict[str, Decimal]]) -> list[data.Transaction]:
     """Move a leaver's paid-in shares to their payable, at par, on the leave date."""
+    from coop_beancount.books.patronage import generated_meta, posting_meta
+
     entries = []
     for account in sorted(balances):
         share_class = chart.share_class(member.key, account)

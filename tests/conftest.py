@@ -10,6 +10,7 @@ _hypothesis_dir = tempfile.mkdtemp(prefix="coop-hypothesis-")
 os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = _hypothesis_dir
 atexit.register(shutil.rmtree, _hypothesis_dir, True)
 
+import gc
 import textwrap
 
 import pytest
@@ -39,3 +40,11 @@ def load():
         return loader.load_string(header + textwrap.dedent(text))
 
     return _load
+
+
+@pytest.fixture(autouse=True)
+def _unfrozen():
+    """The `coop` command freezes the objects its loads made (books/collector.py); in the
+    test process they go back to the collector after each test, so garbage is freed."""
+    yield
+    gc.unfreeze()

@@ -274,7 +274,7 @@ def test_notices_leave_nothing_behind_on_error(tmp_path, change, year, message):
 
 
 def test_notices_take_back_what_they_wrote_when_a_write_fails(tmp_path, worked, monkeypatch):
-    real = coop_beancount.cli.patronage.atomic_write
+    real = coop_beancount.cli.common.atomic_write  # write_files, shared with coop invoice
     calls = []
 
     def failing(path, content):
@@ -283,7 +283,7 @@ def test_notices_take_back_what_they_wrote_when_a_write_fails(tmp_path, worked, 
             raise OSError(28, "No space left on device")
         real(path, content)
 
-    monkeypatch.setattr(coop_beancount.cli.patronage, "atomic_write", failing)
+    monkeypatch.setattr(coop_beancount.cli.common, "atomic_write", failing)
     out = tmp_path / "notices"
     result = run("notices", worked, "--year", "2025", "--out", out)
     assert result.exit_code == 1
@@ -583,11 +583,12 @@ def test_help_has_examples():
 def test_notices_are_rendered_and_written_one_at_a_time(tmp_path, monkeypatch):
     # 20,000 owners' notices must never all be in memory: each is rendered as it is
     # written, so when the third file is written only three notices have been rendered.
+    from coop_beancount.cli import common as common_cli
     from coop_beancount.cli import patronage as patronage_cli
 
     books = write(tmp_path, WORKED)
     rendered, writes = [], []
-    real_render, real_write = patronage_cli.iter_notices, patronage_cli.atomic_write
+    real_render, real_write = patronage_cli.iter_notices, common_cli.atomic_write
 
     def counting_render(*args, **kwargs):
         for name, text in real_render(*args, **kwargs):
@@ -599,7 +600,7 @@ def test_notices_are_rendered_and_written_one_at_a_time(tmp_path, monkeypatch):
         real_write(path, content)
 
     monkeypatch.setattr(patronage_cli, "iter_notices", counting_render)
-    monkeypatch.setattr(patronage_cli, "atomic_write", counting_write)
+    monkeypatch.setattr(common_cli, "atomic_write", counting_write)
     result = run("notices", books, "--year", "2025", "--out", tmp_path / "out")
     assert result.exit_code == 0, result.output
     assert writes == [("FY2025-G1.html", 1), ("FY2025-G2.html", 2), ("FY2025-G3.html", 3),

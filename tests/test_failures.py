@@ -191,3 +191,20 @@ def test_notices_do_not_replace_notices_already_written(tmp_path):
     assert files_under(out) == before
     assert coop("notices", books, "--year", "2025", "--out", out, "--replace").exit_code == 0
     assert files_under(out) == sent
+
+
+def test_a_document_that_cannot_be_read_is_named_as_unreadable(tmp_path):
+    from tests import test_import_cli as importing
+
+    for name, text in (("members.beancount", importing.MEMBERS),
+                       ("2026.beancount", importing.YEAR), ("import.yaml", importing.CONFIG)):
+        importing.dedent_write(tmp_path / name, text)
+    books = importing.dedent_write(tmp_path / "main.beancount", importing.MAIN)
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    (downloads / "scale-house-2026-09.csv").symlink_to(tmp_path / "gone.csv")
+    before = files_under(tmp_path)
+    result = coop("import", "extract", books, downloads, "--to", tmp_path / "2026.beancount")
+    refused(result, "scale-house-2026-09.csv: cannot be read: No such file or directory")
+    assert "not recognised" not in result.output
+    assert files_under(tmp_path) == before

@@ -248,9 +248,10 @@ class ConsoleError:
 class Tab:
     """A page in Chromium, with every console error, script error and dialog recorded."""
 
-    def __init__(self, page: Any, artifacts: Path) -> None:
+    def __init__(self, page: Any, artifacts: Path, viewport: dict[str, int] = VIEWPORT) -> None:
         self.page = page
         self.artifacts = artifacts
+        self.viewport = viewport
         self.errors: list[ConsoleError] = []
         self.dialogs: list[str] = []
         page.on("console", self._console)
@@ -304,10 +305,10 @@ class Tab:
             return article ? article.scrollHeight + article.getBoundingClientRect().top
                            : document.documentElement.scrollHeight;
         }""")
-        self.page.set_viewport_size({"width": VIEWPORT["width"],
-                                     "height": max(VIEWPORT["height"], min(height, 12_000))})
+        self.page.set_viewport_size({"width": self.viewport["width"],
+                                     "height": max(self.viewport["height"], min(height, 12_000))})
         self.page.screenshot(path=str(self.artifacts / f"{name}.png"))
-        self.page.set_viewport_size(VIEWPORT)
+        self.page.set_viewport_size(self.viewport)
 
     def text(self) -> str:
         return self.page.inner_text("article")
@@ -651,6 +652,73 @@ def test_a_members_page_says_what_they_owe_in_words(tab: Tab, fava: Fava, key: s
              f"yogurt-coop-member-{key}-summary")
     assert tab.page.inner_text(".coop-standing").startswith(words)
     assert tab.page.locator(".coop-pay").count() == (1 if key == "Gus" else 0)
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_overview_page(tab: Tab, fava: Fava, example: str) -> None:
+    tab.open(fava.page(example, "CoopOverview"), f"{example}-overview")
+    assert tab.page.inner_text("article h2") == "The co-op at a glance"
+    [chart] = tab.charts()
+    [months] = tables_under(tab.sections(), "Income and expenses by month")
+    assert chart.bars >= len(months.rows)  # a bar for each month's income or expenses
+    # First in Fava's sidebar, the co-op's pages in a member's order after it.
+    links = tab.page.locator("aside a").all_inner_texts()
+    mine = [t.strip() for t in links if t.strip() in (
+        "Overview", "Members", "Shared costs", "Patronage", "Members' equity")]
+    assert mine == ["Overview", "Members", "Shared costs", "Patronage", "Members' equity"]
+
+
+# -- On a phone ---------------------------------------------------------------------------
+
+PHONE = {"width": 390, "height": 844}
+
+
+def phone_pages(example: str) -> list[tuple[str, str, str]]:
+    """(report, query, name) of every co-op page of EXAMPLE, as a member opens them."""
+    pages = [("CoopOverview", "", "overview"), ("CoopMembers", "", "members"),
+             ("CoopMembers", f"?member={MEMBER[example]}", f"member-{MEMBER[example]}"),
+             ("CoopSharedCosts", "", "shared-costs"), ("CoopPatronage", "", "patronage"),
+             ("CoopEquity", "", "equity")]
+    years = allocation_years(example)
+    if years:
+        first = cli("patronage", books_path(example), "--year", years[0])[0]["member"]
+        pages.append(("CoopPatronage", f"notice?year={years[0]}&member={first}", "notice"))
+    return pages
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_on_a_phone_no_page_is_wider_than_the_window(browser: Any, fava: Fava,
+                                                     artifacts: Path, example: str) -> None:
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    try:
+        tab = Tab(context.new_page(), artifacts, PHONE)
+        for report, query, name in phone_pages(example):
+            tab.open(fava.page(example, report, query), None)
+            tab.screenshot(f"phone-{example}-{name}")
+            widths = tab.page.evaluate("""() => {
+                const article = document.querySelector('article');
+                return {window: window.innerWidth,
+                        page: document.documentElement.scrollWidth,
+                        body: document.body.scrollWidth,
+                        article: article ? article.scrollWidth - article.clientWidth : 0};
+            }""")
+            # Nothing pans the page sideways: wide tables scroll in their own box.
+            assert widths["page"] <= widths["window"], (name, widths)
+            assert widths["body"] <= widths["window"], (name, widths)
+            assert widths["article"] <= 0, (name, widths)
+            if report == "CoopMembers" and not query:
+                # Each member a card: their net owed is on the screen, beside its label.
+                card = tab.page.locator("table.coop-members tbody tr").first
+                net = card.locator("td[data-label='Net owed']")
+                assert net.is_visible()
+                box = net.bounding_box()
+                assert box is not None and box["x"] + box["width"] <= PHONE["width"]
+            if report == "CoopMembers" and query:
+                assert tab.page.locator(".coop-standing").is_visible()
+                assert tab.page.locator(".coop-scroll-cue").first.is_visible()
+        tab.assert_clean()
+    finally:
+        context.close()
 
 
 # -- URLs naming what the books do not have ----------------------------------------------

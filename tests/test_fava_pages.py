@@ -26,6 +26,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from beancount import loader
+from beancount.core import data
 from click.testing import CliRunner
 from fava.application import create_app
 
@@ -34,7 +36,7 @@ from tests.support import WORKED
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ("yogurt-coop", "dev-coop", "growers-coop")
-PAGES = ("CoopMembers", "CoopSharedCosts", "CoopPatronage", "CoopEquity")
+PAGES = ("CoopOverview", "CoopMembers", "CoopSharedCosts", "CoopPatronage", "CoopEquity")
 BUDGET = "25000.00"
 
 
@@ -360,6 +362,61 @@ def test_numbers_are_written_one_way_and_nothing_is_taken_for_an_entry_hash(fava
                                             cell.text), cell.text
 
 
+# -- Overview ---------------------------------------------------------------------------------
+
+def bank_balance(example: str, end: str | None) -> dict[str, Decimal]:
+    """What the loaded books have in the accounts under Assets:Bank and Assets:Cash."""
+    entries, _, _ = loader.load_file(books_path(example))
+    found: dict[str, Decimal] = defaultdict(Decimal)
+    for entry in entries:
+        if isinstance(entry, data.Transaction) and (end is None or str(entry.date) <= end):
+            for posting in entry.postings:
+                if posting.account.split(":")[:2] in (["Assets", "Bank"], ["Assets", "Cash"]):
+                    found[posting.units.currency] += posting.units.number
+    return {c: n for c, n in found.items() if n}
+
+
+@pytest.mark.parametrize(("example", "time", "start", "end"), [
+    ("yogurt-coop", "", None, None), ("dev-coop", "", None, None),
+    ("growers-coop", "", None, None), ("yogurt-coop", "2025-Q2", "2025-04-01", "2025-06-30"),
+    ("growers-coop", "2025", "2025-01-01", "2025-12-31")])
+def test_overview_figures_are_the_clis(fava, example, time, start, end):
+    path = books_path(example)
+    page = fava.get(example, "CoopOverview", f"?time={time}" if time else "")
+    assert money_of_text(page.text("coop-bank")) == bank_balance(example, end)
+    as_of = ("--as-of", end) if end else ()
+    members = cli("members", path, *as_of)
+    active = sum(1 for m in members if m["left"] is None)
+    assert page.text("coop-active").startswith(f"{active} active")
+    outstanding = total(row["total"] for row in cli("equity", path, "--by", "year", *as_of))
+    assert money_of_text(page.text("coop-equity")) == nonzero(outstanding)
+    dates = (("--from", start, "--to", end) if end else ())
+    hours = cli("hours", path, "--by", "yearly", *dates)
+    assert page.text("coop-hours").startswith(
+        f"{sum((Decimal(h['hours']) for h in hours), Decimal(0)):,} in "
+        f"{sum(h['shifts'] for h in hours)} shift")
+    if example == "yogurt-coop" and not time:
+        saved = total(r["saved"] for r in cli("costs", path, "--unit", "quarts"))
+        assert money_of_text(page.text("coop-saved")) == nonzero(saved)
+    # Income and expenses by month, with a totals row that adds up.
+    months = page.query_table(h3="Income and expenses by month")
+    assert months["rows"] and all(
+        row[3] == nonzero(total([row[1], {c: -n for c, n in row[2].items()}]))
+        for row in months["rows"])
+    if start:
+        assert all(start[:7] <= row[0] <= end[:7] for row in months["rows"])
+    (charts,) = page.charts(h3="Income and expenses by month")
+    assert len(charts[0]["data"]) == len(months["rows"])
+
+
+def test_overview_says_the_next_patronage_steps(fava):
+    page = fava.get("growers-coop", "CoopOverview")
+    steps = page.text("coop-steps")
+    years = patronage_years("growers-coop")
+    assert f"FY{max(years)}:" in steps and "allocated to members" in steps
+    assert "coop-steps" not in fava.get("yogurt-coop", "CoopOverview").html  # no patronage
+
+
 # -- Members ----------------------------------------------------------------------------------
 
 #: The members table's money columns, in order, and the CLI's names for them.
@@ -437,6 +494,24 @@ def test_a_members_page_opens_with_what_they_owe_in_words(fava, key, to_them, ab
     assert ("coop-pay" in page.html) == any(n > 0 for n in net.values())
     assert page.text("coop-capital-words").startswith(
         f"Your capital in the co-op: {page.text('coop-closing-capital')} (shares paid in")
+
+
+@pytest.mark.parametrize("key", ["Ana", "Gus", "Hana"])
+def test_a_members_page_tells_their_usage_savings_and_hours_as_the_cli_counts_them(fava, key):
+    path = books_path("yogurt-coop")
+    page = fava.get("yogurt-coop", "CoopMembers", f"?member={key}")
+    [usage] = [r for r in cli("costs", path, "--unit", "quarts", "--per", "member")
+               if r["label"] == key]
+    units = Decimal(usage["units"])
+    retail = (Decimal(usage["retail"]["USD"]) / units).quantize(Decimal("0.01"))
+    assert page.text("coop-usage-words") == (
+        f"{units:,} quarts at {usage['cost_per_unit']['USD']} USD against {retail} USD retail: "
+        f"you saved {Decimal(usage['saved']['USD']):,} USD.")
+    hours = cli("hours", path, "--member", key, "--by", "yearly")
+    total_hours = sum((Decimal(h["hours"]) for h in hours), Decimal(0))
+    shifts = sum(h["shifts"] for h in hours)
+    assert page.text("coop-hours-words") == (
+        f"You gave {total_hours:,} hours of work in {shifts} shift{'' if shifts == 1 else 's'}.")
 
 
 def money_text_in(words: str) -> dict[str, Decimal]:
@@ -761,14 +836,14 @@ def test_equity_page_matches_coop_equity(fava, example):
         assert not page.query_tables(h3="The next redemption")
         assert "Enter a budget" in page.html
     else:  # a fund of nothing: no form to redeem from it
-        assert "coop-redeem" not in page.html
+        assert "<form" not in page.html
         assert "Nothing to redeem: no retained patronage equity is outstanding" in page.html
     with_budget = fava.get(example, "CoopEquity", f"?budget={BUDGET}")
     check_equity(with_budget, path)
     if cli("equity", path, "--by", "year"):
         check_proposal(with_budget, path, BUDGET)
     else:
-        assert "coop-redeem" not in with_budget.html
+        assert "<form" not in with_budget.html
 
 
 @pytest.mark.parametrize("budget", ["1000.00", "1,500.50", "0.01"])
@@ -918,7 +993,8 @@ def test_the_sidebar_lists_the_pages_in_a_members_order_with_their_own_labels(fa
     ledger = fava.app.config["LEDGERS"][fava.slugs["yogurt-coop"]]
     details = ledger.extensions.extension_details
     assert [(d.name, d.report_title) for d in details] == [
-        ("CoopMembers", "Members"), ("CoopSharedCosts", "Shared costs"),
+        ("CoopOverview", "Overview"), ("CoopMembers", "Members"),
+        ("CoopSharedCosts", "Shared costs"),
         ("CoopPatronage", "Patronage"), ("CoopEquity", "Members' equity")]
 
 

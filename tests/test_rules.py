@@ -307,3 +307,44 @@ def test_yogurt_keeps_no_tax_rules_and_files_no_form(tmp_path):
     result = run("patronage", main_file, "--year", "2025", "--per", "check", "--format", "csv")
     assert "the rules 'none' set no payment deadline" in result.output
     assert "failed" not in result.output
+
+
+# --- notices: an issue date within the payment period (issue 18, part 4) ---------------------
+
+
+def _issued(rules: str, issued: str) -> str:
+    return _worked(rules).replace("  paid: 2026-03-15\n",
+                                  f"  paid: 2026-03-15\n  issued: {issued}\n")
+
+
+def test_notices_issued_within_the_payment_period_are_booked_with_their_date(tmp_path):
+    entries, errors, _ = loader.load_string(_issued("us", "2026-04-01"))
+    assert errors == []
+    assert _allocation(entries).meta["coop-issued"] == date(2026, 4, 1)
+    entries, _, _ = loader.load_string(_worked("us"))
+    assert "coop-issued" not in _allocation(entries).meta  # issued when paid
+    books = tmp_path / "main.beancount"
+    books.write_text(_issued("us", "2026-04-01"))
+    result = run("notices", books, "--year", "2025", "--out", tmp_path / "n")
+    assert result.exit_code == 0, result.output
+    assert "<td>2026-04-01</td>" in (tmp_path / "n" / "FY2025-G1.html").read_text()
+
+
+@pytest.mark.parametrize("rules, issued, words", [
+    ("us", "2026-09-16", ["issued on 2026-09-16", "payment period ends on 2026-09-15"]),
+    ("ca", "2027-01-01", ["payment period ends on 2026-12-31", "12 months"]),
+    ("us", "2026-02-01", ["before the board decides on 2026-03-01"]),
+])
+def test_notices_issued_outside_the_payment_period_are_an_error(rules, issued, words):
+    text = _issued(rules, issued)
+    _, errors, _ = loader.load_string(text)
+    [error] = coop_errors(errors)
+    assert error.source["lineno"] == text.splitlines().index(
+        '2026-03-01 custom "coop-allocation" 2025 "barrels"') + 1
+    for word in words:
+        assert word in error.message
+
+
+def test_rules_none_set_no_payment_period_for_notices():
+    _, errors, _ = loader.load_string(_issued("none", "2028-01-01"))
+    assert errors == []

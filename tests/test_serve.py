@@ -1,5 +1,6 @@
 """`coop serve` starts Fava on the books, on 127.0.0.1, and shows the co-op's accounts."""
 
+import gc
 import socket
 import subprocess
 import sys
@@ -47,3 +48,35 @@ def test_serve_shows_member_accounts_in_fava(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_served_books_load_with_the_collector_kept_out(tmp_path, monkeypatch):
+    """Fava's loads in `coop serve` freeze what they made; the pages show the same."""
+    from fava.application import create_app
+    from fava.core import FavaLedger
+
+    from coop_beancount.cli.books import ledger_slug, quick_fava_loads
+
+    # Fava's own load_file for this test (an earlier test may have run `coop serve` in this
+    # process, which wraps it for good); put back as it was after.
+    load_file = FavaLedger.load_file
+    if getattr(load_file, "collector_kept_out", False):
+        load_file = load_file.__wrapped__
+    monkeypatch.setattr(FavaLedger, "load_file", load_file)
+    books = tmp_path / "main.beancount"
+    books.write_text(BOOKS)
+    urls = [f"/{ledger_slug(books)}/api/{name}" for name in ("income_statement", "errors")]
+
+    def pages():
+        client = create_app([str(books)], load=True).test_client()
+        return [client.get(url).get_data() for url in urls]
+
+    gc.unfreeze()
+    plain = pages()
+    assert gc.get_freeze_count() == 0
+    quick_fava_loads()
+    quick_fava_loads()  # once is enough: not wrapped twice
+    assert not FavaLedger.load_file.__wrapped__.__dict__.get("collector_kept_out")
+    assert pages() == plain
+    assert gc.get_freeze_count() > 1000
+    assert gc.isenabled()

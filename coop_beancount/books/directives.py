@@ -469,7 +469,17 @@ def read_allocation(entry: data.Custom) -> AllocationDecision:
         cash=_share(entry, "cash", "0%" if loss else None),
         qualified=qualified, paid=paid, source=entry.meta, loss=loss,
         draft=_meta(entry, "draft", bool, "whether the decision is a draft", False),
+        issued=_issued(entry),
     )
+
+
+def _issued(entry: data.Custom) -> datetime.date | None:
+    issued = _meta(entry, "issued", datetime.date, "the day the notices are issued")
+    if issued is not None and issued < entry.date:
+        raise DirectiveError(
+            f"coop-allocation's notices are issued on {issued}, before the board decides on "
+            f"{entry.date}; write the day they are sent to the members")
+    return issued
 
 
 def _client_key(entry: data.Custom, index: int) -> str:
@@ -653,6 +663,9 @@ def read_records(entries: Iterable[data.Custom]) -> tuple[CoopRecords, list[Coop
         member = read_member(entry)
         if member.key in records.members:
             first = records.members[member.key].source
+            left = [leave for leave, key, _ in leaves if key == member.key]
+            if left:
+                raise DirectiveError(_rejoining(member, left[0], records.members))
             raise DirectiveError(twice(f"member {member.key!r}", first,
                                        "a member key must be unique"))
         records.members[member.key] = member
@@ -755,6 +768,23 @@ def read_records(entries: Iterable[data.Custom]) -> tuple[CoopRecords, list[Coop
         else:
             records.members[key] = _with_leave(member, entry, redeem)
     return records, errors
+
+
+def _rejoining(member: Member, leave: data.Custom, members: dict[str, Member]) -> str:
+    """What to write for a member who left and comes back: one key holds one membership
+    (its join, its leave, the accounts opened and closed with them), so a new one is a new
+    key; the message gives the exact line."""
+    number = 2
+    while f"{member.key}{number}" in members:
+        number += 1
+    new = f"{member.key}{number}"
+    name = member.name.replace("\\", "\\\\").replace('"', '\\"')
+    return (f"member {member.key!r} left on {leave.date} ({leave.meta.get('filename')}:"
+            f"{leave.meta.get('lineno')}) and is declared again here: a returning member "
+            f"joins under a new key, so the first membership's accounts stay as they were "
+            f"closed. Write instead: {member.joined} custom \"coop-member\" \"{new}\" "
+            f"\"{name}\" (with the new key's coop-subscription, and {new} in the member's "
+            "new postings); one key for two membership periods is not supported")
 
 
 def _with_leave(member: Member, entry: data.Custom, redeem: bool) -> Member:

@@ -71,6 +71,13 @@ def wages_account(chart: MemberChart, records: CoopRecords, date: datetime.date)
     return rule.wages_account if rule and rule.wages_account else f"{chart.expenses}:Payroll:Wages"
 
 
+def wages_roots(chart: MemberChart, records: CoopRecords, as_of: datetime.date) -> set[str]:
+    """The accounts members' wages are paid from (the plugin totals their postings)."""
+    return {wages_account(chart, records, rule.date) for rule in records.fees
+            if rule.member is None and rule.client is None} or {
+        wages_account(chart, records, as_of)}
+
+
 def invoice_work(records: CoopRecords) -> list[tuple[InvoiceDecision, list[BillableWork]]]:
     """Each invoice (in date order) with its work: the client's, after the client's
     previous invoice and up to its own date."""
@@ -234,12 +241,10 @@ def _invoice_entry(invoice: InvoiceDecision, work: list[BillableWork], count: in
 def _check_wages(records: CoopRecords, figures: PatronageFigures, chart: MemberChart,
                  earned: dict[tuple[str, str], list[Earning]], as_of: datetime.date,
                  derived: Derived) -> None:
-    wages_roots = {wages_account(chart, records, rule.date) for rule in records.fees
-                   if rule.member is None and rule.client is None} or {
-        wages_account(chart, records, as_of)}
+    roots = wages_roots(chart, records, as_of)
     paid: dict[tuple[str, str], list] = defaultdict(list)
     for entry, posting, member in figures.member_postings:
-        if is_under(posting.account, wages_roots):
+        if is_under(posting.account, roots):
             units = posting.units
             paid[(member, units.currency)].append((entry.date, units.number, entry.meta))
     for member, currency in sorted(set(earned) | set(paid)):

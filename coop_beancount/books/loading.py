@@ -26,6 +26,7 @@ from beancount.parser import booking, parser
 from beancount.parser import options as beancount_options
 from beancount.utils import encryption
 
+from coop_beancount.books.collector import kept_out
 from coop_beancount.books.files import appended, atomic_write
 from coop_beancount.books.includes import byte_order_marks, located, unreadable
 from coop_beancount.books.lock import holds_lock
@@ -53,10 +54,13 @@ def load_books(path: str | os.PathLike[str],
     """
     path = Path(path)
     try:
-        if replaced:
-            entries, errors, options = _load_replacing(path, replaced)
-        else:
-            entries, errors, options = loader.load_file(str(path))
+        # Without the collector's full passes over the entries being made (about 40% of
+        # Beancount's own load time on large books): see books/collector.py.
+        with kept_out():
+            if replaced:
+                entries, errors, options = _load_replacing(path, replaced)
+            else:
+                entries, errors, options = loader.load_file(str(path))
     except ArithmeticError as error:
         # Beancount's booking stops with an exception, not an error, on a number longer
         # than Decimal's 28 digits: find the number, so the message says where it is.

@@ -54,6 +54,7 @@ from coop_beancount.core.patronage import (
     allocate_pool,
     deadline_problem,
     fiscal_label,
+    issue_problem,
     notice_parts,
     percent,
     pool_problems,
@@ -147,6 +148,16 @@ def posting_meta(source: dict[str, Any] | None, **extra: Any) -> dict[str, Any]:
 
 def is_under(account: str, roots: Iterable[str]) -> bool:
     return any(account == root or account.startswith(root + ":") for root in roots)
+
+
+def counted_accounts(records: CoopRecords) -> tuple[str, ...]:
+    """The accounts whose postings patronage reads (with their sub-accounts): each decision's
+    margin and non-patronage accounts and each measure's account. The plugin totals these
+    alone: no other income or expense posting can change a patronage figure."""
+    named = {account for decision in records.decisions
+             for account in decision.margin_accounts + decision.non_patronage_accounts}
+    named.update(m.account for m in records.measures.values() if m.account is not None)
+    return tuple(sorted(named))
 
 
 def member_of(entry: data.Transaction, posting: data.Posting) -> Any:
@@ -683,6 +694,11 @@ def decision_problems(
         problem = None  # the deadline is a dividend's: a loss is charged when the board says
     if problem:
         problems.append(problem)
+    if decision.issued is not None and not decision.loss:
+        problem = issue_problem(figures.calendar, decision.fiscal_year, decision.issued,
+                                figures.rules)
+        if problem:
+            problems.append(problem)
     if not problems:
         margin = pool_margin(decision, decision.margin_accounts, figures.totals)
         if len(margin) > 1:
@@ -710,6 +726,8 @@ def allocation_entry(
         "coop-reserve-share": percent(decision.reserve),
         "coop-cash-share": percent(decision.cash), "coop-qualified": decision.qualified > 0,
     })
+    if decision.issued is not None:  # notices issued on another day than the payment
+        meta["coop-issued"] = decision.issued
     split_notices = 0 < decision.qualified < 1
     if split_notices:
         meta["coop-qualified-share"] = percent(decision.qualified)

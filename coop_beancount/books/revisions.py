@@ -57,6 +57,30 @@ def commit_of(top: Path, revision: str) -> str:
                             "of this repository (see `git log --oneline`)") from None
 
 
+def path_before(top: Path, relative: str, before: str, after: str | None) -> str:
+    """Where the file now at `relative` was at commit `before`: the same path, or its
+    old name when git finds it renamed between `before` and `after` (a commit; None for
+    the working tree, where a rename counts once it is staged: `git mv`)."""
+    try:
+        _git(top, "cat-file", "-e", f"{before}:{relative}")
+        return relative
+    except RevisionError:
+        pass
+    changes = _git(top, "diff", "--name-status", "-z", "--find-renames", before,
+                   *([after] if after else []), "--").split("\0")
+    position = 0
+    while position < len(changes) - 1:
+        status = changes[position]
+        if status.startswith(("R", "C")):
+            old, new = changes[position + 1], changes[position + 2]
+            if new == relative and status.startswith("R"):
+                return old
+            position += 3
+        else:
+            position += 2
+    return relative
+
+
 @contextlib.contextmanager
 def checked_out(top: Path, commit: str) -> Iterator[Path]:
     """A temporary folder holding the files of `commit`; removed on leaving."""

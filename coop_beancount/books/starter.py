@@ -30,13 +30,27 @@ MAIN_FILE = "main.beancount"
 HOOK = """#!/bin/sh
 # coop-beancount: refuse a commit whose books do not check clean.
 # It checks the books as they will be committed (the index), not the working
-# tree. Bypass once with `git commit --no-verify` if you really must.
-books={main}
+# tree. Which file is the books' main file is a setting of the repository:
+#   git config coop.books main.beancount      (or: coop hook PATH/TO/main.beancount)
+# Bypass once with `git commit --no-verify` if you really must.
+books=$(git config --get coop.books)
+if [ -z "$books" ]; then
+    echo "coop: commit refused: this repository does not say where its books are, so they" >&2
+    echo "cannot be checked. Name the main file (its path from the top of the repository):" >&2
+    echo "  git config coop.books main.beancount" >&2
+    exit 1
+fi
 coop_python={python}
 staged=$(mktemp -d) || exit 1
 trap 'rm -rf "$staged"' EXIT
 git checkout-index --all --prefix="$staged/" || exit 1
-[ -f "$staged/$books" ] || exit 0
+if [ ! -f "$staged/$books" ]; then
+    echo "coop: commit refused: the books' main file $books is not in this commit, so the" >&2
+    echo "books cannot be checked. If it was renamed or moved, tell coop its new path:" >&2
+    echo "  git config coop.books NEW/PATH.beancount" >&2
+    echo "(or stage it: git add $books), then commit again." >&2
+    exit 1
+fi
 if [ -x "$coop_python" ]; then
     set -- "$coop_python" -m coop_beancount
 elif command -v coop >/dev/null 2>&1; then
@@ -82,8 +96,38 @@ def _starter_folder() -> Any:
     return Path(__file__).resolve().parents[2] / "ledgers"
 
 
+#: What marks a pre-commit hook as coop's (so `coop hook` may replace it).
+HOOK_MARK = "# coop-beancount: refuse a commit"
+
+
 def hook_text(python: str = sys.executable) -> str:
-    return HOOK.format(main=shlex.quote(MAIN_FILE), python=shlex.quote(python))
+    return HOOK.format(python=shlex.quote(python))
+
+
+def install_hook(top: Path, main: str) -> Path:
+    """Make the git repository at `top` check the books whose main file is `main` (its path
+    from `top`) before every commit: coop's pre-commit hook, and the setting it reads
+    (`git config coop.books`). A pre-commit hook that is not coop's is left alone (InitError).
+    Returns the hook's path."""
+    hooks = Path(top, _git(top, "rev-parse", "--git-path", "hooks"))
+    hook = hooks / "pre-commit"
+    if hook.exists() and HOOK_MARK not in hook.read_text(errors="replace"):
+        raise InitError(f"{hook} is a pre-commit hook that is not coop's; it was left as it "
+                        f"is. Add this to it: coop check \"$(git rev-parse --show-toplevel)/"
+                        f"{main}\" || exit 1")
+    _git(top, "config", "coop.books", main)
+    hooks.mkdir(parents=True, exist_ok=True)
+    hook.write_text(hook_text())
+    hook.chmod(hook.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return hook
+
+
+def _git(folder: Path, *args: str) -> str:
+    result = subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True,
+                            check=False)
+    if result.returncode != 0:
+        raise InitError(f"git {args[0]} failed: {result.stderr.strip()}")
+    return result.stdout.strip()
 
 
 def init_books(target: Path, git: bool = True) -> Path:
@@ -135,10 +179,5 @@ def _reason(error: OSError) -> str:
 
 
 def _make_repository(folder: Path) -> None:
-    result = subprocess.run(["git", "init", "--quiet", str(folder)], capture_output=True,
-                            text=True, check=False)
-    if result.returncode != 0:
-        raise InitError(f"git init failed: {result.stderr.strip()}")
-    hook = folder / ".git" / "hooks" / "pre-commit"
-    hook.write_text(hook_text())
-    hook.chmod(hook.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    _git(folder, "init", "--quiet")
+    install_hook(folder, MAIN_FILE)

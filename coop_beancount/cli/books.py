@@ -7,12 +7,14 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from coop_beancount.books.collector import kept_out
 from coop_beancount.books.loading import format_error, load_books
 from coop_beancount.books.register import tin_problems
 from coop_beancount.books.starter import MAIN_FILE, InitError, init_books
@@ -76,6 +78,7 @@ def _serve(members: bool, sign_in: str, user_header: str | None,
     """
     from fava.cli import main as fava_main
 
+    quick_fava_loads()
     files = _books_files(fava_options["filenames"])
     host, port = fava_options["host"], fava_options["port"]
     if not 0 < port <= 65535:
@@ -239,6 +242,25 @@ def password(books: Path, member: str, remove: bool, password_stdin: bool) -> No
 
 
 MIN_PASSWORD = 10
+
+
+def quick_fava_loads() -> None:
+    """Every load of the books by Fava in this process (the first, and the reload after a
+    file changes) with the garbage collector kept out, as the `coop` commands load them
+    (books/collector.py): Fava's load of large books takes about a third less time."""
+    from fava.core import FavaLedger
+
+    load_file = FavaLedger.load_file
+    if getattr(load_file, "collector_kept_out", False):
+        return
+
+    @functools.wraps(load_file)
+    def quick_load_file(self: Any) -> None:
+        with kept_out():
+            load_file(self)
+
+    quick_load_file.collector_kept_out = True  # type: ignore[attr-defined]
+    FavaLedger.load_file = quick_load_file  # type: ignore[method-assign]
 
 
 def ledger_slug(path: Path) -> str:

@@ -13,8 +13,16 @@ from pathlib import Path
 import click
 
 from coop_beancount.books.invoices import general_rule
-from coop_beancount.cli.common import BOOKS, DATE, FORMAT, IGNORE_ERRORS, load_checked, main
-from coop_beancount.cli.patronage import UNNAMED, _write_files
+from coop_beancount.cli.common import (
+    BOOKS,
+    DATE,
+    FORMAT,
+    IGNORE_ERRORS,
+    UNNAMED,
+    load_checked,
+    main,
+    write_files,
+)
 from coop_beancount.reports.invoices import (
     earnings_rows,
     printed_invoices,
@@ -138,6 +146,6 @@ def invoice(books: Path, numbers: tuple[int, ...], out_dir: Path, ignore_errors:
             f"no invoice {exc} in {books}; `coop receivables` lists the open ones") from None
     rule = general_rule(coop.records.fees, max(i.invoice.date for i in found))
     files = render_invoices(found, title, rule.address if rule and rule.address else "")
-    _write_files(out_dir, files)
+    write_files(out_dir, files, "the invoices")
     for name in files:
         click.echo(str(out_dir / name))

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
-from collections.abc import Callable, Iterable, Iterator
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ import click
 from click.shell_completion import CompletionItem
 
 from coop_beancount import __version__
+from coop_beancount.books.files import atomic_write
 from coop_beancount.books.loading import (
     Loaded,
     format_error,
@@ -197,3 +200,31 @@ def append_to_books(loaded: Loaded, target: Path, text: str, what: str,
         raise click.ClickException(
             f"with {what} the books would not check clean ({len(errors)} error(s), above), "
             f"so {target} was left as it was")
+
+
+def write_files(folder: Path, files: Mapping[str, str] | Iterable[tuple[str, str]],
+                what: str, count: int | None = None, label: str | None = None) -> None:
+    """Write every file (name -> text, or (name, text) pairs as they are rendered: 20,000
+    owners' notices are never all in memory), each atomically; if one fails, take back
+    what this run made. With `label`, a progress bar on stderr (`count` files)."""
+    if isinstance(files, Mapping):
+        files, count = files.items(), len(files)
+    made_folder = not folder.exists()
+    written: list[Path] = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        progress = (click.progressbar(files, length=count, label=label, file=sys.stderr)
+                    if label else contextlib.nullcontext(files))
+        with progress as items:
+            for name, text in items:
+                path = folder / name
+                new = not path.exists()
+                atomic_write(path, text.encode())
+                if new:
+                    written.append(path)
+    except OSError as exc:
+        for path in written:
+            path.unlink(missing_ok=True)
+        if made_folder and folder.exists() and not any(folder.iterdir()):
+            folder.rmdir()
+        raise click.ClickException(f"could not write {what} to {folder}: {exc}") from None

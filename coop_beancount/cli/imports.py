@@ -38,6 +38,7 @@ from beangulp import exceptions as beangulp_exceptions
 from beangulp import extract as beangulp_extract
 from beangulp import utils as beangulp_utils
 
+from coop_beancount.books.collector import kept_out
 from coop_beancount.books.files import move_whole
 from coop_beancount.books.loading import Loaded, format_error, includes, load_books
 from coop_beancount.cli.common import WAIT, append_to_books, writing
@@ -45,7 +46,6 @@ from coop_beancount.importers.csvformat import BadRows, ImportFileError
 from coop_beancount.importers.dedupe import DUPLICATE, DUPLICATE_OF
 from coop_beancount.importers.records import RosterImporter
 from coop_beancount.reports.output import table
-from coop_beancount.reports.view import collector_paused
 
 CONFIG_NAME = "import.yaml"
 #: Past this many entries, writing them out shows a progress bar.
@@ -146,6 +146,16 @@ def _why_not(path: Path, importers: list[Any]) -> str:
             "the columns in the import configuration\n" + "\n".join(reasons))
 
 
+def _unreadable(path: Path) -> str | None:
+    """Why `path` cannot be read (a dangling link, no permission), or None."""
+    try:
+        with open(path, "rb") as handle:
+            handle.read(1)
+    except OSError as error:
+        return f"{path}: cannot be read: {error.strerror}"
+    return None
+
+
 def _identify(importers: list[Any], docs: tuple[Path, ...],
               skipped: list[Path]) -> list[Document]:
     """The documents and their importers; raises if a named file is not recognised."""
@@ -164,6 +174,9 @@ def _identify(importers: list[Any], docs: tuple[Path, ...],
             found.append(Document(path, matched[0]))
         elif named:
             problems.append(_why_not(path, importers))
+        elif unreadable := _unreadable(path):
+            # Not "not recognised": nobody could tell, and the bookkeeper must know.
+            problems.append(unreadable)
         else:
             skipped.append(path)
     if problems:
@@ -388,7 +401,7 @@ def extract(books: Path, docs: tuple[Path, ...], target: Path | None, dry_run: b
     # The loaded books are hundreds of thousands of long-lived objects that hold no
     # garbage cycles; the collector's full passes over them would nearly double the time of
     # a large import, and free nothing.
-    with collector_paused():
+    with kept_out():
         if target is None or dry_run:
             _extract(books, docs, target, dry_run, skip_bad_rows, config)
             return

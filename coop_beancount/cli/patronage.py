@@ -10,8 +10,6 @@
 from __future__ import annotations
 
 import datetime
-import sys
-from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -20,7 +18,6 @@ from typing import Any
 import click
 
 from coop_beancount.books.config import PluginConfig
-from coop_beancount.books.files import atomic_write
 from coop_beancount.books.register import RegisterError, load_register, register_path
 from coop_beancount.cli.common import (
     BOOKS,
@@ -30,6 +27,7 @@ from coop_beancount.cli.common import (
     UNNAMED,
     load_checked,
     main,
+    write_files,
 )
 from coop_beancount.core.patronage import DEFAULT_POOL, deadline, fiscal_label, percent
 from coop_beancount.core.records import AllocationDecision
@@ -412,7 +410,7 @@ def notices(books: Path, year: int, out_dir: Path, replace: bool, paper: str, fm
         raise click.ClickException(
             f"{out_dir} already has {shown}; nothing was written. Pass --replace to replace "
             "them, or choose another folder with --out")
-    _write_files(out_dir, files, len(names), "Writing notices")
+    write_files(out_dir, files, "the notices", len(names), "Writing notices")
     rows = [{"member": n.member.key, "name": n.member.name,
              "allocation": n.total("allocation"), "cash": n.total("cash"),
              "retained": n.total("retained"), "notice": ", ".join(n.kinds),
@@ -420,32 +418,6 @@ def notices(books: Path, year: int, out_dir: Path, replace: bool, paper: str, fm
     click.echo(render(rows, NOTICE_COLUMNS, fmt), nl=False)
     click.echo(f"Wrote {len(found)} notice(s) of allocation for {fiscal_label(year)} and "
                f"{out_dir / 'index.html'}.", err=True)
-
-
-def _write_files(folder: Path, files: Mapping[str, str] | Iterable[tuple[str, str]],
-                 count: int | None = None, label: str = "Writing files") -> None:
-    """Write each file (name -> text, or (name, text) pairs as they are rendered: 20,000
-    notices are never all in memory), each atomically, with a progress bar on stderr; if
-    one fails, take back what this run made."""
-    if isinstance(files, Mapping):
-        files, count = files.items(), len(files)
-    made_folder = not folder.exists()
-    written: list[Path] = []
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with click.progressbar(files, length=count, label=label, file=sys.stderr) as bar:
-            for name, text in bar:
-                path = folder / name
-                new = not path.exists()
-                atomic_write(path, text.encode())
-                if new:
-                    written.append(path)
-    except OSError as exc:
-        for path in written:
-            path.unlink(missing_ok=True)
-        if made_folder and folder.exists() and not any(folder.iterdir()):
-            folder.rmdir()
-        raise click.ClickException(f"could not write the notices to {folder}: {exc}") from None
 
 
 PATR_COLUMNS = [("member", "member"), ("name", "name"), ("box1", "box1"), ("box3", "box3"),

@@ -13,6 +13,7 @@ import click
 
 from coop_beancount.books.loading import format_error, load_books
 from coop_beancount.cli.common import (
+    BOOKS,
     FORMAT,
     main,
 )
@@ -40,7 +41,8 @@ def diff_command(books: Path, from_revision: str, to_revision: str | None, fmt: 
     owed, other amounts owed, what the co-op owes them, capital, retained
     patronage equity), before, after and the change; then the co-op's totals.
     Both sides must check clean. The repository is not touched: a revision is
-    read into a temporary folder.
+    read into a temporary folder. A main file renamed or moved by the change
+    (`git mv`) is read by its old name on the before side.
 
     \b
     Example:
@@ -48,15 +50,27 @@ def diff_command(books: Path, from_revision: str, to_revision: str | None, fmt: 
       coop diff main.beancount --from HEAD~1 --to HEAD  # what the last commit did
       coop diff main.beancount --from v2025 --format csv
     """
-    from coop_beancount.books.revisions import RevisionError, checked_out, commit_of, repository
+    from coop_beancount.books.revisions import (
+        RevisionError,
+        checked_out,
+        commit_of,
+        path_before,
+        repository,
+    )
     from coop_beancount.reports.diff import TOTAL, compare, joined_and_gone
 
     after_label = to_revision or "the working tree"
     try:
         top, relative = repository(books)
         after_commit = commit_of(top, to_revision) if to_revision else None
-        with checked_out(top, commit_of(top, from_revision)) as folder:
-            before = _money_at(folder, relative, from_revision)
+        before_commit = commit_of(top, from_revision)
+        # The main file renamed or moved by the change: the before side is read by its
+        # old name.
+        old = path_before(top, relative, before_commit, after_commit)
+        if old != relative:
+            click.echo(f"{relative} was {old} at {from_revision}.", err=True)
+        with checked_out(top, before_commit) as folder:
+            before = _money_at(folder, old, from_revision)
         if after_commit is None:
             after = _money_at(None, books, after_label)
         else:
@@ -108,3 +122,29 @@ def _money_at(folder: Path | None, books: Path | str, label: str) -> dict[str, A
 
 def _signed(money: dict[str, Decimal]) -> str:
     return ", ".join(f"{number:+,} {currency}" for currency, number in sorted(money.items()))
+
+
+@main.command("hook")
+@BOOKS
+def hook_command(books: Path) -> None:
+    """Check BOOKS before every commit.
+
+    Installs (or updates) coop's pre-commit hook in the git repository that
+    holds BOOKS, and records BOOKS as the main file it checks (the setting
+    `git config coop.books`, which `coop init` writes). Run it after renaming
+    or moving the main file: until then the hook refuses every commit, saying
+    it cannot find the books.
+
+    \b
+    Example:
+      git mv main.beancount books.beancount && coop hook books.beancount
+    """
+    from coop_beancount.books.revisions import RevisionError, repository
+    from coop_beancount.books.starter import InitError, install_hook
+
+    try:
+        top, relative = repository(books)
+        install_hook(top, relative)
+    except (RevisionError, InitError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"The pre-commit hook of {top} checks {relative} before every commit.")

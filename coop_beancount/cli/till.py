@@ -19,6 +19,7 @@ from pathlib import Path
 
 import click
 
+from coop_beancount.books.collector import kept_out
 from coop_beancount.books.directives import is_coop_directive, read_records
 from coop_beancount.books.loading import Loaded
 from coop_beancount.cli.common import WAIT, append_to_books, writing
@@ -37,7 +38,6 @@ from coop_beancount.importers.till import (
 )
 from coop_beancount.reports.output import table
 from coop_beancount.reports.patronage import fiscal_calendar
-from coop_beancount.reports.view import collector_paused
 
 #: Unknown owner numbers, and changes, listed (the rest are counted).
 SHOWN = 20
@@ -192,7 +192,7 @@ def till_command(books: Path, files: tuple[Path, ...], target: Path | None, dry_
       coop import till main.beancount tills/2026-01.csv --dry-run
       coop import till main.beancount tills/2026-01.csv --to purchases-2026.beancount
     """
-    with collector_paused():
+    with kept_out():
         if target is None or dry_run:
             _till(books, files, target, dry_run, replace, name, config)
             return

@@ -207,6 +207,23 @@ def deadline(calendar_: FiscalCalendar, year: int, rules: RuleSet = US) -> datet
     return rules.deadline(calendar_.end(year)) if rules.deadline else None
 
 
+def issue_problem(calendar_: FiscalCalendar, year: int, issued: datetime.date,
+                  rules: RuleSet = US) -> str | None:
+    """Why notices issued on `issued` do not count for fiscal year `year`: their amounts are
+    only known after the year ends, and must be disclosed within the payment period (US:
+    26 CFR 1.1388-1(a)(1); the rule set's deadline)."""
+    end = calendar_.end(year)
+    if issued <= end:
+        return (f"the notices of {fiscal_label(year)} are issued on {issued}, before the year "
+                f"is over (it ends on {end}); their amounts are only known after it")
+    last = deadline(calendar_, year, rules)
+    if last is not None and issued > last:
+        return (f"the notices of {fiscal_label(year)} are issued on {issued}, after the "
+                f"payment period ends on {last} ({rules.deadline_text}); their amounts must "
+                "be disclosed to the members within it")
+    return None
+
+
 def deadline_problem(calendar_: FiscalCalendar, year: int, paid: datetime.date,
                      rules: RuleSet = US) -> str | None:
     last = deadline(calendar_, year, rules)

@@ -192,6 +192,13 @@ class AllocationDecision:
     #: "charge": the year has a loss, charged to members' capital accounts by patronage
     #: (the reserve share to the collective account). None: a dividend.
     loss: str | None = None
+    #: The day the written notices are issued (`issued:`); None: the payment date. The
+    #: notices' dollar amounts must be disclosed within the payment period.
+    issued: datetime.date | None = None
+
+    @property
+    def issue_date(self) -> datetime.date:
+        return self.issued or self.paid
 
 
 @dataclass(frozen=True)

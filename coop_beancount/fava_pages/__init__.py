@@ -1,5 +1,5 @@
-"""The co-op's pages in Fava: Members (and each member's page), Shared costs,
-Patronage and Equity.
+"""The co-op's pages in Fava: Overview, Members (and each member's page), Shared costs,
+Patronage and Members' equity.
 
 Enabled by one line in the books:
 
@@ -25,7 +25,8 @@ the same functions as the `coop` command.
 # here in the order a member reads them.
 from coop_beancount.fava_pages.pages import CoopEquity as Page4Equity
 from coop_beancount.fava_pages.pages import CoopMembers as Page1Members
+from coop_beancount.fava_pages.pages import CoopOverview as Page0Overview
 from coop_beancount.fava_pages.pages import CoopPatronage as Page3Patronage
 from coop_beancount.fava_pages.pages import CoopSharedCosts as Page2SharedCosts
 
-__all__ = ["Page1Members", "Page2SharedCosts", "Page3Patronage", "Page4Equity"]
+__all__ = ["Page0Overview", "Page1Members", "Page2SharedCosts", "Page3Patronage", "Page4Equity"]

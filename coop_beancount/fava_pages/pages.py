@@ -16,6 +16,16 @@ from coop_beancount.reports.patronage import booked_pools, member_notices, rende
 UNNAMED = "Beancount"
 
 
+class CoopOverview(base.CoopPage):
+    """The co-op at a glance: money in the bank, income and expenses by month, members,
+    savings against retail, hours given, equity outstanding, the next patronage steps."""
+
+    report_title = "Overview"
+
+    def overview(self) -> dict[str, Any]:
+        return views.overview_page(self.books, self.start(), self.end())
+
+
 class CoopMembers(base.CoopPage):
     """Every member; with ?member=KEY, that member's page."""
 

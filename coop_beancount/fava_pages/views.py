@@ -19,11 +19,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple, TypeVar
 
+from coop_beancount.books.collector import kept_out
 from coop_beancount.books.config import PluginConfig
 from coop_beancount.core.patronage import fiscal_label, percent
 from coop_beancount.core.periods import period_first_day
 from coop_beancount.reports.members import MemberRow, member_rows, statement
 from coop_beancount.reports.output import money_text, total_row
+from coop_beancount.reports.overview import overview
 from coop_beancount.reports.patronage import (
     BookedPool,
     ReportError,
@@ -42,7 +44,7 @@ from coop_beancount.reports.shared_costs import (
     usage_units,
 )
 from coop_beancount.reports.usage import usage_costs
-from coop_beancount.reports.view import CoopBooks, Money, add, collector_paused
+from coop_beancount.reports.view import CoopBooks, Money, add
 
 #: Column kinds: text, a date, a number (patronage, units), a count, money
 #: ({currency: number}), a member's key (a link to their page), a notice ((year, member
@@ -85,7 +87,7 @@ def once_per_load(build: Callable[..., Page]) -> Callable[..., Page]:
                 return memos[key]
         # As for CoopBooks: on large books, full collections would walk every entry while
         # a page's figures are worked out, for no garbage (they are kept, above).
-        with collector_paused():
+        with kept_out():
             data = build(books, *args)
         with _MEMOS_LOCK:
             memos[key] = data
@@ -223,6 +225,28 @@ def parse_settings(value: Any) -> tuple[Settings, list[str]]:
 EXAMPLE_SETTINGS = "\"{'period': 'quarterly', 'redemption_budget': '25000.00'}\""
 
 
+# -- Overview -----------------------------------------------------------------------------
+
+@once_per_load
+def overview_page(books: CoopBooks, start: datetime.date | None,
+                  end: datetime.date | None) -> dict[str, Any]:
+    figures = overview(books, start, end)
+    months = table([("Month", STR), ("Income", MONEY), ("Expenses", MONEY), ("Net", MONEY)],
+                   [[m.label, m.income, m.expenses, _total([m.income, {c: -n for c, n in
+                                                                      m.expenses.items()}])]
+                    for m in figures.months], total=True)
+    points = []
+    for month in figures.months:
+        values = {f"income ({c})": n for c, n in month.income.items()}
+        values |= {f"expenses ({c})": n for c, n in month.expenses.items()}
+        points.append((period_first_day(month.label), values))
+    return {"figures": figures, "bank": money_text(figures.bank),
+            "equity": money_text(figures.equity), "hours": f"{figures.hours:,}",
+            "saved": [(unit, money_text(money)) for unit, money in figures.saved.items()],
+            "months": months,
+            "charts": [bar_chart("Income and expenses by month", points)] if points else []}
+
+
 # -- Members ------------------------------------------------------------------------------
 
 #: The members table's money columns, as `coop members` names them: net owed is what
@@ -291,7 +315,18 @@ def member_page(books: CoopBooks, key: str, start: datetime.date | None,
     # What they owe and own at the end of the time shown, in words, with its parts.
     rows = member_rows(books, end, [key]) if end is None or member.joined <= end else []
     standing = rows[0].standing if rows else None
+    # Their story in the time shown: what they took of costs shared by usage, against
+    # retail, and the hours they gave.
+    usage = []
+    for unit in usage_units(books):
+        mine = [row for row in usage_costs(books, unit, "yearly", start, end)[1]
+                if row.label == key]
+        usage += [row.words(unit) for row in mine]
+    work = [r for r in books.records.work if r.member == key
+            and (start is None or r.date >= start) and (end is None or r.date <= end)]
+    hours = sum((r.hours for r in work), Decimal(0))
     return {"member": member, "statement": result, "lines": lines, "equity": equity,
+            "usage": usage, "hours": f"{hours:,}" if work else None, "shifts": len(work),
             "standing": standing.words() if standing else None,
             "owes": bool(standing and any(n > 0 for n in standing.net.values())),
             "row": rows[0] if rows else None,

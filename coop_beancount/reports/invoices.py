@@ -22,7 +22,7 @@ from pathlib import Path
 
 from beancount.core import data
 
-from coop_beancount.books.invoices import INVOICE, wages_account
+from coop_beancount.books.invoices import INVOICE, invoice_work, wages_account
 from coop_beancount.books.patronage import GENERATED, is_under
 from coop_beancount.core.allocation import allocate
 from coop_beancount.core.invoicing import InvoiceLine, Rates, invoice_lines
@@ -214,8 +214,6 @@ class PrintedInvoice:
 
 def printed_invoices(books: CoopBooks, numbers: list[int]) -> list[PrintedInvoice]:
     """The invoices to print, with their lines worked out again by the plugin's rule."""
-    from coop_beancount.books.invoices import invoice_work
-
     records = books.records
     booked = {i.number: i for i in booked_invoices(books).invoices}
     missing = [n for n in numbers if n not in booked]

@@ -112,6 +112,12 @@ class BookedPool:
     source: dict[str, Any]
     #: Of each retained part, the share in qualified notices (`qualified: "50%"`).
     qualified_share: Decimal = Decimal(1)
+    #: The day the notices are issued (None: the payment date).
+    issued: datetime.date | None = None
+
+    @property
+    def issue_date(self) -> datetime.date:
+        return self.issued or self.paid
 
     @property
     def rate(self) -> Decimal:
@@ -180,7 +186,8 @@ def _booked_pool(entry: data.Transaction, year: int, chart: MemberChart) -> Book
         result=result, source=meta,
         qualified_share=(parse_percent(meta["coop-qualified-share"])
                          if "coop-qualified-share" in meta
-                         else Decimal(1 if meta["coop-qualified"] else 0)))
+                         else Decimal(1 if meta["coop-qualified"] else 0)),
+        issued=meta.get("coop-issued"))
 
 
 def what_if(booked: BookedPool, reserve: Decimal | None = None, cash: Decimal | None = None,
@@ -256,7 +263,7 @@ def draft_pool(books: CoopBooks, decision: AllocationDecision,
         paid=decision.paid, currency=currency,
         non_patronage=non_patronage.get(currency, Decimal(0)), reserve_share=decision.reserve,
         cash_share=decision.cash, qualified=decision.qualified, result=result,
-        source=decision.source)
+        source=decision.source, issued=decision.issued)
 
 
 def plugin_config(options: Mapping[str, Any]) -> PluginConfig | None:

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from coop_beancount.core.periods import calendar_period
+from coop_beancount.reports.output import money_text
 from coop_beancount.reports.view import (
     CoopBooks,
     Money,
@@ -41,6 +42,23 @@ class UsageRow:
     def saved(self) -> Money:
         return cleaned({c: self.retail.get(c, Decimal(0)) - self.cost.get(c, Decimal(0))
                         for c in set(self.retail) | set(self.cost)})
+
+    def words(self, unit: str) -> str:
+        """To the member: "136 quarts at 2.22 USD against 5.49 USD retail: you saved
+        461.89 USD" (prices per unit, to the cent; without retail prices, the cost)."""
+        units = f"{self.units:,} {unit}"
+        if not self.units:
+            return f"Your part of costs shared by {unit}: {money_text(self.cost)}"
+        at = money_text(self.cost_per_unit)
+        if not self.retail:
+            return f"{units} at {at}: {money_text(self.cost)}"
+        retail = money_text({c: (n / self.units).quantize(Decimal("0.01"))
+                             for c, n in self.retail.items()})
+        saved = self.saved
+        if any(n < 0 for n in saved.values()):
+            return (f"{units} at {at} against {retail} retail: "
+                    f"{money_text({c: -n for c, n in saved.items()})} more than retail")
+        return f"{units} at {at} against {retail} retail: you saved {money_text(saved)}"
 
 
 class UsageRecord(NamedTuple):

@@ -8,17 +8,16 @@ read this view, and the CLI and the Fava pages read them.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-import gc
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
 
 from beancount.core import data
 
+from coop_beancount.books.collector import kept_out
 from coop_beancount.books.directives import is_coop_directive, read_records
 from coop_beancount.core.accounts import MemberChart
 from coop_beancount.core.records import CoopRecords, Member
@@ -29,18 +28,6 @@ Money = dict[str, Decimal]
 T = TypeVar("T")
 #: The plugin's mark on a member's part of a split cost (and on its recovery credit).
 SPLIT_META = "coop-split"
-
-
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's garbage collector off for a while (as it was, after)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def add(money: Money, currency: str, number: Decimal) -> None:
@@ -93,9 +80,10 @@ class CoopBooks:
 
     @classmethod
     def from_entries(cls, entries: list[Any], options: dict[str, Any]) -> CoopBooks:
-        # The collector paused: the million objects made here would otherwise set off full
-        # collections that walk every entry of the books, doubling the time for nothing.
-        with collector_paused():
+        # The collector kept out: the million objects made here would otherwise set off full
+        # collections that walk every entry of the books, doubling the time for nothing;
+        # frozen after, so the next collection does not walk them either.
+        with kept_out():
             return cls._from_entries(entries, options)
 
     @classmethod
@@ -170,7 +158,7 @@ class CoopBooks:
         try:
             return self._kept[name]
         except KeyError:
-            with collector_paused():
+            with kept_out():
                 value = self._kept[name] = build()
             return value
 
