@@ -458,6 +458,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--leave-rate", type=float, default=bench_plugins.LEAVE_RATE)
     ap.add_argument("--patronage", choices=bench_plugins.PATRONAGE, default="monthly")
     ap.add_argument("--retain-share", type=float, default=bench_plugins.RETAIN_SHARE)
+    ap.add_argument("--clients", type=int, default=0,
+                    help="client work, as bench_plugins.py --clients (default 0: none)")
     ap.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     ap.add_argument("--books", type=Path, metavar="FILE",
                     help="time these co-op books (books.beancount kept by an earlier run, with "
