@@ -262,8 +262,9 @@ def draft_pool(books: CoopBooks, decision: AllocationDecision,
         year=decision.fiscal_year, pool=decision.pool, measure=decision.measure,
         paid=decision.paid, currency=currency,
         non_patronage=non_patronage.get(currency, Decimal(0)), reserve_share=decision.reserve,
-        cash_share=decision.cash, qualified=decision.qualified, result=result,
-        source=decision.source, issued=decision.issued)
+        cash_share=decision.cash, qualified=decision.qualified > 0, result=result,
+        source=decision.source, issued=decision.issued,
+        qualified_share=Decimal(decision.qualified))
 
 
 def plugin_config(options: Mapping[str, Any]) -> PluginConfig | None:
