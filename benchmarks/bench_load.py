@@ -17,7 +17,8 @@ the order rotated every round, after one untimed warm-up of each:
   is appended to one server's copy and that account's page is requested: the first page
   after a file change, which is the reload plus a small page. The first request of each
   round is retried until it shows the new account (Fava's file watcher may take a moment
-  to notice), and only the request that shows it is timed.
+  to notice), and only the request that shows it is timed; the server's own CPU time from
+  the change to that answer (from /proc) is reported beside the wall time.
 * `scale` (not in the default): for each size in `--scale` (transactions), books
   generated as above with a member per 150 transactions, then `bean-check` and `coop
   members` once each: entries, wall and CPU seconds, peak memory (docs/scale.md).
@@ -189,6 +190,12 @@ def get(url: str, timeout: float = 1800) -> tuple[int, str]:
         return exc.code, exc.read().decode(errors="replace")
 
 
+def process_cpu(pid: int) -> float:
+    """A running process's CPU time so far (user + system, all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Server:
     def __init__(self, name: str, argv: list[str], books: Path, port: int,
                  env: dict[str, str]) -> None:
@@ -213,8 +220,11 @@ class Server:
                 pass
             time.sleep(1)
 
-    def first_page_after_change(self) -> float:
+    def first_page_after_change(self) -> tuple[float, float]:
+        """Wall seconds of the first request that shows the change, and the CPU seconds the
+        server spent from the change to that answer (the reload and the page)."""
         self.changes += 1
+        cpu = process_cpu(self.proc.pid)
         account = f"Assets:Bench:Reload{self.changes}"
         with self.books.open("a") as books:
             books.write(f"\n2020-01-01 open {account}\n")
@@ -224,7 +234,7 @@ class Server:
             status, body = get(self.url(f"account/{account}/"))
             seconds = time.perf_counter() - started
             if status == 200 and account in body:
-                return seconds
+                return seconds, process_cpu(self.proc.pid) - cpu
             time.sleep(0.5)
         raise BenchmarkError(f"{self.name} never showed {account} (status {status})")
 
@@ -261,22 +271,25 @@ def time_serve(args: argparse.Namespace, books: Path, workdir: Path) -> dict[str
             progress(f"{name}: first load")
             first[name] = server.wait_ready()
         runs: dict[str, list[float]] = {name: [] for name in servers}
+        cpu: dict[str, list[float]] = {name: [] for name in servers}
         names = list(servers)
         for round_ in range(args.warmup + args.repeat):
             order = names if round_ % 2 == 0 else names[::-1]
             for name in order:
-                seconds = servers[name].first_page_after_change()
+                seconds, used = servers[name].first_page_after_change()
                 progress(f"{'warm-up' if round_ < args.warmup else f'round {round_}'}: "
-                         f"{name} first page after a change {seconds:.2f} s")
+                         f"{name} first page after a change {seconds:.2f} s, {used:.2f} s CPU")
                 if round_ >= args.warmup:
                     runs[name].append(seconds)
+                    cpu[name].append(used)
     finally:
         for server in servers.values():
             server.stop()
     fava = statistics.median(runs["fava"])
     coop = statistics.median(runs["coop serve"])
     return {"load_average": [before, load_average()], "first_load_s": first, "runs": runs,
-            "fava_median_s": fava, "coop_median_s": coop, "ratio": coop / fava}
+            "fava_median_s": fava, "coop_median_s": coop, "ratio": coop / fava, "cpu": cpu,
+            "cpu_ratio": statistics.median(cpu["coop serve"]) / statistics.median(cpu["fava"])}
 
 
 # --------------------------------------------------------------------------------------
@@ -396,7 +409,8 @@ def report(figures: dict[str, Any]) -> str:
         part = figures["serve"]
         lines += ["", f"First page after a file change (load average before/after "
                   f"{part['load_average']}): fava {part['fava_median_s']:.2f} s, coop serve "
-                  f"{part['coop_median_s']:.2f} s, ratio {part['ratio']:.2f} "
+                  f"{part['coop_median_s']:.2f} s, ratio {part['ratio']:.2f}; CPU ratio "
+                  f"{part['cpu_ratio']:.2f} "
                   f"(single runs: {part['runs']}; first loads {part['first_load_s']})"]
     if "plain" in figures:
         part = figures["plain"]
@@ -444,6 +458,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--leave-rate", type=float, default=bench_plugins.LEAVE_RATE)
     ap.add_argument("--patronage", choices=bench_plugins.PATRONAGE, default="monthly")
     ap.add_argument("--retain-share", type=float, default=bench_plugins.RETAIN_SHARE)
+    ap.add_argument("--clients", type=int, default=0,
+                    help="client work, as bench_plugins.py --clients (default 0: none)")
     ap.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     ap.add_argument("--books", type=Path, metavar="FILE",
                     help="time these co-op books (books.beancount kept by an earlier run, with "

@@ -160,7 +160,11 @@ def _derive(entries: list[data.Directive], options_map: dict[str, Any], config: 
         records, errors = read_records([])
 
     from coop_beancount.books.invoices import derive_invoices
-    from coop_beancount.books.patronage import PatronageFigures, derive_patronage
+    from coop_beancount.books.patronage import (
+        PatronageFigures,
+        derive_patronage,
+        pay_cash_parts,
+    )
     from coop_beancount.core.membership import leaving_problems, posting_problem
     from coop_beancount.core.shares import SharePayment, track_shares
 
@@ -199,6 +203,9 @@ def _derive(entries: list[data.Directive], options_map: dict[str, Any], config: 
             errors.append(CoopError(entry.meta, problem, entry))
             continue
         units = posting.units
+        if account == chart.payable(key):
+            figures.payable_postings.append((entry.date, key, units.currency,
+                                                    units.number))
         if key in leaving and entry.date <= leaving[key].left:
             at_leave[key][account][units.currency] += units.number
         share_class = chart.share_class(key, account)
@@ -232,6 +239,9 @@ def _derive(entries: list[data.Directive], options_map: dict[str, Any], config: 
         records, figures, chart, opened | set(invoiced.used), entries, config.as_of,
         config.earnings_account or f"{chart.equity}:{options_map['account_previous_earnings']}")
     new_entries.extend(derived.entries)
+    # When each cash part is paid: the user's payable postings (collected above) and
+    # the payable postings of what the plugin derived; no second walk over the books.
+    pay_cash_parts(derived, figures, chart, new_entries, config.as_of)
     errors.extend(derived.errors)
     for account, (date, source) in invoiced.used.items():
         derived.use(account, date, source)

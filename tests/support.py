@@ -72,5 +72,19 @@ plugin "coop_beancount.plugins.coop" "{'as_of': '2026-12-31'}"
   cash: "20%"
   paid: 2026-03-15
 
+; The cash parts leave the members' payables the day they are credited.
+2026-03-15 * "Grower One" "FY2025 dividend, cash part"
+  Liabilities:Members:G1:Payable  4359.42 USD
+  Assets:Bank
+2026-03-15 * "Grower Two" "FY2025 dividend, cash part"
+  Liabilities:Members:G2:Payable  2724.64 USD
+  Assets:Bank
+2026-03-15 * "Grower Three" "FY2025 dividend, cash part"
+  Liabilities:Members:G3:Payable  1210.83 USD
+  Assets:Bank
+2026-03-15 * "Grower Four" "FY2025 dividend, cash part"
+  Liabilities:Members:G4:Payable  345.12 USD
+  Assets:Bank
+
 2026-06-30 custom "coop-redemption" 10000.00 USD
 """

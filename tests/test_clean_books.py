@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import HEADER
 from tests.support import FILENAME, line_no
+from tests.test_cash_paid import payments
 from tests.test_plugin_patronage import (
     BOOKS,
     assert_balanced,
@@ -256,7 +257,7 @@ def test_one_pool_paid_part_in_qualified_part_in_non_qualified_notices(load):
     from coop_beancount.reports.view import CoopBooks
     from tests.test_plugin_patronage import ALLOCATED, CASH, postings
 
-    text = BOOKS + decision(qualified='"50%"')
+    text = BOOKS + decision(qualified='"50%"', late=None) + payments("2025-03-15", CASH)
     entries, errors, options = load(text)
     assert errors == [], [(e.source, e.message) for e in errors]
     assert_balanced(entries)
@@ -422,8 +423,9 @@ def test_a_refund_without_its_cost_is_an_error(load):
 def test_hand_redemptions_of_non_qualified_notices_are_box_5(load):
     from coop_beancount.reports.patronage import form_1099_patr
     from coop_beancount.reports.view import CoopBooks
+    from tests.test_plugin_patronage import CASH
 
-    text = BOOKS + decision(qualified="FALSE") + """
+    text = BOOKS + decision(qualified="FALSE", late=None) + payments("2025-03-15", CASH) + """
     2025-05-01 * "G4" "Seed bought for G4"
       Assets:Members:G4:Receivable  100.00 USD
       Assets:Cash

@@ -468,18 +468,21 @@ MULTI_YEAR = textwrap.dedent("""\
       reserve: "10%"
       cash: "20%"
       paid: 2025-03-15
+      late: TRUE  ; the cash parts are not paid out in these books
     2026-03-01 custom "coop-allocation" 2025 "barrels"
       margin: "Income:Patronage Expenses:Growing"
       measure: "barrels"
       cash: "10%"
       qualified: FALSE
       paid: 2026-03-15
+      late: TRUE  ; the cash parts are not paid out in these books
     2027-03-01 custom "coop-allocation" 2026 "barrels"
       margin: "Income:Patronage Expenses:Growing"
       measure: "barrels"
       reserve: "5%"
       cash: "30%"
       paid: 2027-03-15
+      late: TRUE  ; the cash parts are not paid out in these books
 
     ; Pays FY2024 in full and FY2025 pro rata; G3, who left, is paid on a schedule.
     2027-06-30 custom "coop-redemption" 9000.00 USD

@@ -668,6 +668,22 @@ def test_overview_page(tab: Tab, fava: Fava, example: str) -> None:
     assert mine == ["Overview", "Members", "Shared costs", "Patronage", "Members' equity"]
 
 
+def test_a_members_page_prints_with_its_head_and_without_favas_frame(tab: Tab, fava: Fava,
+                                                                     artifacts: Path) -> None:
+    tab.open(fava.page("yogurt-coop", "CoopMembers", "?member=Gus"), None)
+    assert not tab.page.locator(".coop-print-head").is_visible()  # on screen: Fava's title
+    tab.page.emulate_media(media="print")
+    head = tab.page.locator(".coop-print-head")
+    assert head.is_visible()
+    assert "Somerville Yogurt Making Co-op: statement of Gus Almeida (Gus)" in head.inner_text()
+    assert not tab.page.locator("aside").is_visible()
+    # The whole statement is printed: no scrolling box cuts it off.
+    box = tab.page.locator(".coop-box")
+    assert box.evaluate("b => b.scrollHeight <= b.clientHeight + 1")
+    pdf = tab.page.pdf(path=str(artifacts / "yogurt-coop-member-Gus.pdf"))
+    assert pdf.startswith(b"%PDF")
+
+
 # -- On a phone ---------------------------------------------------------------------------
 
 PHONE = {"width": 390, "height": 844}

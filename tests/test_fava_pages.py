@@ -10,6 +10,7 @@ settings that are not valid, read-only mode, requests that would write, and a re
 
 from __future__ import annotations
 
+import datetime
 import functools
 import hashlib
 import json
@@ -512,6 +513,30 @@ def test_a_members_page_tells_their_usage_savings_and_hours_as_the_cli_counts_th
     shifts = sum(h["shifts"] for h in hours)
     assert page.text("coop-hours-words") == (
         f"You gave {total_hours:,} hours of work in {shifts} shift{'' if shifts == 1 else 's'}.")
+
+
+@pytest.mark.parametrize(("time", "period"), [("", "the whole of the books"),
+                                               ("2025-Q3", "2025-07-01 to 2025-09-30")])
+def test_a_members_page_prints_with_the_coop_the_member_the_period_and_the_day(fava, time,
+                                                                               period):
+    path = books_path("yogurt-coop")
+    query = "?member=Gus" + (f"&time={time}" if time else "")
+    page = fava.get("yogurt-coop", "CoopMembers", query)
+    head = page.text("coop-print-head")
+    assert head.startswith("Somerville Yogurt Making Co-op: statement of Gus Almeida (Gus), ")
+    assert period in head and f"printed {datetime.date.today()}." in head
+    # Subtotals by account: the statement's amounts added up per kind of account.
+    dates = ("--from", "2025-07-01", "--to", "2025-09-30") if time else ()
+    lines = cli("statement", path, "Gus", *dates)
+    by_kind: dict[str, dict[str, Decimal]] = defaultdict(dict)
+    for line in lines:
+        for currency, number in money(line["amount"]).items():
+            by_kind[line["account"]][currency] = by_kind[line["account"]].get(
+                currency, Decimal(0)) + number
+    shown = page.query_table(h3="Subtotals by account")
+    assert [(r[0], r[2]) for r in shown["rows"]] == [
+        (kind, {c: n for c, n in by_kind[kind].items() if n}) for kind in sorted(by_kind)]
+    assert sum(r[1] for r in shown["rows"]) == len(lines) == shown["totals"][0][1]
 
 
 def money_text_in(words: str) -> dict[str, Decimal]:

@@ -32,6 +32,7 @@ BOOKS = """
       measure: "hours"
       cash: "20%"
       paid: 2025-03-15
+      late: TRUE  ; the cash is not paid out in these books
     """
 
 # (member, hours, kind) as BOOKS records them.

@@ -541,7 +541,10 @@ def draw_decision(draw: Callable, books: Books, year: int, pool: str, measure: s
     lines = [f'{decided} custom "coop-allocation" {year} "{pool}"',
              f'  margin: "{margin_accounts}"', f'  measure: "{measure}"',
              f'  reserve: "{reserve}%"', f'  cash: "{cash}%"',
-             f"  qualified: {'TRUE' if qualified else 'FALSE'}", f"  paid: {paid}"]
+             f"  qualified: {'TRUE' if qualified else 'FALSE'}", f"  paid: {paid}",
+             # The generated books do not pay the cash parts out of the payables
+             # (tests/test_cash_paid.py follows payments): the board's late: TRUE.
+             "  late: TRUE"]
     if non_patronage:
         lines.append('  non-patronage: "Income:NonPatronage"')
     books.add(decided, "\n".join(lines))

@@ -152,3 +152,13 @@ def test_what_if_follows_the_cash_rounding_setting(tmp_path):
     assert result.exit_code == 0, result.output
     # G1 21,797.08 x 30% = 6,539.124 -> 6,539.12 (half up; up would give 6,539.13).
     assert money(rows(result.stdout)["G1"]["cash"]) == D("6539.12")
+
+
+def test_what_if_of_a_draft_keeps_its_split_notices(tmp_path):
+    path = tmp_path / "draft.beancount"
+    path.write_text(WORKED.replace("  paid: 2026-03-15\n",
+                                   '  paid: 2026-03-15\n  qualified: "50%"\n  draft: TRUE\n')
+                    .replace(REDEMPTION, ""))
+    result = run("patronage", path, "--year", "2025", "--what-if", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert {r["notice"] for r in rows(result.stdout).values()} == {"50% qualified"}

@@ -470,6 +470,8 @@ def read_allocation(entry: data.Custom) -> AllocationDecision:
         qualified=qualified, paid=paid, source=entry.meta, loss=loss,
         draft=_meta(entry, "draft", bool, "whether the decision is a draft", False),
         issued=_issued(entry),
+        late=_meta(entry, "late", bool, "whether the cash parts are paid after the payment "
+                   "period on purpose", False),
     )
 
 

@@ -62,7 +62,9 @@ from coop_beancount.core.patronage import (
     round_half_up,
     share_problems,
 )
+from coop_beancount.core.patronage import deadline as payment_deadline
 from coop_beancount.core.patronage import minimum_cash as least_cash
+from coop_beancount.core.payable import Credit, follow
 from coop_beancount.core.records import (
     AllocationDecision,
     CoopRecords,
@@ -101,6 +103,10 @@ class PatronageFigures:
     #: Postings to members' retained equity: (date, member, account, currency, number).
     equity_postings: list[tuple[datetime.date, str, str, str, Decimal]] = field(
         default_factory=list)
+    #: Postings to members' payables (sub-accounts included): (date, member, currency,
+    #: number), to follow when each cash part is paid (core/payable.py).
+    payable_postings: list[tuple[datetime.date, str, str, Decimal]] = field(
+        default_factory=list)
 
     def count_derived(self, date: datetime.date, postings: Iterable[data.Posting],
                       chart: MemberChart) -> None:
@@ -116,6 +122,17 @@ class PatronageFigures:
                 self.unattributed.add(posting.account)  # they name no member
 
 
+class CashPart(NamedTuple):
+    """A member's cash part of a dividend, as credited to their payable by the plugin."""
+
+    decision: AllocationDecision
+    member: str
+    currency: str
+    credit: Credit
+    #: The metadata of the posting that credits it (where the payments are written).
+    meta: dict[str, Any]
+
+
 @dataclass
 class Derived:
     entries: list[data.Directive] = field(default_factory=list)
@@ -123,6 +140,8 @@ class Derived:
     #: Accounts the derived entries use -> the first date they are used, and the directive
     #: that used it then (where the `open` the plugin adds for it points).
     used: dict[str, tuple[datetime.date, dict[str, Any]]] = field(default_factory=dict)
+    #: Each member's cash part credited to their payable, to see when it is paid.
+    cash_parts: list[CashPart] = field(default_factory=list)
 
     def use(self, account: str, date: datetime.date, source: dict[str, Any] | None = None,
             ) -> None:
@@ -728,6 +747,8 @@ def allocation_entry(
     })
     if decision.issued is not None:  # notices issued on another day than the payment
         meta["coop-issued"] = decision.issued
+    if decision.late:
+        meta["coop-late"] = True
     split_notices = 0 < decision.qualified < 1
     if split_notices:
         meta["coop-qualified-share"] = percent(decision.qualified)
@@ -745,8 +766,12 @@ def allocation_entry(
     for dividend in result.dividends:
         detail = {"coop-patronage": dividend.patronage, "coop-allocation": dividend.allocation}
         if dividend.cash:
-            postings.append(posting(chart.payable(dividend.member), -dividend.cash,
-                                    {"coop-kind": "cash", **detail}))
+            cash = posting(chart.payable(dividend.member), -dividend.cash,
+                           {"coop-kind": "cash", **detail})
+            postings.append(cash)
+            if dividend.cash > 0:
+                derived.cash_parts.append(CashPart(decision, dividend.member, currency,
+                                                   Credit(date, dividend.cash), cash.meta))
         tax = (withheld or {}).get(dividend.member)
         if tax:
             # Withheld from the cash part: the member's payable is debited, the tax is owed
@@ -874,3 +899,90 @@ def redemption_entry(redemption: EquityRedemption, paid: dict[EquityKey, Decimal
     meta = generated_meta(redemption.source, "equity-redemption", **extra)
     return data.Transaction(meta, date, "*", who, narration, data.EMPTY_SET, data.EMPTY_SET,
                             postings)
+
+
+#: Posting metadata of a cash part: the day it was paid in full, and each payment.
+CASH_PAID = "coop-paid"
+CASH_PAYMENTS = "coop-payments"
+
+
+def payments_text(payments: Iterable[tuple[datetime.date, Decimal]]) -> str:
+    """`coop-payments` metadata: "2026-03-20 60.00, 2027-01-05 40.00"."""
+    return ", ".join(f"{day} {amount}" for day, amount in payments)
+
+
+def parse_payments(text: str) -> list[tuple[datetime.date, Decimal]]:
+    """The payments in `coop-payments` metadata (see payments_text)."""
+    found = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        day, amount = part.split()
+        found.append((datetime.date.fromisoformat(day), Decimal(amount)))
+    return found
+
+
+def pay_cash_parts(derived: Derived, figures: PatronageFigures, chart: MemberChart,
+                   others: Iterable[data.Directive], as_of: datetime.date) -> None:
+    """Follow each member's payable, first in, first out (core/payable.py), to the day each
+    cash part is paid; write it on the cash posting (`coop-paid:`, `coop-payments:`) and
+    report, at the decision, a cash part not paid within the payment period (from the first
+    day of the fiscal year to the rules' deadline) unless the decision says `late: TRUE`.
+
+    `figures.payable_postings` are the user's payable postings (the plugin's one pass);
+    `others` the entries the plugin derived, whose payable postings count too (the cash
+    credits themselves come from `derived.cash_parts`)."""
+    if not derived.cash_parts:
+        return
+    members = {part.member for part in derived.cash_parts}
+    movements: dict[tuple[str, str], list[tuple[datetime.date, Decimal, Credit | None]]] = (
+        defaultdict(list))
+    for date, member, currency, number in figures.payable_postings:
+        if member in members:
+            movements[(member, currency)].append((date, number, None))
+    cash_metas = {id(part.meta) for part in derived.cash_parts}
+    for entry in others:
+        if type(entry) is not data.Transaction:
+            continue
+        for posting in entry.postings:
+            if id(posting.meta) in cash_metas:
+                continue
+            member = chart.member_key(posting.account)
+            if (member in members
+                    and chart.figure_account(posting.account) == chart.payable(member)):
+                units = posting.units
+                movements[(member, units.currency)].append((entry.date, units.number, None))
+    for part in derived.cash_parts:
+        movements[(part.member, part.currency)].append(
+            (part.credit.date, -part.credit.amount, part.credit))
+    for moves in movements.values():
+        follow(moves)
+    late: dict[int, list[str]] = defaultdict(list)
+    for part in derived.cash_parts:
+        credit = part.credit
+        if credit.payments:
+            part.meta[CASH_PAYMENTS] = payments_text(credit.payments)
+        if credit.paid is not None:
+            part.meta[CASH_PAID] = credit.paid
+        decision = part.decision
+        last = payment_deadline(figures.calendar, decision.fiscal_year, figures.rules)
+        if last is None or decision.late or (last >= as_of and credit.paid is None):
+            continue  # no deadline, late on purpose, or the period is still running
+        if credit.paid_by(last) < credit.amount:
+            when = (f"paid only on {credit.paid}" if credit.paid is not None else
+                    f"{credit.paid_by(last)} of it paid by then" if credit.paid_by(last)
+                    else "not paid")
+            late[id(decision)].append(f"{part.member} {credit.amount} {part.currency} ({when})")
+    for part in derived.cash_parts:
+        found = late.pop(id(part.decision), None)
+        if not found:
+            continue
+        decision = part.decision
+        last = payment_deadline(figures.calendar, decision.fiscal_year, figures.rules)
+        derived.errors.append(CoopError(decision.source, (
+            f"the cash parts of pool {decision.pool!r} for {fiscal_label(decision.fiscal_year)} "
+            f"must be paid from the members' payables within the payment period, "
+            f"{figures.calendar.start(decision.fiscal_year)} to {last} "
+            f"({figures.rules.deadline_text}): {'; '.join(found)}; a cash part is paid when "
+            f"money leaves the member's payable (first in, first out): book the payment "
+            f"(debit {chart.payable(part.member)}, credit the bank) by {last}, or, if the "
+            "board pays it after the period on purpose, add late: TRUE to this decision (the "
+            "reports then mark it as outside the payment period)"), None))

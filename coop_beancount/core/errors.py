@@ -52,6 +52,8 @@ def too_many_digits(number: Decimal) -> str | None:
         return None
     digits = len(number.as_tuple().digits)
     precision = getcontext().prec
+    if digits <= precision and (not number or number.adjusted() < precision):
+        return None  # the usual case, decided before writing the number out (every directive)
     text = str(number)
     shown = text if len(text) <= 40 else f"{text[:20]}...{text[-6:]}"
     if digits > precision:

@@ -297,13 +297,26 @@ class Check:
     detail: str
 
 
+def payment_period(calendar_: FiscalCalendar, year: int, rules: RuleSet = US,
+                   ) -> tuple[datetime.date, datetime.date | None]:
+    """The payment period of fiscal year `year`'s dividend: from the first day of the
+    fiscal year (26 CFR 1.1382-4) to the rule set's deadline (None: no deadline)."""
+    return calendar_.start(year), deadline(calendar_, year, rules)
+
+
 def compliance_checks(calendar_: FiscalCalendar, year: int, paid: datetime.date | None,
                       qualified: bool, cash_share: Decimal,
-                      result: PoolAllocation, rules: RuleSet = US) -> list[Check]:
+                      result: PoolAllocation, rules: RuleSet = US,
+                      cash_paid: Mapping[str, datetime.date | None] | None = None,
+                      late: bool = False) -> list[Check]:
     """The rules a pool's allocation must keep, each with its status: the timing
     (after year end, by the rule set's deadline), the cash part of a qualified notice,
     and that every figure adds up to the cent. A what-if with no payment date yet
-    (`paid` None) has its timing checks "n/a"."""
+    (`paid` None) has its timing checks "n/a".
+
+    `cash_paid` is the day each member's cash part left their payable (None: not yet);
+    the deadline check reads it when given: "late" for a payment outside the payment
+    period the decision allows (`late: TRUE`), "pending" while a cash part is unpaid."""
     checks = []
     end = calendar_.end(year)
     last = deadline(calendar_, year, rules)
@@ -320,6 +333,9 @@ def compliance_checks(calendar_: FiscalCalendar, year: int, paid: datetime.date 
         if last is None:
             checks.append(Check(deadline_name, "n/a",
                                 f"the rules {rules.name!r} set no payment deadline"))
+        elif cash_paid:
+            checks.append(_cash_deadline_check(deadline_name, cash_paid, calendar_.start(year),
+                                               last, late))
         else:
             checks.append(Check(deadline_name, "failed" if paid > last else "ok",
                                 f"paid {paid}; deadline {last}"))
@@ -354,3 +370,23 @@ def compliance_checks(calendar_: FiscalCalendar, year: int, paid: datetime.date 
         f"differs for {', '.join(split)}" if split else
         f"{len(result.dividends)} members"))
     return checks
+
+
+def _cash_deadline_check(name: str, cash_paid: Mapping[str, datetime.date | None],
+                         start: datetime.date, last: datetime.date, late: bool) -> Check:
+    """The deadline check from the days the cash parts left the members' payables."""
+    unpaid = sorted(m for m, day in cash_paid.items() if day is None)
+    days = [day for day in cash_paid.values() if day is not None]
+    latest = max(days) if days else None
+    outside = sorted(m for m, day in cash_paid.items() if day is not None and day > last)
+    period = f"payment period {start} to {last}"
+    if outside or (unpaid and late):
+        who = ", ".join(outside + unpaid)
+        status = "late" if late else "failed"
+        return Check(name, status, f"cash of {who} paid "
+                     f"{'on ' + str(latest) if outside else 'later'}, outside the {period}"
+                     + ("; late: TRUE on the decision" if late else ""))
+    if unpaid:
+        return Check(name, "pending", f"cash of {', '.join(unpaid)} not paid yet; deadline "
+                     f"{last}")
+    return Check(name, "ok", f"paid {latest}; deadline {last}")

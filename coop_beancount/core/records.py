@@ -195,6 +195,9 @@ class AllocationDecision:
     #: The day the written notices are issued (`issued:`); None: the payment date. The
     #: notices' dollar amounts must be disclosed within the payment period.
     issued: datetime.date | None = None
+    #: The board pays the cash parts after the payment period on purpose (`late: TRUE`):
+    #: no error, the reports mark the payment as outside the period.
+    late: bool = False
 
     @property
     def issue_date(self) -> datetime.date:

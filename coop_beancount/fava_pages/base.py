@@ -125,6 +125,13 @@ class CoopPage(FavaExtensionBase):
         except FilterError as exc:  # Fava's own error page would show its message as HTML
             bad_filter(exc)
 
+    def today(self) -> datetime.date:
+        """The day a page is printed on (its print header says it)."""
+        return datetime.date.today()
+
+    def coop_name(self) -> str:
+        return self.ledger.options.get("title") or "Beancount"
+
     def arg(self, name: str) -> str | None:
         value = request.args.get(name)
         return value.strip() if value is not None else None

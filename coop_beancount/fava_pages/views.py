@@ -315,6 +315,14 @@ def member_page(books: CoopBooks, key: str, start: datetime.date | None,
     # What they owe and own at the end of the time shown, in words, with its parts.
     rows = member_rows(books, end, [key]) if end is None or member.joined <= end else []
     standing = rows[0].standing if rows else None
+    # Subtotals by kind of account (dues, receivable, shares, ...) over the time shown.
+    kinds: dict[str, list[Any]] = {}
+    for line in result.lines:
+        kind = kinds.setdefault(line.account, [line.account, 0, {}])
+        kind[1] += 1
+        add(kind[2], line.currency, line.amount)
+    by_kind = table([("Account", STR), ("Postings", INT), ("Amount", MONEY)],
+                    [kinds[k] for k in sorted(kinds)], ("Postings",))
     # Their story in the time shown: what they took of costs shared by usage, against
     # retail, and the hours they gave.
     usage = []
@@ -326,6 +334,7 @@ def member_page(books: CoopBooks, key: str, start: datetime.date | None,
             and (start is None or r.date >= start) and (end is None or r.date <= end)]
     hours = sum((r.hours for r in work), Decimal(0))
     return {"member": member, "statement": result, "lines": lines, "equity": equity,
+            "by_kind": by_kind,
             "usage": usage, "hours": f"{hours:,}" if work else None, "shifts": len(work),
             "standing": standing.words() if standing else None,
             "owes": bool(standing and any(n > 0 for n in standing.net.values())),

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -29,11 +29,14 @@ from beancount.core import data
 from coop_beancount.books.config import ConfigError, PluginConfig, parse_config
 from coop_beancount.books.loading import PLUGIN_NAME
 from coop_beancount.books.patronage import (
+    CASH_PAID,
+    CASH_PAYMENTS,
     GENERATED,
     WITHHELD,
     Derived,
     decision_problems,
     figures_from_entries,
+    parse_payments,
     patronage_by_year,
     patronage_records,
     pool_margin,
@@ -114,6 +117,13 @@ class BookedPool:
     qualified_share: Decimal = Decimal(1)
     #: The day the notices are issued (None: the payment date).
     issued: datetime.date | None = None
+    #: Each member's cash part: the payments that left their payable for it (first in,
+    #: first out), and the day it was paid in full (None: not yet).
+    cash_payments: Mapping[str, tuple[tuple[datetime.date, Decimal], ...]] = field(
+        default_factory=dict)
+    cash_paid: Mapping[str, datetime.date | None] = field(default_factory=dict)
+    #: The decision says the cash is paid after the payment period (`late: TRUE`).
+    late: bool = False
 
     @property
     def issue_date(self) -> datetime.date:
@@ -159,6 +169,8 @@ def booked_pools(entries: Iterable[Any], chart: MemberChart,
 def _booked_pool(entry: data.Transaction, year: int, chart: MemberChart) -> BookedPool:
     meta = entry.meta
     members: dict[str, dict[str, Decimal]] = {}
+    payments: dict[str, tuple[tuple[datetime.date, Decimal], ...]] = {}
+    paid: dict[str, datetime.date | None] = {}
     currency = None
     for posting in entry.postings:
         currency = currency or posting.units.currency
@@ -172,6 +184,9 @@ def _booked_pool(entry: data.Transaction, year: int, chart: MemberChart) -> Book
             "allocation": posting.meta["coop-allocation"],
             "cash": Decimal(0), "retained": Decimal(0), "withheld": Decimal(0)})
         part = kind if kind in ("cash", WITHHELD) else "retained"
+        if kind == "cash" and posting.units.number < 0:
+            payments[member] = tuple(parse_payments(posting.meta.get(CASH_PAYMENTS, "")))
+            paid[member] = posting.meta.get(CASH_PAID)
         figures[part] += posting.units.number if kind == WITHHELD else -posting.units.number
     dividends = tuple(MemberDividend(member, f["patronage"], f["allocation"], f["cash"],
                                      f["retained"], f["withheld"])
@@ -187,7 +202,8 @@ def _booked_pool(entry: data.Transaction, year: int, chart: MemberChart) -> Book
         qualified_share=(parse_percent(meta["coop-qualified-share"])
                          if "coop-qualified-share" in meta
                          else Decimal(1 if meta["coop-qualified"] else 0)),
-        issued=meta.get("coop-issued"))
+        issued=meta.get("coop-issued"),
+        cash_payments=payments, cash_paid=paid, late=bool(meta.get("coop-late")))
 
 
 def what_if(booked: BookedPool, reserve: Decimal | None = None, cash: Decimal | None = None,
@@ -262,8 +278,9 @@ def draft_pool(books: CoopBooks, decision: AllocationDecision,
         year=decision.fiscal_year, pool=decision.pool, measure=decision.measure,
         paid=decision.paid, currency=currency,
         non_patronage=non_patronage.get(currency, Decimal(0)), reserve_share=decision.reserve,
-        cash_share=decision.cash, qualified=decision.qualified, result=result,
-        source=decision.source, issued=decision.issued)
+        cash_share=decision.cash, qualified=decision.qualified > 0, result=result,
+        source=decision.source, issued=decision.issued,
+        qualified_share=Decimal(decision.qualified))
 
 
 def plugin_config(options: Mapping[str, Any]) -> PluginConfig | None:
@@ -297,7 +314,7 @@ def pool_checks(pool: BookedPool, calendar: FiscalCalendar, rules: RuleSet = US,
                 ) -> list[Check]:
     """The compliance checks of a booked pool under `rules`, with their status."""
     return compliance_checks(calendar, pool.year, pool.paid, pool.qualified, pool.cash_share,
-                             pool.result, rules)
+                             pool.result, rules, pool.cash_paid, pool.late)
 
 
 def check_rows(pools: list[BookedPool], calendar: FiscalCalendar, rules: RuleSet = US,
@@ -464,8 +481,10 @@ def form_1099_patr(books: CoopBooks, year: int,
                    minimum: Decimal = FORM_1099_PATR_MINIMUM) -> tuple[list[Form1099Patr], str]:
     """Per recipient paid at least `minimum` in calendar year `year`; and the currency.
 
-    Box 1 is the cash and qualified retained parts of allocations paid in the
-    year (the cash of a non-qualified allocation is income when paid too); box
+    Box 1 is the cash parts paid in the year (what left the members' payables for
+    them, first in, first out: a cash part paid a year late counts in the year it is
+    paid) and the qualified retained parts of allocations credited in the year (the
+    cash of a non-qualified allocation is income when paid too); box
     3 the per-unit retains withheld in the year; box 5 what the co-op redeemed
     of non-qualified notices in the year (income only now): every debit to a
     member's non-qualified equity, whether a `coop-redemption`, a set-off against
@@ -479,7 +498,7 @@ def form_1099_patr(books: CoopBooks, year: int,
     boxes: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal("0.00")] * 3)
     found: set[str] = set()
     for entry in books.entries:
-        if not isinstance(entry, data.Transaction) or entry.date.year != year:
+        if not isinstance(entry, data.Transaction):
             continue
         kind = entry.meta.get(GENERATED)
         if kind not in (ALLOCATION, RETAIN_ENTRY):
@@ -491,6 +510,18 @@ def form_1099_patr(books: CoopBooks, year: int,
             number = posting.units.number
             equity = chart.retained_equity(posting.account)
             posting_kind = (posting.meta or {}).get("coop-kind")
+            if kind == ALLOCATION and posting_kind == "cash" and number < 0:
+                # The cash part is paid when it leaves the member's payable (first in,
+                # first out; the plugin writes the payments on the posting).
+                payments = parse_payments((posting.meta or {}).get(CASH_PAYMENTS, ""))
+                cash = sum((amount for day, amount in payments if day.year == year),
+                           Decimal(0))
+                if cash:
+                    boxes[member][0] += cash
+                    found.add(posting.units.currency)
+                continue
+            if entry.date.year != year:
+                continue
             if kind == ALLOCATION and posting_kind in ("cash", QUALIFIED):
                 boxes[member][0] -= number
             elif kind == RETAIN_ENTRY and equity is not None and equity[1] == RETAIN:
