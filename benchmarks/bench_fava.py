@@ -349,6 +349,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--retain-share", type=float, default=bench_plugins.RETAIN_SHARE,
                     metavar="FRACTION", help="members delivering under a per-unit retain "
                     f"(default {bench_plugins.RETAIN_SHARE})")
+    ap.add_argument("--clients", type=int, default=0,
+                    help="client work, as bench_plugins.py --clients (default 0: none)")
     ap.add_argument("--repeat", type=int, default=3,
                     help="timed requests per page, warm and cold (default 3)")
     ap.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
