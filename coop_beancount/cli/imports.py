@@ -42,6 +42,7 @@ from coop_beancount.books.collector import kept_out
 from coop_beancount.books.files import move_whole
 from coop_beancount.books.loading import Loaded, format_error, includes, load_books
 from coop_beancount.cli.common import WAIT, append_to_books, writing
+from coop_beancount.importers import csvformat
 from coop_beancount.importers.csvformat import BadRows, ImportFileError
 from coop_beancount.importers.dedupe import DUPLICATE, DUPLICATE_OF
 from coop_beancount.importers.records import RosterImporter
@@ -241,9 +242,62 @@ def _is_bad_rows(error: ImportFileError) -> bool:
     return isinstance(error, BadRows)
 
 
+class _RowsRead:
+    """A progress bar on stderr for each big file read: the bar its bytes, the count its
+    rows (csvformat.PROGRESS tells it). A file read before its first report (a few
+    thousand rows) shows none."""
+
+    def __init__(self) -> None:
+        self.path: str | None = None
+        self.bar: Any = None
+        self.done = 0
+
+    def __call__(self, path: str, rows: int, done: int, size: int) -> None:
+        if path != self.path:
+            self.close()
+            if done >= size:
+                return
+            self.path, self.done = path, 0
+            self.bar = click.progressbar(
+                length=size, label=f"Reading {os.path.basename(path)}", file=sys.stderr,
+                item_show_func=lambda n: None if n is None else f"{n:,} rows")
+            self.bar.__enter__()
+        self.bar.update(max(done - self.done, 0), rows)
+        self.done = done
+        if done >= size:
+            self.close()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+        self.bar, self.path = None, None
+
+
+@contextlib.contextmanager
+def _rows_progress() -> Any:
+    """Rows read shown while the files are read, when stderr is a terminal (a log or a
+    pipe gets no bar: the summary after the reading says how many rows there were)."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    bar = _RowsRead()
+    token = csvformat.PROGRESS.set(bar)
+    try:
+        yield
+    finally:
+        csvformat.PROGRESS.reset(token)
+        bar.close()
+
+
 def _extract_documents(documents: list[Document], existing: list[Any],
                        ) -> list[ImportFileError]:
     """Extract every document; returns the files that could not be read at all."""
+    with _rows_progress():
+        return _extract_each(documents, existing)
+
+
+def _extract_each(documents: list[Document], existing: list[Any],
+                  ) -> list[ImportFileError]:
     failed = []
     # A roster first: its new members are then members for the patronage files of this run.
     documents.sort(key=lambda d: not isinstance(d.importer, RosterImporter))

@@ -50,7 +50,7 @@ Bad rows (a bad date, a bad number) are all reported together, each with its row
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from dataclasses import fields as dataclass_fields
 from decimal import Decimal
@@ -61,7 +61,7 @@ from beancount.core.amount import Amount
 
 from coop_beancount.core.accounts import MemberChart
 from coop_beancount.importers import dedupe, matching
-from coop_beancount.importers.csvbase import Column, CsvImporter
+from coop_beancount.importers.csvbase import Column, CsvImporter, Reading
 from coop_beancount.importers.csvformat import (
     BadRows,
     CsvFormat,
@@ -190,11 +190,12 @@ class BankImporter(CsvImporter):
 
     def date(self, filepath: str) -> datetime.date | None:
         """The statement's last day (for the archive's file name)."""
+        reading = Reading()
         try:
-            rows = self.read(filepath)
+            last = max((row.date for row in self._each(filepath, reading)), default=None)
         except ImportFileError:
             return None
-        return max((row.date for row in rows), default=None)
+        return None if reading.bad else last
 
     def extract(self, filepath: str, existing: data.Entries | None) -> data.Entries:
         """The statement's transactions and balance assertions.
@@ -202,40 +203,52 @@ class BankImporter(CsvImporter):
         Raises ImportFileError for a file that cannot be read, BadRows (with the good
         rows' entries in `.entries`) when some rows cannot be. The good rows of a statement
         with bad ones give no balance assertion: without the bad rows it could not hold.
-        """
-        rows, bad = self._read(filepath)
-        if rows is not None:
-            rows, too_fine = self._in_the_books_places(filepath, rows, existing)
-            if too_fine:
-                bad = sorted([*(bad or ()), *too_fine], key=lambda error: error.row or 0)
-        if bad is not None:
-            raise BadRows(filepath, bad, [] if rows is None else
-                          self.entries(filepath, rows, existing, balances=False))
-        return self.entries(filepath, rows, existing)
 
-    def _in_the_books_places(self, filepath: str, rows: list[StatementRow],
-                             existing: data.Entries | None,
-                             ) -> tuple[list[StatementRow], list[ImportFileError]]:
-        """The rows whose amounts have no more decimal places than the books use for their
-        currency, and an error for each other row: with dot decimals `1.234` could be
-        1,234.00 written with a thousands dot; nothing can tell, so it is never written."""
-        good, bad = [], []
+        The rows are read, checked and made into entries one at a time: only the entries
+        and, for the balance assertions, each day's first and last row are kept.
+        """
+        members = matching.members_from_entries(existing or ())
+        rules = matching.build_rules(members, self.matching)
+        ids = dedupe.RowIds()
         places: dict[str, int] = {}
-        for row in rows:
-            if row.currency not in places:
-                places[row.currency] = currency_places(existing, row.currency)
-            allowed = places[row.currency]
-            written = max(-row.amount.as_tuple().exponent, 0)
-            if written <= allowed:
-                good.append(row)
+        reading = Reading()
+        closing = _Closing()
+        entries: list[Any] = []
+        too_fine: list[ImportFileError] = []
+        for row in self._each(filepath, reading):
+            error = self._too_fine(filepath, row, existing, places)
+            if error is not None:
+                too_fine.append(error)
                 continue
-            bad.append(ImportFileError(filepath, row.number, (
-                f"the amount {row.amount} {row.currency} has {written} decimal places, more "
-                f"than the {allowed} the books use for {row.currency}: read with csv.decimal "
-                f"{self.csv.decimal!r} and csv.thousands {self.csv.thousands!r}, it cannot be "
-                "told from a number with a thousands separator; check those two settings in "
-                "import.yaml against the bank's file")))
-        return good, bad
+            closing.add(row)
+            entries.append(self._transaction(filepath, row, rules, ids))
+        if reading.broke_off:
+            raise BadRows(filepath, reading.bad, [])
+        bad = reading.bad
+        if too_fine:
+            bad = sorted([*bad, *too_fine], key=lambda error: error.row or 0)
+        if bad:
+            raise BadRows(filepath, bad, entries)
+        entries.extend(self._balances(filepath, closing))
+        return entries
+
+    def _too_fine(self, filepath: str, row: StatementRow, existing: data.Entries | None,
+                  places: dict[str, int]) -> ImportFileError | None:
+        """An error when the row's amount has more decimal places than the books use for its
+        currency: with dot decimals `1.234` could be 1,234.00 written with a thousands dot;
+        nothing can tell, so it is never written."""
+        if row.currency not in places:
+            places[row.currency] = currency_places(existing, row.currency)
+        allowed = places[row.currency]
+        written = max(-row.amount.as_tuple().exponent, 0)
+        if written <= allowed:
+            return None
+        return ImportFileError(filepath, row.number, (
+            f"the amount {row.amount} {row.currency} has {written} decimal places, more "
+            f"than the {allowed} the books use for {row.currency}: read with csv.decimal "
+            f"{self.csv.decimal!r} and csv.thousands {self.csv.thousands!r}, it cannot be "
+            "told from a number with a thousands separator; check those two settings in "
+            "import.yaml against the bank's file"))
 
     # --- reading -----------------------------------------------------------------------
 
@@ -249,6 +262,12 @@ class BankImporter(CsvImporter):
     def _read(self, filepath: str,
               ) -> tuple[list[StatementRow] | None, list[ImportFileError] | None]:
         """(good rows, bad rows or None); good rows None when the file broke off."""
+        reading = Reading()
+        good = list(self._each(filepath, reading))
+        return (None if reading.broke_off else good), reading.bad or None
+
+    def _each(self, filepath: str, reading: Reading) -> Iterator[StatementRow]:
+        """The good rows one at a time; bad rows go to `reading` (csvbase.read_each)."""
         labels: _Labels | None = None
         dates: dict[str, datetime.date] = {}  # a statement has few days and many rows
 
@@ -258,8 +277,7 @@ class BankImporter(CsvImporter):
                 labels = self._labels(filepath, row)
             return self._parse(filepath, row, labels, dates)
 
-        good, bad = self.read_all(filepath, parse)
-        return good, bad or None
+        return self.read_each(filepath, parse, reading)
 
     def _labels(self, filepath: str, row: Row) -> _Labels:
         fields = self.labels(filepath, row, {
@@ -341,9 +359,13 @@ class BankImporter(CsvImporter):
         members = matching.members_from_entries(existing or ())
         rules = matching.build_rules(members, self.matching)
         ids = dedupe.RowIds()
-        entries: list[Any] = [self._transaction(filepath, row, rules, ids) for row in rows]
+        closing = _Closing()
+        entries: list[Any] = []
+        for row in rows:
+            closing.add(row)
+            entries.append(self._transaction(filepath, row, rules, ids))
         if balances:
-            entries.extend(self._balances(filepath, rows))
+            entries.extend(self._balances(filepath, closing))
         return entries
 
     def row_id(self, ids: dedupe.RowIds, row: StatementRow) -> str:
@@ -383,26 +405,17 @@ class BankImporter(CsvImporter):
             meta, row.date, "*" if found.matched else "!", row.payee or None,
             row.narration or row.reference, data.EMPTY_SET, data.EMPTY_SET, postings)
 
-    def _balances(self, filepath: str, rows: Sequence[StatementRow]) -> list[data.Balance]:
+    def _balances(self, filepath: str, closing: _Closing) -> list[data.Balance]:
         """One balance assertion per currency after the last day (or after every day)."""
-        with_balance = [row for row in rows if row.balance is not None]
-        if not with_balance:
-            return []
-        # Banks list newest first or oldest first; the day's closing balance is on the row
-        # listed last for that day in time order.
-        descending = rows[0].date > rows[-1].date
-        in_time_order = list(reversed(with_balance)) if descending else with_balance
-        closing: dict[tuple[str, datetime.date], StatementRow] = {}
-        for row in in_time_order:
-            closing[(row.currency, row.date)] = row
+        in_time_order = closing.in_time_order()
         if self.balances == "last":
             last: dict[str, StatementRow] = {}
-            for (currency, _date), row in closing.items():
-                if currency not in last or row.date >= last[currency].date:
-                    last[currency] = row
+            for row in in_time_order:
+                if row.currency not in last or row.date >= last[row.currency].date:
+                    last[row.currency] = row
             chosen = list(last.values())
         else:
-            chosen = list(closing.values())
+            chosen = in_time_order
         balances = []
         for row in chosen:
             meta = data.new_metadata(filepath, row.number)
@@ -413,3 +426,43 @@ class BankImporter(CsvImporter):
             balances.append(data.Balance(meta, day, self.importer_account,
                                          Amount(row.balance, row.currency), None, None))
         return balances
+
+
+class _Closing:
+    """Each (currency, day)'s closing balance row, gathered as the rows stream by.
+
+    Banks list newest first or oldest first; the day's closing balance is on the row
+    listed last for that day in time order. Which order the file is in is known only at
+    its end (its first row's date against its last's), so each day's first and last row
+    with a balance are kept (a statement has few days and many rows).
+    """
+
+    def __init__(self) -> None:
+        self.first_date: datetime.date | None = None
+        self.last_date: datetime.date | None = None
+        #: (currency, day) -> [first row, last row, index of the last row] in file order.
+        self.days: dict[tuple[str, datetime.date], list[Any]] = {}
+        self.count = 0
+
+    def add(self, row: StatementRow) -> None:
+        if self.first_date is None:
+            self.first_date = row.date
+        self.last_date = row.date
+        if row.balance is None:
+            return
+        self.count += 1
+        key = (row.currency, row.date)
+        day = self.days.get(key)
+        if day is None:
+            self.days[key] = [row, row, self.count]
+        else:
+            day[1], day[2] = row, self.count
+
+    def in_time_order(self) -> list[StatementRow]:
+        """Each day's closing row, days in the order they were first seen in time order."""
+        assert self.first_date is None or self.last_date is not None
+        if self.first_date is not None and self.first_date > self.last_date:  # type: ignore
+            # Newest first: time order is the file read backwards.
+            days = sorted(self.days.values(), key=lambda day: -day[2])
+            return [day[0] for day in days]
+        return [day[1] for day in self.days.values()]

@@ -14,7 +14,8 @@ already in the books are marked by `dedupe.mark_duplicates`.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import beangulp
@@ -89,22 +90,44 @@ class CsvImporter(beangulp.Importer):
         it are listed too, and nothing is offered of a file read only in part. A file that
         breaks off with no bad row before it raises its ImportFileError.
         """
-        good: list[T] = []
-        bad: list[ImportFileError] = []
-        rows = 0
+        reading = Reading()
+        good = list(self.read_each(filepath, parse, reading))
+        return (None if reading.broke_off else good), reading.bad
+
+    def read_each(self, filepath: str, parse: Callable[[Row], T],
+                  reading: Reading) -> Iterator[T]:
+        """What `parse` makes of each good row, one at a time (a statement of millions of
+        rows is never held whole); the bad rows are added to `reading.bad`.
+
+        When the file breaks off after bad rows, its error is the last of `reading.bad` and
+        `reading.broke_off` is set: the caller must then offer nothing of what it was
+        given. A file that breaks off with no bad row before it raises its ImportFileError.
+        """
         try:
             for row in read_rows(filepath, self.csv, self._named):
-                rows += 1
+                reading.rows += 1
                 try:
-                    good.append(parse(row))
+                    parsed = parse(row)
                 except ImportFileError as exc:
-                    bad.append(exc)
+                    reading.bad.append(exc)
+                    continue
+                yield parsed
         except csv.Error as exc:
             raise ImportFileError(filepath, None, f"is not CSV as configured: {exc}") from None
         except ImportFileError as exc:
-            if not bad:
+            if not reading.bad:
                 raise
-            return None, [*bad, exc]
-        if not rows:
+            reading.bad.append(exc)
+            reading.broke_off = True
+            return
+        if not reading.rows:
             raise ImportFileError(filepath, None, "has a header but no rows: nothing to import")
-        return good, bad
+
+
+@dataclass
+class Reading:
+    """How the reading of a file went: rows read, bad rows, whether it broke off."""
+
+    rows: int = 0
+    bad: list[ImportFileError] = field(default_factory=list)
+    broke_off: bool = False

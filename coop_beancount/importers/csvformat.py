@@ -21,7 +21,8 @@ import datetime
 import fnmatch
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -59,6 +60,13 @@ class BadRows(ImportFileError):
             f"{count} row{'s' if count != 1 else ''} cannot be imported:\n{lines}"))
 
 
+#: Told, every PROGRESS_EVERY rows and at the end of a file, (file, rows read, bytes read,
+#: file size): the CLI's progress bar. None (the default) reports nothing.
+PROGRESS: ContextVar[Callable[[str, int, int, int], None] | None] = ContextVar(
+    "csv_progress", default=None)
+PROGRESS_EVERY = 4096
+
+
 @dataclass(frozen=True)
 class CsvFormat:
     encoding: str = "utf-8-sig"  # reads UTF-8 with or without a byte-order mark
@@ -86,21 +94,46 @@ def read_rows(path: str | Path, fmt: CsvFormat, required: tuple[str, ...] = ()) 
     Raises ImportFileError for an unreadable or empty file, a header missing one of the
     `required` columns, or a row whose number of cells differs from the header's.
     """
+    # Read as a stream: a bank's statement can be millions of rows, and the file is never
+    # held whole (nor its decoded text, nor a list of its lines) in memory.
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
+        handle = open(path, encoding=fmt.encoding, newline="")  # noqa: SIM115 (with: below)
     except OSError as exc:
         raise ImportFileError(path, None, f"cannot be read: {exc.strerror}") from None
-    try:
-        lines = raw.decode(fmt.encoding).splitlines(keepends=True)
-    except UnicodeDecodeError as exc:
-        shown = "UTF-8" if codecs.lookup(fmt.encoding).name.startswith("utf-8") else fmt.encoding
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise ImportFileError(path, None, (
-            f"is not {shown} text (the first bad byte is on line {line}); set csv: encoding: "
-            "in the import configuration (for example latin-1)")) from None
-    body = lines[fmt.skip_lines:]
-    reader = csv.reader(body, delimiter=fmt.delimiter)
+    with handle:
+        try:
+            yield from _rows_of(path, fmt, handle, required)
+        except UnicodeDecodeError:
+            raise _not_text(path, fmt) from None
+        except OSError as exc:  # a folder, an I/O error part-way
+            raise ImportFileError(path, None, f"cannot be read: {exc.strerror}") from None
+
+
+def _not_text(path: str | Path, fmt: CsvFormat) -> ImportFileError:
+    """The error for a file that is not in the configured encoding, naming the line of the
+    first bad byte (found again from the bytes: a stream decodes ahead of its lines)."""
+    decoder = codecs.getincrementaldecoder(fmt.encoding)()
+    line = 1
+    with open(path, "rb") as raw:
+        while chunk := raw.read(1 << 20):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                line += chunk.count(b"\n", 0, max(exc.start, 0))
+                break
+            line += chunk.count(b"\n")
+    shown = "UTF-8" if codecs.lookup(fmt.encoding).name.startswith("utf-8") else fmt.encoding
+    return ImportFileError(path, None, (
+        f"is not {shown} text (the first bad byte is on line {line}); set csv: encoding: "
+        "in the import configuration (for example latin-1)"))
+
+
+def _rows_of(path: str | Path, fmt: CsvFormat, handle: Any,
+             required: tuple[str, ...]) -> Iterator[Row]:
+    for _ in range(fmt.skip_lines):
+        if not handle.readline():
+            break
+    reader = csv.reader(handle, delimiter=fmt.delimiter)
     first = fmt.skip_lines + 1
     try:
         header = next(reader, None)
@@ -117,7 +150,20 @@ def read_rows(path: str | Path, fmt: CsvFormat, required: tuple[str, ...] = ()) 
             f"the header has no column {', '.join(repr(m) for m in missing)}; it has "
             f"{', '.join(repr(n) for n in names)} (check the column names and the delimiter "
             f"{fmt.delimiter!r} in the import configuration)"))
-    yield from _data_rows(path, fmt, reader, names, first)
+    rows = _data_rows(path, fmt, reader, names, first)
+    report = PROGRESS.get()
+    if report is None:
+        yield from rows
+        return
+    # The buffer's position runs a block ahead of the rows: near enough for a progress bar.
+    size, position = os.fstat(handle.fileno()).st_size, handle.buffer.tell
+    count = 0
+    for row in rows:
+        count += 1
+        if not count % PROGRESS_EVERY:
+            report(str(path), count, position(), size)
+        yield row
+    report(str(path), count, size, size)
 
 
 def _not_csv(path: str | Path, row: int, error: csv.Error) -> ImportFileError:
