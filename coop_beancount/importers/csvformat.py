@@ -103,7 +103,7 @@ def read_rows(path: str | Path, fmt: CsvFormat, required: tuple[str, ...] = ()) 
     with handle:
         try:
             yield from _rows_of(path, fmt, handle, required)
-        except UnicodeDecodeError:
+        except UnicodeError:  # a bad byte; UTF-16 with no byte-order mark
             raise _not_text(path, fmt) from None
         except OSError as exc:  # a folder, an I/O error part-way
             raise ImportFileError(path, None, f"cannot be read: {exc.strerror}") from None
@@ -118,8 +118,8 @@ def _not_text(path: str | Path, fmt: CsvFormat) -> ImportFileError:
         while chunk := raw.read(1 << 20):
             try:
                 decoder.decode(chunk)
-            except UnicodeDecodeError as exc:
-                line += chunk.count(b"\n", 0, max(exc.start, 0))
+            except UnicodeError as exc:
+                line += chunk.count(b"\n", 0, max(getattr(exc, "start", 0), 0))
                 break
             line += chunk.count(b"\n")
     shown = "UTF-8" if codecs.lookup(fmt.encoding).name.startswith("utf-8") else fmt.encoding
