@@ -30,6 +30,19 @@ if [ ! -x /usr/bin/chromium ]; then
              "(or fail under CI)" >&2
     fi
 fi
+# PDF output (the pdf extra: WeasyPrint) loads Pango and fonts from the system; the tests
+# render PDFs, so they are installed here (tests/test_pdf.py).
+if ! ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' \
+        || ! ldconfig -p 2>/dev/null | grep -q 'libharfbuzz-subset.so.0' \
+        || ! command -v fc-list >/dev/null 2>&1 || [ -z "$(fc-list 2>/dev/null | head -1)" ]; then
+    if command -v apt-get >/dev/null 2>&1; then
+        echo "bootstrap: installing Pango and fonts (for PDF output through WeasyPrint)" >&2
+        apt_install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig \
+            fonts-dejavu-core
+    else
+        echo "bootstrap: no Pango and no apt-get: the PDF tests will fail" >&2
+    fi
+fi
 if [ ! -x .venv/bin/python ]; then
     echo "bootstrap: creating .venv" >&2
     "$PYTHON" -m venv .venv
@@ -38,6 +51,6 @@ stamp=.venv/.coop-installed
 if [ ! -f "$stamp" ] || [ setup.cfg -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     echo "bootstrap: installing coop-beancount and its dependencies into .venv" >&2
     .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -e ".[test]"
+    .venv/bin/python -m pip install --quiet -e ".[test,pdf]"
     touch "$stamp"
 fi

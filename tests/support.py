@@ -88,3 +88,15 @@ plugin "coop_beancount.plugins.coop" "{'as_of': '2026-12-31'}"
 
 2026-06-30 custom "coop-redemption" 10000.00 USD
 """
+
+
+def pdf_text(data: bytes) -> str:
+    """A PDF's text (pypdf, of the test extra), every run of spaces and line breaks made
+    one space."""
+    import io
+
+    from pypdf import PdfReader
+
+    assert data.startswith(b"%PDF-")
+    return " ".join(" ".join(page.extract_text().split())
+                    for page in PdfReader(io.BytesIO(data)).pages)

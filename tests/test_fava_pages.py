@@ -17,6 +17,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import textwrap
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from click.testing import CliRunner
 from fava.application import create_app
 
 from coop_beancount.cli import main
-from tests.support import WORKED
+from tests.support import WORKED, pdf_text
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ("yogurt-coop", "dev-coop", "growers-coop")
@@ -803,7 +804,43 @@ def test_notices_are_those_coop_notices_writes(fava, example, tmp_path):
                                                 f"notice?year={year}&member={key}"))
             assert response.status_code == 200
             written = (out / f"FY{year}-{key}.html").read_text()
-            assert response.get_data(as_text=True) == written
+            # The same page, but for Fava's link to its PDF (left off the print).
+            shown = response.get_data(as_text=True)
+            link = re.search(r'  <p class="no-print coop-pdf-link"><a href="([^"]+)">'
+                             r'Download this notice as PDF</a></p>\n', shown)
+            assert link is not None
+            assert parse_qs(urlsplit(link[1].replace("&amp;", "&")).query) == {
+                "year": [str(year)], "member": [key], "format": ["pdf"]}
+            assert shown.replace(link[0], "") == written
+
+
+def test_a_notice_as_pdf(fava):
+    """Fava's notice page links its PDF (WeasyPrint): the co-op, the member, the figures."""
+    [row, *_] = cli("patronage", books_path("growers-coop"), "--year", "2025", "--per",
+                    "member")
+    response = fava.client.get(fava.url("growers-coop", "CoopPatronage",
+                                        f"notice?year=2025&member={row['member']}&format=pdf"))
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert f'filename="FY2025-{row["member"]}.pdf"' in response.headers["Content-Disposition"]
+    text = pdf_text(response.get_data())
+    assert "Plymouth County Cranberry Growers' Cooperative" in text
+    assert "Written notice of allocation" in text
+    name = next(m["name"] for m in cli("members", books_path("growers-coop"))
+                if m["key"] == row["member"])
+    assert f"Member {name}" in text
+    for column in ("allocation", "cash", "retained"):
+        assert f"{Decimal(str(row[column]['USD'])):,} USD" in text
+    assert "Download this notice as PDF" not in text  # a link for the screen only
+
+
+def test_no_pdf_without_weasyprint(fava, monkeypatch):
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # `import weasyprint` fails
+    [row, *_] = cli("patronage", books_path("growers-coop"), "--year", "2025", "--per",
+                    "member")
+    page = fava.get("growers-coop", "CoopPatronage",
+                    f"notice?year=2025&member={row['member']}&format=pdf", status=501)
+    assert "pip install &#39;coop-beancount[pdf]&#39;" in page.html
 
 
 # -- Equity -----------------------------------------------------------------------------------

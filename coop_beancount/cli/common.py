@@ -202,11 +202,12 @@ def append_to_books(loaded: Loaded, target: Path, text: str, what: str,
             f"so {target} was left as it was")
 
 
-def write_files(folder: Path, files: Mapping[str, str] | Iterable[tuple[str, str]],
+def write_files(folder: Path,
+                files: Mapping[str, str | bytes] | Iterable[tuple[str, str | bytes]],
                 what: str, count: int | None = None, label: str | None = None) -> None:
-    """Write every file (name -> text, or (name, text) pairs as they are rendered: 20,000
-    owners' notices are never all in memory), each atomically; if one fails, take back
-    what this run made. With `label`, a progress bar on stderr (`count` files)."""
+    """Write every file (name -> text, or bytes of a PDF; or (name, text) pairs as they are
+    rendered: 20,000 owners' notices are never all in memory), each atomically; if one
+    fails, take back what this run made. With `label`, a progress bar on stderr (`count` files)."""
     if isinstance(files, Mapping):
         files, count = files.items(), len(files)
     made_folder = not folder.exists()
@@ -219,7 +220,7 @@ def write_files(folder: Path, files: Mapping[str, str] | Iterable[tuple[str, str
             for name, text in items:
                 path = folder / name
                 new = not path.exists()
-                atomic_write(path, text.encode())
+                atomic_write(path, text if isinstance(text, bytes) else text.encode())
                 if new:
                     written.append(path)
     except OSError as exc:

@@ -52,6 +52,7 @@ from coop_beancount.reports.patronage import (
     unbooked_decisions,
     what_if,
 )
+from coop_beancount.reports.pdf import PdfUnavailable, html_to_pdf, require_pdf
 from coop_beancount.reports.view import CoopBooks
 
 
@@ -367,10 +368,13 @@ NOTICE_COLUMNS = [("member", "Member"), ("name", "Name"), ("allocation", "Alloca
               help="Replace notices (and index.html) already in the folder [default: refuse].")
 @click.option("--paper", type=click.Choice(["letter", "A4"], case_sensitive=False),
               default="letter", show_default=True, help="Paper size when printed.")
+@click.option("--pdf", is_flag=True,
+              help="Also write each notice as PDF (FY2025-G1.pdf beside FY2025-G1.html); "
+              "needs pip install 'coop-beancount[pdf]'.")
 @FORMAT
 @IGNORE_ERRORS
-def notices(books: Path, year: int, out_dir: Path, replace: bool, paper: str, fmt: str,
-            ignore_errors: bool) -> None:
+def notices(books: Path, year: int, out_dir: Path, replace: bool, paper: str, pdf: bool,
+            fmt: str, ignore_errors: bool) -> None:
     """Write each member's written notice of allocation for a fiscal year (--year).
 
     One printable HTML page per member with an allocation in the year (every
@@ -380,13 +384,21 @@ def notices(books: Path, year: int, out_dir: Path, replace: bool, paper: str, fm
     a qualified notice (IRC §1388(c)) or what a non-qualified one means. Files
     are named FY2025-G1.html, with an index.html listing them; each is written
     whole or not at all. Print them, or save them as PDF, from a browser.
-    Files already in the folder under those names (notices sent before) are
-    not replaced unless you pass --replace: nothing is written then.
+    With --pdf each notice is also printed to PDF (FY2025-G1.pdf), through
+    WeasyPrint (pip install 'coop-beancount[pdf]'). Files already in the folder
+    under those names (notices sent before) are not replaced unless you pass
+    --replace: nothing is written then.
 
     \b
     Example:
       coop notices main.beancount --year 2025 --out notices/FY2025
+      coop notices main.beancount --year 2025 --out notices/FY2025 --pdf
     """
+    if pdf:  # said before anything is loaded or written
+        try:
+            require_pdf()
+        except PdfUnavailable as exc:
+            raise click.ClickException(str(exc)) from None
     loaded = load_checked(books, ignore_errors)
     coop = CoopBooks.from_entries(loaded.entries, loaded.options)
     title = loaded.options.get("title")
@@ -403,7 +415,11 @@ def notices(books: Path, year: int, out_dir: Path, replace: bool, paper: str, fm
                            {key: details.address for key, details in register.items()})
     files = iter_notices(found, title, paper.upper() if paper.lower() == "a4" else "letter",
                            plugin_settings(coop.options))
+    if pdf:
+        files = _with_pdfs(files)
     names = [n.file_name for n in found] + ["index.html"]  # known before any is rendered
+    if pdf:
+        names += [_pdf_name(n.file_name) for n in found]
     there = sorted(name for name in names if (out_dir / name).exists())
     if there and not replace:
         shown = ", ".join(there[:5]) + (f" and {len(there) - 5} more" if len(there) > 5 else "")
@@ -416,8 +432,23 @@ def notices(books: Path, year: int, out_dir: Path, replace: bool, paper: str, fm
              "retained": n.total("retained"), "notice": ", ".join(n.kinds),
              "file": str(out_dir / n.file_name)} for n in found]
     click.echo(render(rows, NOTICE_COLUMNS, fmt), nl=False)
-    click.echo(f"Wrote {len(found)} notice(s) of allocation for {fiscal_label(year)} and "
-               f"{out_dir / 'index.html'}.", err=True)
+    click.echo(f"Wrote {len(found)} notice(s) of allocation for {fiscal_label(year)}"
+               f"{' (HTML and PDF)' if pdf else ''} and {out_dir / 'index.html'}.", err=True)
+
+
+def _pdf_name(html_name: str) -> str:
+    return html_name.removesuffix(".html") + ".pdf"
+
+
+def _with_pdfs(files: Any) -> Any:
+    """Each notice's HTML, then its PDF (the index stays HTML only), one at a time."""
+    for name, html in files:
+        yield name, html
+        if name != "index.html":
+            try:
+                yield _pdf_name(name), html_to_pdf(html)
+            except PdfUnavailable as exc:
+                raise click.ClickException(str(exc)) from None
 
 
 PATR_COLUMNS = [("member", "member"), ("name", "name"), ("box1", "box1"), ("box3", "box3"),

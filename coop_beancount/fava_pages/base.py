@@ -154,6 +154,11 @@ def not_found(message: str) -> NoReturn:
     _answer(404, "Not found", message, "coop-not-found")
 
 
+def no_pdf(message: str) -> NoReturn:
+    """A PDF asked for where WeasyPrint is not installed: the message says what to install."""
+    _answer(501, "No PDF here", message, "coop-no-pdf")
+
+
 def bad_filter(error: FilterError) -> NoReturn:
     """A time or other filter Fava cannot read: said in Fava's layout, its filter bar
     there to mend it (Fava's own pages say it in a notice, and show nothing)."""

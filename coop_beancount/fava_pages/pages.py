@@ -12,6 +12,7 @@ from flask import Response
 
 from coop_beancount.fava_pages import base, views
 from coop_beancount.reports.patronage import booked_pools, member_notices, render_notice
+from coop_beancount.reports.pdf import PdfUnavailable, html_to_pdf
 
 UNNAMED = "Beancount"
 
@@ -65,7 +66,8 @@ class CoopPatronage(base.CoopPage):
 
     @extension_endpoint("notice")
     def notice(self) -> Response:
-        """A member's written notice of allocation for a fiscal year, ready to print."""
+        """A member's written notice of allocation for a fiscal year, ready to print; with
+        &format=pdf, its PDF (WeasyPrint, the pdf extra)."""
         year, key = self.year_arg(), self.arg("member") or ""
         pools = booked_pools(self.books.entries, self.books.chart, year) if year else []
         found = [n for n in member_notices(self.books, pools) if n.member.key == key]
@@ -73,7 +75,16 @@ class CoopPatronage(base.CoopPage):
             base.not_found(f"No notice of allocation for member {key!r} in FY{year or '?'} "
                            "in these books.")
         title = self.ledger.options.get("title") or UNNAMED
-        html = render_notice(found[0], title, "letter")
+        if self.arg("format") == "pdf":
+            try:
+                pdf = html_to_pdf(render_notice(found[0], title, "letter"))
+            except PdfUnavailable as exc:
+                base.no_pdf(str(exc))
+            name = found[0].file_name.removesuffix(".html") + ".pdf"
+            return Response(pdf, mimetype="application/pdf",
+                            headers={"Content-Disposition": f'inline; filename="{name}"'})
+        html = render_notice(found[0], title, "letter",
+                             pdf_url=self.notice_url(found[0].year, key) + "&format=pdf")
         return Response(html, mimetype="text/html")
 
 

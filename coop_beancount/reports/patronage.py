@@ -431,14 +431,16 @@ def iter_notices(notices_: list[Notice], coop_name: str, paper: str,
 
 
 def render_notice(notice: Notice, coop_name: str, paper: str,
-                  settings: PluginConfig | None = None) -> str:
-    """One member's notice as printable HTML (Fava's notice page)."""
+                  settings: PluginConfig | None = None, pdf_url: str | None = None) -> str:
+    """One member's notice as printable HTML (Fava's notice page; with `pdf_url`, a link to
+    its PDF, left off the print)."""
     template = _notice_templates(settings).get_template("notice.html")
-    return _render_notice(template, notice, coop_name, paper)
+    return _render_notice(template, notice, coop_name, paper, pdf_url)
 
 
-def _render_notice(template: Any, notice: Notice, coop_name: str, paper: str) -> str:
-    return template.render(notice=notice, coop=coop_name, paper=paper,
+def _render_notice(template: Any, notice: Notice, coop_name: str, paper: str,
+                   pdf_url: str | None = None) -> str:
+    return template.render(notice=notice, coop=coop_name, paper=paper, pdf_url=pdf_url,
                            withheld=any(line.dividend.withheld for line in notice.lines))
 
 

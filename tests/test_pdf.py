@@ -1,0 +1,86 @@
+"""PDF output (reports/pdf.py, through WeasyPrint, the pdf extra): `coop notices --pdf`
+prints each notice to PDF, whose text (read back with pypdf, of the test extra) has the
+co-op, the member and the figures; without WeasyPrint, asking for a PDF is a clean error
+saying what to install, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from coop_beancount.cli import main
+from coop_beancount.reports.pdf import INSTALL, PdfUnavailable, html_to_pdf, pdf_available
+from tests.support import pdf_text
+
+ROOT = Path(__file__).resolve().parent.parent
+GROWERS = str(ROOT / "examples" / "growers-coop" / "main.beancount")
+CO_OP = "Plymouth County Cranberry Growers' Cooperative"
+
+
+def test_html_to_pdf_prints_the_page_with_its_print_css():
+    html = ("<!DOCTYPE html><html><head><style>@page { size: A4 } "
+            "@media print { .no-print { display: none } }</style></head><body>"
+            "<h1>Notice for Ruth Beaton</h1><p>25,355.69 USD</p>"
+            "<p class='no-print'>Only on screen</p>"
+            "<img src='http://198.51.100.1/never-fetched.png'></body></html>")
+    data = html_to_pdf(html)
+    text = pdf_text(data)
+    assert "Notice for Ruth Beaton" in text and "25,355.69 USD" in text
+    assert "Only on screen" not in text
+    [page] = PdfReader(io.BytesIO(data)).pages
+    assert round(float(page.mediabox.width)) == 595  # A4 (points), as the page asked
+
+
+def test_coop_notices_pdf(tmp_path):
+    out = tmp_path / "FY2025"
+    result = CliRunner().invoke(main, ["notices", GROWERS, "--year", "2025", "--out",
+                                       str(out), "--pdf", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert rows
+    for row in rows:
+        html = out / f"FY2025-{row['member']}.html"
+        pdf = out / f"FY2025-{row['member']}.pdf"
+        assert html.exists() and pdf.exists()
+    assert not (out / "index.pdf").exists()
+    row = rows[0]
+    text = pdf_text((out / f"FY2025-{row['member']}.pdf").read_bytes())
+    assert CO_OP in text
+    assert f"Member {row['name']}" in text and f"Member key {row['member']}" in text
+    for column in ("allocation", "cash", "retained"):
+        assert f"{Decimal(str(row[column]['USD'])):,} USD" in text, column
+    assert "(HTML and PDF)" in result.stderr
+    # Written before: refused (PDFs too) unless --replace.
+    again = CliRunner().invoke(main, ["notices", GROWERS, "--year", "2025", "--out",
+                                      str(out), "--pdf"])
+    assert again.exit_code != 0 and "--replace" in again.stderr
+
+
+@pytest.fixture
+def no_weasyprint(monkeypatch):
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # `import weasyprint` fails
+
+
+def test_without_weasyprint_a_pdf_is_a_clean_error(no_weasyprint, tmp_path):
+    assert not pdf_available()
+    with pytest.raises(PdfUnavailable, match=r"pip install 'coop-beancount\[pdf\]'"):
+        html_to_pdf("<p>x</p>")
+    out = tmp_path / "notices"
+    result = CliRunner().invoke(main, ["notices", GROWERS, "--year", "2025", "--out",
+                                       str(out), "--pdf"])
+    assert result.exit_code == 1
+    assert INSTALL in result.stderr and "Traceback" not in result.output
+    assert not out.exists()  # refused before anything was written
+    # Without --pdf, notices are written as before.
+    result = CliRunner().invoke(main, ["notices", GROWERS, "--year", "2025", "--out",
+                                       str(out)])
+    assert result.exit_code == 0, result.output
+    assert not list(out.glob("*.pdf"))
