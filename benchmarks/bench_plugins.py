@@ -528,10 +528,11 @@ def gen_splits(book: Book, rng: random.Random) -> None:
     joined before the version's date, so everyone in a key is active whenever it is in
     force. Plain `equal` (every active member, hundreds of them) is not used: the
     issue asks for 3 to 50 members per cost. One cost in ten is paid by a member out
-    of pocket (credit their payable). The plugin adds the members' parts and the
-    recovery credit to each transaction; a leaver's parts are settled on the leave
-    date (computed with the plugin's own rules, coop_beancount.core.splits), so they
-    leave clean.
+    of pocket (credit their payable), and repaid less their own part on the 10th of
+    the next month (one transaction a month for all of them). The plugin adds the
+    members' parts and the recovery credit to each transaction; a leaver's parts are
+    settled on the leave date (computed with the plugin's own rules,
+    coop_beancount.core.splits), so they leave clean.
     """
     wanted = round(book.transactions_wanted * book.split_share)
     if not book.members or wanted <= 0:
@@ -562,6 +563,8 @@ def gen_splits(book: Book, rng: random.Random) -> None:
                for m in book.members}
     kinds, weights = zip(*SPLIT_RULES, strict=True)
     owed: dict[str, Decimal] = defaultdict(Decimal)  # leavers' parts, settled on leaving
+    # Out-of-pocket costs to repay, by month and member.
+    repay: dict[datetime.date, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for number in range(1, wanted + 1):
         day = random_day(rng, book.start, book.end)
         kind = rng.choices(kinds, weights)[0]
@@ -597,16 +600,32 @@ def gen_splits(book: Book, rng: random.Random) -> None:
                          [(account, amount), (credit, None)], split=(0, rule))
 
         parsed = parse_rule(rule)
+        # The plugin's seed for this posting (its first occurrence: narrations are unique).
+        seed = f"{day}|{payee}|{narration}|{account}|{Amount(amount, CURRENCY)}|1"
+        if payer is not None:
+            # The co-op pays the member back what it owes them, the cost less their own
+            # part, with the month's others (no draw from `rng`: the other costs stay the
+            # same). Without it the credit would stay unpaid, and the payable's first in,
+            # first out would make it what the member's later dividend cash payments pay.
+            parts, _ = split_amount(parsed, amount, CURRENCY, day, members, split_keys, seed)
+            back = amount - sum((p.amount for p in parts if p.member == payer.key), ZERO)
+            repay[day.replace(day=1)][payer.key] += back
         if isinstance(parsed, str):
             continue  # a key names no leaver
         if parsed.kind != "fixed" and all(plans[k].left is None for k, _ in parsed.items):
             continue
-        # The plugin's seed for this posting (its first occurrence: narrations are unique).
-        seed = f"{day}|{payee}|{narration}|{account}|{Amount(amount, CURRENCY)}|1"
         parts, _ = split_amount(parsed, amount, CURRENCY, day, members, split_keys, seed)
         for part in parts:
             if plans[part.member].left is not None and part.member != getattr(payer, "key", None):
                 owed[part.member] += part.amount
+    for month, owed_to in sorted(repay.items()):
+        payday = add_months(month, 1) + 9 * DAY
+        if payday <= book.end:
+            book.transaction(payday, "out-of-pocket repaid", "Members",
+                             "Costs paid out of pocket, repaid", [
+                                 *((plans[key].payable(), total)
+                                   for key, total in sorted(owed_to.items()) if total),
+                                 ("Assets:Bank:Checking", None)])
     for key, total in sorted(owed.items()):
         if total:
             member = plans[key]
