@@ -170,6 +170,8 @@ def _derive(entries: list[data.Directive], options_map: dict[str, Any], config: 
 
     figures = PatronageFigures(config.fiscal_year, config.rules, config.cash_rounding,
                                scan.totals, scan.member_pl, scan.unattributed)
+    figures.section_521 = config.section_521
+    figures.specified_cooperative = config.specified_cooperative
     opened, member_postings = scan.opened, scan.member_postings
     members = records.members
     member_postings.extend(

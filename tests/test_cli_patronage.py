@@ -351,15 +351,18 @@ def form_1099(tmp_path, year, *args):
     return result
 
 
+NO_BOXES = {"box2": "0.00", "box4": "0.00", "box6": "0.00", "box7": "0.00"}
+
+
 def test_1099_patr_boxes_and_the_10_dollar_threshold(tmp_path):
     result = form_1099(tmp_path, 2026)
     rows = list(csv.DictReader(io.StringIO(result.output)))
     # G2's allocation is 9.99 (2.00 cash, 7.99 qualified): under 10.00, so not filed.
     assert rows == [
         {"member": "G1", "name": "Grower One", "box1": "1000.00", "box3": "0.00",
-         "box5": "450.00"},
+         "box5": "450.00", **NO_BOXES},
         {"member": "G3", "name": "Grower Three", "box1": "10.00", "box3": "0.00",
-         "box5": "0.00"},
+         "box5": "0.00", **NO_BOXES},
     ]
 
 
@@ -370,13 +373,14 @@ def test_1099_patr_is_by_calendar_year_of_payment(tmp_path):
     # about 5.00 each stay under the threshold.
     assert json.loads(result.output) == [
         {"member": "G1", "name": "Grower One", "box1": "100.00", "box3": "500.00",
-         "box5": "0.00"}]
+         "box5": "0.00", **NO_BOXES}]
 
 
 def test_1099_patr_nobody_paid(tmp_path):
     result = form_1099(tmp_path, 2023, "--format", "table")
-    assert "Nobody was paid 10.00 USD or more" in result.output
-    assert form_1099(tmp_path, 2023).output == "member,name,box1,box3,box5\n"
+    assert "nobody was paid 10.00 USD or more" in result.output
+    assert form_1099(tmp_path, 2023).output == (
+        "member,name,box1,box2,box3,box4,box5,box6,box7\n")
 
 
 # --- coop equity and the statement's equity by year --------------------------------------

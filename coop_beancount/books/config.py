@@ -19,12 +19,22 @@ A Python dict literal, like the configs of Beancount's own plugins. Keys:
 * `cash_rounding`: how each member's cash part is rounded to the cent: 'up' (the
   default; never under the cash share) or 'half-up' (as many bylaws say; never
   under a qualified notice's 20% either).
+* `payer`: the co-op as Form 1099-PATR's payer, a dict of `name` (default: the books'
+  title), `tin` (its EIN, 12-3456789), `address` (lines joined by newlines or "; ") and
+  `phone`. An employer identification number is printed on every member's form and is
+  not private like a member's SSN, so it may live here, in git; members' numbers live
+  in members-private.csv (docs/private-data.md).
+* `section_521`: TRUE for a farmers' co-op exempt under IRC section 521, the only kind
+  that pays non-patronage distributions (`distribution: "nonpatronage"`, box 2).
+* `specified_cooperative`: TRUE for a specified agricultural or horticultural co-op
+  (IRC section 199A(g)(4)): boxes 6 and 7 and the "specified coop" box of the 1099-PATR.
 """
 
 from __future__ import annotations
 
 import ast
 import datetime
+import re
 from dataclasses import dataclass
 
 from beancount.core import account as account_lib
@@ -45,10 +55,26 @@ class PluginConfig:
     earnings_account: str | None = None
     rules: RuleSet = US
     cash_rounding: str = "up"
+    payer: Payer | None = None
+    section_521: bool = False
+    specified_cooperative: bool = False
+
+
+@dataclass(frozen=True)
+class Payer:
+    """The co-op as the payer of Form 1099-PATR (the plugin's `payer` setting)."""
+
+    name: str = ""
+    tin: str = ""
+    address: str = ""
+    phone: str = ""
 
 
 KNOWN_KEYS = ("as_of", "recovery_account", "fiscal_year_end", "earnings_account", "rules",
-              "cash_rounding")
+              "cash_rounding", "payer", "section_521", "specified_cooperative")
+PAYER_KEYS = ("name", "tin", "address", "phone")
+#: An employer identification number: 12-3456789 (or the nine digits).
+EIN = re.compile(r"^(\d{2}-\d{7}|\d{9})$")
 
 EXAMPLE = "plugin \"coop_beancount.plugins.coop\" \"{'as_of': '2025-12-31'}\""
 
@@ -103,7 +129,35 @@ def parse_config(text: str | None, today: datetime.date | None = None) -> Plugin
     rules = rule_set(_choice(value, "rules", NAMES, "us"))
     rounding = _choice(value, "cash_rounding", CASH_ROUNDINGS, "up")
     return PluginConfig(as_of=as_of, recovery_account=recovery, fiscal_year=fiscal_year,
-                        earnings_account=earnings, rules=rules, cash_rounding=rounding)
+                        earnings_account=earnings, rules=rules, cash_rounding=rounding,
+                        payer=_payer(value.get("payer")),
+                        section_521=_flag(value, "section_521"),
+                        specified_cooperative=_flag(value, "specified_cooperative"))
+
+
+def _flag(value: dict, key: str) -> bool:
+    flag = value.get(key, False)
+    if not isinstance(flag, bool):
+        raise ConfigError(f"the coop plugin's {key!r} must be True or False, not {_short(flag)}")
+    return flag
+
+
+def _payer(value: object) -> Payer | None:
+    """The `payer` dict: name, tin (an EIN), address, phone; all text."""
+    if value is None:
+        return None
+    example = ("'payer': {'name': 'Example Co-op', 'tin': '12-3456789', "
+               "'address': '1 Main St; Carver MA 02330', 'phone': '508-555-0100'}")
+    if not isinstance(value, dict) or any(k not in PAYER_KEYS for k in value) or any(
+            not isinstance(v, str) for v in value.values()):
+        raise ConfigError(f"the coop plugin's 'payer' must be a dict of text with the keys "
+                          f"{', '.join(PAYER_KEYS)}, like {example}; not {_short(value)}")
+    tin = value.get("tin", "").strip()
+    if tin and not EIN.match(tin):
+        raise ConfigError("the coop plugin's payer 'tin' must be the co-op's employer "
+                          f"identification number written like 12-3456789, not {_short(tin)}")
+    return Payer(name=value.get("name", "").strip(), tin=tin,
+                 address=value.get("address", "").strip(), phone=value.get("phone", "").strip())
 
 
 def _choice(value: dict, key: str, choices: tuple[str, ...], default: str) -> str:

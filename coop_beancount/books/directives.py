@@ -32,6 +32,7 @@ The syntax, one directive per line (docs/syntax.md has the full reference)::
     2025-04-07 custom "coop-work" "Priya" "Cascade" 35 "checkout redesign"
     2025-04-30 custom "coop-invoice" "Cascade" 7
     2026-07-01 custom "coop-payout" "Dana" 5 "yearly"
+    2026-01-01 custom "coop-backup-withholding" "G5" "no-tin"   ; 24% withheld (US)
     2025-01-01 custom "coop-private" "bank-ref"        ; private metadata (members' site)
     2025-01-01 custom "coop-site" "own statement"      ; the members' site's policy
 
@@ -56,8 +57,11 @@ from coop_beancount.core.capital import PAYOUT_FREQUENCIES
 from coop_beancount.core.errors import CoopError, too_many_digits, twice, written
 from coop_beancount.core.patronage import DEFAULT_POOL
 from coop_beancount.core.records import (
+    BACKUP_REASONS,
+    BACKUP_STOP,
     FREQUENCIES,
     AllocationDecision,
+    BackupWithholding,
     BillableWork,
     BillingRate,
     Client,
@@ -109,6 +113,8 @@ USAGE = {
     "coop-payout": '2026-07-01 custom "coop-payout" "Dana" 5 "yearly"',
     "coop-private": '2025-01-01 custom "coop-private" "bank-ref" "nickname"',
     "coop-site": '2025-01-01 custom "coop-site" "own statement"',
+    "coop-backup-withholding":
+        '2026-01-01 custom "coop-backup-withholding" "G5" "no-tin" (or "b-notice", or "stop")',
 }
 
 
@@ -472,7 +478,42 @@ def read_allocation(entry: data.Custom) -> AllocationDecision:
         issued=_issued(entry),
         late=_meta(entry, "late", bool, "whether the cash parts are paid after the payment "
                    "period on purpose", False),
+        nonpatronage=_distribution(entry),
+        deduction_199a_g=_deduction(entry),
     )
+
+
+def _distribution(entry: data.Custom) -> bool:
+    """`distribution: "nonpatronage"`: a section 521 co-op's non-patronage earnings paid on
+    a patronage basis (Form 1099-PATR box 2); "patronage", the default, is box 1."""
+    kind = _meta(entry, "distribution", str, '"patronage" or "nonpatronage"', "patronage")
+    if kind not in ("patronage", "nonpatronage"):
+        raise DirectiveError(f"coop-allocation 'distribution:' {kind!r} is not a kind of "
+                             'distribution; write "patronage" (the default) or "nonpatronage"')
+    return kind == "nonpatronage"
+
+
+def _deduction(entry: data.Custom) -> Decimal | None:
+    """`deduction-199a-g: 1200.00 USD`: the section 199A(g) deduction passed through."""
+    amount = _meta(entry, "deduction-199a-g", Amount, "the section 199A(g) deduction passed "
+                   "through to the pool's members")
+    if amount is None:
+        return None
+    if amount.number is None or amount.number < 0:
+        raise DirectiveError(f"coop-allocation 'deduction-199a-g:' {amount} cannot be negative")
+    return amount.number
+
+
+def read_backup_withholding(entry: data.Custom) -> BackupWithholding:
+    key = _member_key(entry)
+    reason = _value(entry, 1, str, f"the reason: {', '.join(BACKUP_REASONS)} or {BACKUP_STOP}")
+    _no_extra_values(entry, 2)
+    if reason not in (*BACKUP_REASONS, BACKUP_STOP):
+        raise DirectiveError(
+            f"coop-backup-withholding {reason!r} is not a reason; write \"no-tin\" (the member "
+            "has not given a taxpayer number), \"b-notice\" (the IRS says it is wrong) or "
+            "\"stop\" (a correct number has been certified since)")
+    return BackupWithholding(date=entry.date, member=key, reason=reason, source=entry.meta)
 
 
 def _issued(entry: data.Custom) -> datetime.date | None:
@@ -740,6 +781,7 @@ def read_records(entries: Iterable[data.Custom]) -> tuple[CoopRecords, list[Coop
         "coop-payout": lambda e: records.payouts.append(read_payout(e)),
         "coop-private": lambda e: records.private_keys.update(read_private(e)),
         "coop-site": add_site,
+        "coop-backup-withholding": lambda e: records.backup.append(read_backup_withholding(e)),
     }
     for entry in entries:
         reader = readers.get(entry.type)

@@ -107,6 +107,9 @@ class PatronageFigures:
     #: number), to follow when each cash part is paid (core/payable.py).
     payable_postings: list[tuple[datetime.date, str, str, Decimal]] = field(
         default_factory=list)
+    #: The plugin's `section_521` and `specified_cooperative` settings.
+    section_521: bool = False
+    specified_cooperative: bool = False
 
     def count_derived(self, date: datetime.date, postings: Iterable[data.Posting],
                       chart: MemberChart) -> None:
@@ -191,6 +194,7 @@ def derive_patronage(
     all_entries: list[data.Directive], as_of: datetime.date, draw_account: str,
 ) -> Derived:
     derived = Derived()
+    derived.errors.extend(backup_problems(records, figures.rules))
     measures, patronage = patronage_records(records, figures, chart, opened, all_entries,
                                             derived)
     by_year = patronage_by_year(patronage, figures.calendar)
@@ -203,8 +207,25 @@ def derive_patronage(
     _retains(records, patronage, chart, figures.calendar, as_of, derived, equity)
     losses = _allocations(records, measures, by_year, figures, chart, opened, as_of,
                           draw_account, derived, equity)
-    _redemptions(records, chart, as_of, derived, equity, losses, draw_account)
+    _redemptions(records, chart, as_of, derived, equity, losses, draw_account,
+                 _Withholding(figures.rules, records))
     return derived
+
+
+def backup_problems(records: CoopRecords, rules: RuleSet) -> list[CoopError]:
+    """A `coop-backup-withholding` line for an unknown member, or under rules without
+    backup withholding."""
+    problems = []
+    for marker in records.backup:
+        if rules.backup_withholding is None:
+            problems.append(CoopError(marker.source, (
+                f"coop-backup-withholding is a US rule (IRC section 3406); the books keep the "
+                f"rules {rules.name!r}: remove the line"), None))
+        elif marker.member not in records.members:
+            problems.append(CoopError(marker.source, (
+                f"coop-backup-withholding names unknown member {marker.member!r}; fix the key "
+                f"(members: {', '.join(sorted(records.members)) or 'none declared'})"), None))
+    return problems
 
 
 def patronage_records(
@@ -502,7 +523,7 @@ def _allocations(
     losses: list[_LossCharge] = []
     seen: dict[tuple[int, str], AllocationDecision] = {}
     claims: dict[int, list[Claim]] = defaultdict(list)
-    withholding = _Withholding(figures.rules)
+    withholding = _Withholding(figures.rules, records)
     for decision in sorted(records.decisions, key=lambda d: d.date):
         if decision.draft:
             continue  # a draft for the board: coop patronage --what-if, nothing booked
@@ -561,8 +582,10 @@ class _Withholding:
     total so far, rounded half up to the cent, less what earlier payments withheld; so
     each year's withholding is the rate times the year's excess, to the cent."""
 
-    def __init__(self, rules: RuleSet) -> None:
+    def __init__(self, rules: RuleSet, records: CoopRecords) -> None:
         self.rule = rules.withholding
+        self.backup_rate = rules.backup_withholding
+        self.records = records
         self.paid: dict[tuple[str, int, str], Decimal] = defaultdict(Decimal)
         self.withheld: dict[tuple[str, int, str], Decimal] = defaultdict(Decimal)
 
@@ -571,7 +594,7 @@ class _Withholding:
         """What to withhold from each member's cash part of this payment, or the problems."""
         rule = self.rule
         if rule is None:
-            return {}, []
+            return self.backup(decision.paid, {d.member: d.cash for d in result.dividends}), []
         withheld: dict[str, Decimal] = {}
         problems = []
         for dividend in result.dividends:
@@ -593,6 +616,21 @@ class _Withholding:
             self.paid[key] += dividend.allocation
             self.withheld[key] += withheld[dividend.member]
         return {m: tax for m, tax in withheld.items() if tax}, []
+
+    def backup(self, day: datetime.date, cash: dict[str, Decimal]) -> dict[str, Decimal]:
+        """Backup withholding (rules 'us'): the rate times each marked member's cash paid on
+        `day`, rounded half up to the cent, payment by payment (a half cent goes to the tax,
+        as the IRS rounds)."""
+        rate = self.backup_rate
+        if rate is None or not self.records.backup:
+            return {}
+        withheld = {}
+        for member, amount in cash.items():
+            if amount > 0 and self.records.backup_reason(member, day):
+                tax = round_half_up(amount * rate)
+                if tax:
+                    withheld[member] = tax
+        return withheld
 
 
 class Claim(NamedTuple):
@@ -681,6 +719,14 @@ def decision_problems(
     """What is wrong with a decision before any arithmetic."""
     problems = []
     label = f"pool {decision.pool!r} for {fiscal_label(decision.fiscal_year)}"
+    if decision.nonpatronage and not figures.section_521:
+        problems.append(f'{label} says distribution: "nonpatronage", which only a farmers\' '
+                        "co-op exempt under IRC section 521 pays (Form 1099-PATR box 2); if "
+                        "the co-op is one, add 'section_521': True to the plugin's settings")
+    if decision.deduction_199a_g is not None and not figures.specified_cooperative:
+        problems.append(f"{label} passes a section 199A(g) deduction through, which only a "
+                        "specified agricultural or horticultural co-op does; if the co-op is "
+                        "one, add 'specified_cooperative': True to the plugin's settings")
     first = seen.get((decision.fiscal_year, decision.pool))
     if first is not None:
         problems.append(twice(label, first.source, "one decision per year and pool: change "
@@ -749,6 +795,10 @@ def allocation_entry(
         meta["coop-issued"] = decision.issued
     if decision.late:
         meta["coop-late"] = True
+    if decision.nonpatronage:  # a section 521 co-op's non-patronage distribution: box 2
+        meta["coop-nonpatronage"] = True
+    if decision.deduction_199a_g is not None:  # split among the members by the reports
+        meta["coop-deduction-199a-g"] = decision.deduction_199a_g
     split_notices = 0 < decision.qualified < 1
     if split_notices:
         meta["coop-qualified-share"] = percent(decision.qualified)
@@ -798,7 +848,7 @@ def allocation_entry(
 
 def _redemptions(records: CoopRecords, chart: MemberChart, as_of: datetime.date,
                  derived: Derived, equity: _EquityLedger, losses: list[_LossCharge],
-                 draw_account: str) -> None:
+                 draw_account: str, withholding: _Withholding) -> None:
     """What takes members' retained equity, in date order: losses charged, payout schedules
     (their instalments, from what is outstanding on the schedule's date) and redemptions."""
     pending: list[tuple[datetime.date, int, EquityRedemption | PayoutSchedule | _LossCharge]] = []
@@ -836,7 +886,7 @@ def _redemptions(records: CoopRecords, chart: MemberChart, as_of: datetime.date,
             continue
         derived.entries.append(redemption_entry(redemption, redeem(redemption.amount,
                                                                    outstanding),
-                                                records, chart, derived, equity))
+                                                records, chart, derived, equity, withholding))
 
 
 def _payout(schedule: PayoutSchedule, records: CoopRecords, derived: Derived,
@@ -872,10 +922,14 @@ def _payout(schedule: PayoutSchedule, records: CoopRecords, derived: Derived,
 
 def redemption_entry(redemption: EquityRedemption, paid: dict[EquityKey, Decimal],
                      records: CoopRecords, chart: MemberChart, derived: Derived,
-                     equity: _EquityLedger) -> data.Transaction:
+                     equity: _EquityLedger, withholding: _Withholding | None = None,
+                     ) -> data.Transaction:
     date, currency = redemption.date, redemption.currency
     postings = []
     to_members: dict[str, Decimal] = defaultdict(Decimal)
+    #: What is redeemed of non-qualified notices: income when paid (box 5), so backup
+    #: withheld from a marked member.
+    non_qualified: dict[str, Decimal] = defaultdict(Decimal)
     years = sorted({year for year, _, _ in paid})
     for (year, member, account), amount in sorted(paid.items()):
         postings.append(data.Posting(account, Amount(amount, currency), None, None, None,
@@ -884,11 +938,25 @@ def redemption_entry(redemption: EquityRedemption, paid: dict[EquityKey, Decimal
                                          "coop-year": Decimal(year)})))
         equity.add(date, year, member, account, currency, -amount)
         to_members[member] += amount
+        kind = chart.retained_equity(account)
+        if kind is not None and kind[1] == NON_QUALIFIED_KIND:
+            non_qualified[member] += amount
         derived.use(account, date, redemption.source)
+    withheld = withholding.backup(date, non_qualified) if withholding else {}
     for member, amount in sorted(to_members.items()):
         postings.append(data.Posting(chart.payable(member), Amount(-amount, currency), None,
                                      None, None, posting_meta(redemption.source)))
         derived.use(chart.payable(member), date, redemption.source)
+        tax = withheld.get(member)
+        if tax:
+            # As from a cash part: the member's payable is debited, the tax owed until remitted.
+            postings.append(data.Posting(chart.payable(member), Amount(tax, currency), None,
+                                         None, None, posting_meta(redemption.source, **{
+                                             "coop-kind": WITHHELD})))
+            postings.append(data.Posting(chart.tax_withheld(), Amount(-tax, currency), None,
+                                         None, None, posting_meta(redemption.source, **{
+                                             "coop-kind": WITHHELD, "coop-member": member})))
+            derived.use(chart.tax_withheld(), date, redemption.source)
     label = ", ".join(fiscal_label(y) for y in years)
     who = records.members[redemption.member].name if redemption.member else None
     extra: dict[str, Any] = {"coop-budget": redemption.amount}

@@ -204,10 +204,13 @@ def append_to_books(loaded: Loaded, target: Path, text: str, what: str,
 
 def write_files(folder: Path,
                 files: Mapping[str, str | bytes] | Iterable[tuple[str, str | bytes]],
-                what: str, count: int | None = None, label: str | None = None) -> None:
+                what: str, count: int | None = None, label: str | None = None,
+                mode: int | None = None) -> None:
     """Write every file (name -> text, or bytes of a PDF; or (name, text) pairs as they are
     rendered: 20,000 owners' notices are never all in memory), each atomically; if one
-    fails, take back what this run made. With `label`, a progress bar on stderr (`count` files)."""
+    fails, take back what this run made. With `label`, a progress bar on stderr (`count`
+    files); with `mode` (0o600 for taxpayer numbers), the files' permissions. A name may
+    hold a folder (`copy-b/index.html`)."""
     if isinstance(files, Mapping):
         files, count = files.items(), len(files)
     made_folder = not folder.exists()
@@ -219,8 +222,13 @@ def write_files(folder: Path,
         with progress as items:
             for name, text in items:
                 path = folder / name
+                path.parent.mkdir(parents=True, exist_ok=True)
                 new = not path.exists()
-                atomic_write(path, text if isinstance(text, bytes) else text.encode())
+                content = text if isinstance(text, bytes) else text.encode()
+                if mode is None:
+                    atomic_write(path, content)
+                else:
+                    atomic_write(path, content, mode)
                 if new:
                     written.append(path)
     except OSError as exc:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import replace
+from dataclasses import replace as replace_fields
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 import click
 
-from coop_beancount.books.config import PluginConfig
+from coop_beancount.books.config import Payer, PluginConfig
 from coop_beancount.books.register import RegisterError, load_register, register_path
 from coop_beancount.cli.common import (
     BOOKS,
@@ -34,7 +35,9 @@ from coop_beancount.core.records import AllocationDecision
 from coop_beancount.core.rules import RuleSet
 from coop_beancount.reports.output import FORMATS, amount_text, render, total_row
 from coop_beancount.reports.patronage import (
+    BOXES,
     BookedPool,
+    Form1099Patr,
     ReportError,
     booked_pools,
     check_rows,
@@ -53,6 +56,16 @@ from coop_beancount.reports.patronage import (
     what_if,
 )
 from coop_beancount.reports.pdf import PdfUnavailable, html_to_pdf, require_pdf
+from coop_beancount.reports.returns_1099 import (
+    FIELDS,
+    IRIS_MAP,
+    ReturnsError,
+    build_returns,
+    iris_rows,
+    iter_copy_b,
+    load_column_map,
+    problems,
+)
 from coop_beancount.reports.view import CoopBooks
 
 
@@ -451,47 +464,136 @@ def _with_pdfs(files: Any) -> Any:
                 raise click.ClickException(str(exc)) from None
 
 
-PATR_COLUMNS = [("member", "member"), ("name", "name"), ("box1", "box1"), ("box3", "box3"),
-                ("box5", "box5")]
+PATR_COLUMNS = [("member", "member"), ("name", "name"),
+                *[(box, box) for box in BOXES]]
 
 
 @main.command("1099-patr")
 @BOOKS
 @click.option("--year", required=True, type=YEAR,
               help="The calendar year of payment (not the fiscal year allocated).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write the returns to this folder: the complete CSV, the IRIS CSV and "
+              "each recipient's Copy B (reads members-private.csv beside the books).")
+@click.option("--corrected", is_flag=True,
+              help="With --out: mark the returns corrected (with --member: only theirs).")
+@click.option("--member", "only", multiple=True,
+              help="With --out: only this recipient's return (repeat for more).")
+@click.option("--column-map", "column_map", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --out: the IRIS CSV's column map [default: the shipped "
+              "iris/1099-patr-2026.csv].")
+@click.option("--replace", is_flag=True, help="With --out: replace files written before.")
+@click.option("--paper", type=click.Choice(["letter", "A4"], case_sensitive=False),
+              default="letter", show_default=True, help="With --out: Copy B's paper size.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True,
               help="Output: csv for tax software, a table to read, or json.")
 @IGNORE_ERRORS
-def form_1099_patr_command(books: Path, year: int, fmt: str, ignore_errors: bool) -> None:
-    """Form 1099-PATR figures per recipient for a calendar year of payment (--year).
+def form_1099_patr_command(books: Path, year: int, out_dir: Path | None, corrected: bool,
+                           only: tuple[str, ...], column_map: Path | None, replace: bool,
+                           paper: str, fmt: str, ignore_errors: bool) -> None:
+    """Form 1099-PATR per recipient for a calendar year of payment (--year).
 
     \b
-    box1  patronage dividends: cash parts and qualified notices (face value)
-          of allocations paid in the year
+    box1  patronage dividends: cash parts paid and qualified notices (face value)
+    box2  non-patronage distributions (section 521 co-ops: distribution: "nonpatronage")
     box3  per-unit retains withheld in the year
+    box4  federal income tax withheld: backup withholding booked in the year
     box5  non-qualified notices redeemed in the year
+    box6  section 199A(g) deduction passed through (specified co-ops)
+    box7  qualified payments, boxes 1 and 3 (specified co-ops)
 
-    Only recipients with at least 10.00 in the three boxes together are listed.
+    Recipients with 10.00 or more in boxes 1, 2, 3 and 5, or any tax withheld, are
+    listed. Without --out, the figures only (no private data).
+
+    With --out, the returns a filer submits, from the plugin's payer setting and the
+    members' TINs and addresses in members-private.csv: 1099-patr-YEAR.csv (every
+    field), 1099-patr-YEAR-iris.csv (the IRIS portal's upload, through the column map)
+    and copy-b/ (each recipient's statement, a printable page). A missing TIN, address
+    or payer detail, or a member without a TIN who is not backup withheld, is listed
+    first and nothing is written (exit status 1). The files are readable by their
+    owner only.
 
     \b
     Example:
-      coop 1099-patr main.beancount --year 2026 > 1099-patr-2026.csv
+      coop 1099-patr main.beancount --year 2026 --format table
+      coop 1099-patr main.beancount --year 2026 --out returns/2026
     """
     loaded = load_checked(books, ignore_errors)
     coop = CoopBooks.from_entries(loaded.entries, loaded.options)
     try:
         forms, currency = form_1099_patr(coop, year)
+        paid = [f for f in form_1099_patr(coop, year, Decimal(0))[0] if f.total or f.box4]
     except ReportError as exc:
         raise click.ClickException(str(exc)) from None
+    if out_dir is not None:
+        _write_returns(books, coop, year, forms, paid, out_dir, corrected, only, column_map,
+                       replace, paper)
+        return
+    if corrected or only or column_map or replace:
+        raise click.UsageError("--corrected, --member, --column-map and --replace go with "
+                               "--out, which writes the returns")
     rows = [vars(form) for form in forms]
     if fmt == "table":
         if not rows:
-            click.echo(f"Nobody was paid 10.00 {currency} or more in patronage in {year}.")
+            click.echo(f"No Form 1099-PATR is due for {year}: nobody was paid 10.00 "
+                       f"{currency} or more in patronage, nor had tax withheld.")
             return
-        rows.append(total_row(rows, ("box1", "box3", "box5"), member="Total", name=""))
+        rows.append(total_row(rows, BOXES, member="Total", name=""))
         click.echo(f"Form 1099-PATR, calendar year {year} ({currency})")
         click.echo()
     click.echo(render(rows, PATR_COLUMNS, fmt), nl=False)
+
+
+def _write_returns(books: Path, coop: CoopBooks, year: int, forms: list[Form1099Patr],
+                   paid: list[Form1099Patr], out_dir: Path, corrected: bool,
+                   only: tuple[str, ...], column_map: Path | None, replace: bool,
+                   paper: str) -> None:
+    """Check, then write, the returns of `forms` (see form_1099_patr_command)."""
+    settings = plugin_settings(coop.options)
+    unknown = sorted(set(only) - {f.member for f in forms})
+    if unknown:
+        raise click.ClickException(f"no Form 1099-PATR is due for {year} for "
+                                   f"{', '.join(unknown)}; --member names a recipient listed "
+                                   "by coop 1099-patr --year without --out")
+    forms = [f for f in forms if not only or f.member in only]
+    try:
+        register = load_register(register_path(books))
+        columns = load_column_map(column_map or IRIS_MAP)
+    except (RegisterError, ReturnsError) as exc:
+        raise click.ClickException(str(exc)) from None
+    title = coop.options.get("title")
+    payer = settings.payer or Payer()
+    if not payer.name and title and title != UNNAMED:
+        payer = replace_fields(payer, name=title)
+    returns = build_returns(forms, year, payer, register, coop.records, corrected,
+                            settings.specified_cooperative)
+    found = problems(returns, [f for f in paid if not only or f.member in only], register,
+                     coop.records, year)
+    if found:
+        click.echo(f"Form 1099-PATR {year}: mend these first; nothing was written:", err=True)
+        for line in found:
+            click.echo(f"  {line}", err=True)
+        raise SystemExit(1)
+    stem = f"1099-patr-{year}"
+    pages = list(iter_copy_b(returns, paper.upper() if paper.lower() == "a4" else "letter"))
+    files = {f"{stem}.csv": render([r.fields() for r in returns], [(f, f) for f in FIELDS],
+                                   "csv"),
+             f"{stem}-iris.csv": render(iris_rows(returns, columns),
+                                        [(h, h) for h, _ in columns], "csv"),
+             **{f"copy-b/{name}": text for name, text in pages}}
+    there = sorted(name for name in files if (out_dir / name).exists())
+    if there and not replace:
+        shown = ", ".join(there[:5]) + (f" and {len(there) - 5} more" if len(there) > 5 else "")
+        raise click.ClickException(
+            f"{out_dir} already has {shown}; nothing was written. Pass --replace to replace "
+            "them, or choose another folder with --out")
+    # The files hold the members' taxpayer numbers: readable by their owner only.
+    write_files(out_dir, files, "the returns", mode=0o600)
+    rows = [vars(item.form) for item in returns]
+    click.echo(render(rows, PATR_COLUMNS, "table") if rows else "", nl=False)
+    click.echo(f"Wrote {len(returns)} Form 1099-PATR return(s) for {year}"
+               f"{' (corrected)' if corrected else ''} to {out_dir}: {stem}.csv, "
+               f"{stem}-iris.csv and copy-b/index.html.", err=True)
 
 
 T4A_COLUMNS = [("member", "member"), ("name", "name"), ("box030", "box030"),

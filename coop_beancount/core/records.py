@@ -198,6 +198,12 @@ class AllocationDecision:
     #: The board pays the cash parts after the payment period on purpose (`late: TRUE`):
     #: no error, the reports mark the payment as outside the period.
     late: bool = False
+    #: A section 521 farmers' co-op distributing its non-patronage earnings on a patronage
+    #: basis (`distribution: "nonpatronage"`): Form 1099-PATR box 2, not box 1.
+    nonpatronage: bool = False
+    #: The section 199A(g) deduction a specified agricultural co-op passes through to the
+    #: pool's members (`deduction-199a-g: 1200.00 USD`), split like the pool: box 6.
+    deduction_199a_g: Decimal | None = None
 
     @property
     def issue_date(self) -> datetime.date:
@@ -213,6 +219,26 @@ class PerUnitRetain:
     rate: Decimal
     currency: str
     source: Source
+
+
+#: The reasons a member's payments are backup withheld, and the word that ends it.
+BACKUP_REASONS = ("no-tin", "b-notice")
+BACKUP_STOP = "stop"
+
+
+@dataclass(frozen=True)
+class BackupWithholding:
+    """From `date`, the member's cash payments are backup withheld (`no-tin`: no taxpayer
+    number given; `b-notice`: the IRS says the number is wrong), until a `stop` line."""
+
+    date: datetime.date
+    member: str
+    reason: str
+    source: Source
+
+    @property
+    def active(self) -> bool:
+        return self.reason != BACKUP_STOP
 
 
 @dataclass(frozen=True)
@@ -335,8 +361,19 @@ class CoopRecords:
     fees: list[FeeRule] = field(default_factory=list)
     invoices: list[InvoiceDecision] = field(default_factory=list)
     payouts: list[PayoutSchedule] = field(default_factory=list)
+    #: Backup withholding markers (`coop-backup-withholding`), in date order.
+    backup: list[BackupWithholding] = field(default_factory=list)
     #: Metadata keys the books declare private (`coop-private`), beside the defaults.
     private_keys: set[str] = field(default_factory=set)
     #: The members' site's policy (`coop-site`): "open books" or "own statement".
     site_policy: str = OPEN_BOOKS
+
+    def backup_reason(self, member: str, day: datetime.date) -> str | None:
+        """Why `member`'s payments on `day` are backup withheld ("no-tin", "b-notice"), or
+        None: the last marker on or before the day decides."""
+        reason = None
+        for marker in self.backup:
+            if marker.member == member and marker.date <= day:
+                reason = marker.reason if marker.active else None
+        return reason
 

@@ -42,6 +42,7 @@ from coop_beancount.books.patronage import (
     pool_margin,
 )
 from coop_beancount.core.accounts import NON_QUALIFIED_KIND, QUALIFIED, RETAIN, MemberChart
+from coop_beancount.core.allocation import allocate
 from coop_beancount.core.errors import location
 from coop_beancount.core.patronage import (
     US,
@@ -466,81 +467,124 @@ def _money(value: Money | tuple[Decimal, str]) -> str:
 
 @dataclass(frozen=True)
 class Form1099Patr:
-    """One recipient's Form 1099-PATR figures for a calendar year of payment."""
+    """One recipient's Form 1099-PATR figures for a calendar year."""
 
     member: str
     name: str
     box1: Decimal  # patronage dividends: cash, and qualified notices at face value
+    box2: Decimal  # non-patronage distributions (section 521 co-ops only)
     box3: Decimal  # per-unit retain allocations
+    box4: Decimal  # federal income tax withheld (backup withholding)
     box5: Decimal  # redemption of non-qualified notices
+    box6: Decimal  # section 199A(g) deduction passed through (specified co-ops)
+    box7: Decimal  # qualified payments, section 199A(b)(7) (specified co-ops)
 
     @property
     def total(self) -> Decimal:
-        return self.box1 + self.box3 + self.box5
+        """What the $10 threshold counts: boxes 1, 2, 3 and 5."""
+        return self.box1 + self.box2 + self.box3 + self.box5
+
+    @property
+    def due(self) -> bool:
+        """A return is due at 10.00 or more in boxes 1, 2, 3 and 5, or whenever tax was
+        withheld (whatever the amount: the withholding exception)."""
+        return self.total >= FORM_1099_PATR_MINIMUM or self.box4 > 0
+
+
+#: The boxes of Form1099Patr, in the form's order.
+BOXES = ("box1", "box2", "box3", "box4", "box5", "box6", "box7")
 
 
 def form_1099_patr(books: CoopBooks, year: int,
                    minimum: Decimal = FORM_1099_PATR_MINIMUM) -> tuple[list[Form1099Patr], str]:
-    """Per recipient paid at least `minimum` in calendar year `year`; and the currency.
+    """Per recipient with a return due for calendar year `year`; and the currency.
 
     Box 1 is the cash parts paid in the year (what left the members' payables for
     them, first in, first out: a cash part paid a year late counts in the year it is
     paid) and the qualified retained parts of allocations credited in the year (the
-    cash of a non-qualified allocation is income when paid too); box
-    3 the per-unit retains withheld in the year; box 5 what the co-op redeemed
+    cash of a non-qualified allocation is income when paid too); box 2 the same of a
+    section 521 co-op's non-patronage distributions (`distribution: "nonpatronage"`); box
+    3 the per-unit retains withheld in the year; box 4 the backup withholding booked in
+    the year; box 5 what the co-op redeemed
     of non-qualified notices in the year (income only now): every debit to a
     member's non-qualified equity, whether a `coop-redemption`, a set-off against
-    what the member owes or a cheque written from it.
+    what the member owes or a cheque written from it. For a specified agricultural
+    co-op (`specified_cooperative`), box 6 is the section 199A(g) deduction of the
+    pools paid in the year (`deduction-199a-g:`), split among each pool's members in
+    proportion to their allocations by the largest remainder, and box 7 the qualified
+    payments: boxes 1 and 3.
+
+    A recipient is listed when boxes 1, 2, 3 and 5 add up to `minimum` or more, or tax
+    was withheld (whatever the amount).
 
     Raises ReportError when the books keep other rules than the US's, and when a
     box would be negative (a correction of an earlier year booked in this one).
     """
     require_form(books, "1099-PATR")
+    specified = plugin_settings(books.options).specified_cooperative
     chart = books.chart
-    boxes: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal("0.00")] * 3)
+    boxes: dict[str, dict[str, Decimal]] = defaultdict(
+        lambda: dict.fromkeys(BOXES, Decimal("0.00")))
     found: set[str] = set()
     for entry in books.entries:
         if not isinstance(entry, data.Transaction):
             continue
         kind = entry.meta.get(GENERATED)
-        if kind not in (ALLOCATION, RETAIN_ENTRY):
+        if kind not in (ALLOCATION, RETAIN_ENTRY, REDEMPTION):
             continue
+        dividend_box = "box2" if entry.meta.get("coop-nonpatronage") else "box1"
+        allocations: dict[str, Decimal] = {}
         for posting in entry.postings:
+            meta = posting.meta or {}
+            posting_kind = meta.get("coop-kind")
+            if posting_kind == WITHHELD and posting.account == chart.tax_withheld():
+                if entry.date.year == year:
+                    boxes[meta["coop-member"]]["box4"] -= posting.units.number
+                    found.add(posting.units.currency)
+                continue
             member = chart.member_key(posting.account)
-            if member is None:
+            if member is None or kind == REDEMPTION:
                 continue
             number = posting.units.number
             equity = chart.retained_equity(posting.account)
-            posting_kind = (posting.meta or {}).get("coop-kind")
+            if "coop-allocation" in meta:
+                allocations[member] = meta["coop-allocation"]
             if kind == ALLOCATION and posting_kind == "cash" and number < 0:
                 # The cash part is paid when it leaves the member's payable (first in,
                 # first out; the plugin writes the payments on the posting).
-                payments = parse_payments((posting.meta or {}).get(CASH_PAYMENTS, ""))
+                payments = parse_payments(meta.get(CASH_PAYMENTS, ""))
                 cash = sum((amount for day, amount in payments if day.year == year),
                            Decimal(0))
                 if cash:
-                    boxes[member][0] += cash
+                    boxes[member][dividend_box] += cash
                     found.add(posting.units.currency)
                 continue
             if entry.date.year != year:
                 continue
-            if kind == ALLOCATION and posting_kind in ("cash", QUALIFIED):
-                boxes[member][0] -= number
+            if kind == ALLOCATION and posting_kind == QUALIFIED:
+                boxes[member][dividend_box] -= number
             elif kind == RETAIN_ENTRY and equity is not None and equity[1] == RETAIN:
-                boxes[member][1] -= number
+                boxes[member]["box3"] -= number
             else:
                 continue
             found.add(posting.units.currency)
+        deduction = entry.meta.get("coop-deduction-199a-g")
+        if deduction and entry.date.year == year and specified and allocations:
+            for member, share in allocate(deduction, allocations, None).items():
+                boxes[member]["box6"] += share
     for member, postings in books.retained_postings.items():
         for posting in postings:
             if posting.entry.date.year != year or posting.number <= 0:
                 continue
             equity = chart.retained_equity(posting.account)
             if equity is not None and equity[1] == NON_QUALIFIED_KIND:
-                boxes[member][2] += posting.number
+                boxes[member]["box5"] += posting.number
                 found.add(posting.currency)
-    negative = [f"{key} box {box} {number}" for key, figures in sorted(boxes.items())
-                for box, number in zip((1, 3, 5), figures, strict=True) if number < 0]
+    if specified:
+        for figures in boxes.values():
+            figures["box7"] = figures["box1"] + figures["box3"]
+    negative = [f"{key} box {box[3:]} {number}" for key, figures in sorted(boxes.items())
+                for box, number in figures.items() if number < 0]
     if negative:
         raise ReportError(
             f"Form 1099-PATR for {year} would have a negative box ({', '.join(negative)}): a "
@@ -552,9 +596,10 @@ def form_1099_patr(books: CoopBooks, year: int,
         raise ReportError(f"patronage was paid in several currencies in {year} "
                           f"({', '.join(sorted(found))}); Form 1099-PATR is in US dollars")
     members = books.records.members
-    rows = [Form1099Patr(key, members[key].name if key in members else "", *figures)
+    rows = [Form1099Patr(key, members[key].name if key in members else "", **figures)
             for key, figures in sorted(boxes.items())]
-    return [row for row in rows if row.total >= minimum], (found.pop() if found else "USD")
+    return ([row for row in rows if row.total >= minimum or row.box4 > 0],
+            (found.pop() if found else "USD"))
 
 
 def require_form(books: CoopBooks, form: str) -> RuleSet:

@@ -57,6 +57,9 @@ class RuleSet:
     form_minimum: Decimal | None
     #: The law and guidance behind the rules, for the docs and the notices.
     sources: tuple[str, ...]
+    #: Backup withholding from a member without a taxpayer number (or named in an IRS
+    #: B-notice), as a rate of what is paid in cash; None: no such rule.
+    backup_withholding: Decimal | None = None
 
 
 #: The names a `rules` setting takes.

@@ -11,7 +11,11 @@
   by the 15th day of the 9th month after the year ends (§1382(d); 26 CFR 1.1382-4).
 * Form 1099-PATR is filed for each recipient paid 10 dollars or more of patronage
   dividends, per-unit retains and redemptions in a calendar year (26 CFR 1.6044-2;
-  Instructions for Form 1099-PATR).
+  Instructions for Form 1099-PATR), or from whom tax was withheld, whatever the amount.
+* Backup withholding: a payee who has not given the co-op a taxpayer number, or whom
+  the IRS named in a B-notice (an incorrect TIN), has 24% withheld from the payments
+  reported in boxes 1, 2, 3 and 5 that are paid in money (IRC §3406(a)(1), the rate
+  since 2018); the co-op reports it in box 4 and remits it.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from coop_beancount.core.rules import RuleSet, months_after
 QUALIFIED_MINIMUM_CASH = Decimal("0.20")
 #: Form 1099-PATR is filed for a recipient paid at least this much in the calendar year.
 FORM_MINIMUM = Decimal("10.00")
+#: Backup withholding: this share of what is paid in cash (IRC §3406(a)(1)).
+BACKUP_WITHHOLDING = Decimal("0.24")
 
 
 def deadline(year_end: datetime.date) -> datetime.date:
@@ -47,5 +53,7 @@ RULES = RuleSet(
         "IRC §§1381-1388 (Subchapter T): §1382(d) payment period, §1388(c) qualified notices",
         "26 CFR 1.1382-4 (the payment period), 26 CFR 1.6044-2 (returns of patronage dividends)",
         "IRS Instructions for Form 1099-PATR",
+        "IRC §3406 (backup withholding); General Instructions for Certain Information Returns",
     ),
+    backup_withholding=BACKUP_WITHHOLDING,
 )
