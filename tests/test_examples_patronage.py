@@ -20,6 +20,8 @@ from click.testing import CliRunner
 
 from coop_beancount.books.loading import load_books
 from coop_beancount.cli import main
+from coop_beancount.reports.patronage import form_1099_patr
+from coop_beancount.reports.view import CoopBooks
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT / "examples" / "dev-coop"
@@ -520,4 +522,8 @@ def test_growers_readme_quotes_the_books(growers):
               sum(sum(c) for c in CAPITAL.values())}
     rates = {"0.50", "1.10", "1000.00", "18.00", "14.00", "15.00", "11.00", "17.00", "12.00"}
     known |= set(map(Decimal, rates))
+    # The 2026 Form 1099-PATR boxes (the README's "2026 returns" section).
+    loaded = _load(GROWERS)
+    forms, _ = form_1099_patr(CoopBooks.from_entries(loaded.entries, loaded.options), 2026)
+    known |= {getattr(f, box) for f in forms for box in ("box1", "box5")}
     assert _money_in(readme) - {abs(n) for n in known} == set()

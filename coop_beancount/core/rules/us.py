@@ -14,8 +14,11 @@
   Instructions for Form 1099-PATR), or from whom tax was withheld, whatever the amount.
 * Backup withholding: a payee who has not given the co-op a taxpayer number, or whom
   the IRS named in a B-notice (an incorrect TIN), has 24% withheld from the payments
-  reported in boxes 1, 2, 3 and 5 that are paid in money (IRC §3406(a)(1), the rate
-  since 2018); the co-op reports it in box 4 and remits it.
+  reported in boxes 1, 2, 3 and 5, "only to the extent such payment is in money" (IRC
+  §3406(a)(1)(A)-(B), (b)(2)(A)(iii); 24% since 2018); the co-op reports it in box 4 and
+  remits it. (The rule of §3406(b)(2)(B), half or more in money, is for the other two
+  grounds, underreporting and certification failures, which the co-op is told of by the
+  IRS; it does not apply to a missing or incorrect TIN.)
 """
 
 from __future__ import annotations
