@@ -521,10 +521,11 @@ def form_1099_patr_command(books: Path, year: int, out_dir: Path | None, correct
     loaded = load_checked(books, ignore_errors)
     coop = CoopBooks.from_entries(loaded.entries, loaded.options)
     try:
-        forms, currency = form_1099_patr(coop, year)
-        paid = [f for f in form_1099_patr(coop, year, Decimal(0))[0] if f.total or f.box4]
+        everyone, currency = form_1099_patr(coop, year, Decimal(0))
     except ReportError as exc:
         raise click.ClickException(str(exc)) from None
+    forms = [f for f in everyone if f.due]  # the $10 rule and its withholding exception
+    paid = [f for f in everyone if f.total or f.box4]
     if out_dir is not None:
         _write_returns(books, coop, year, forms, paid, out_dir, corrected, only, column_map,
                        replace, paper)
