@@ -505,3 +505,12 @@ def test_an_address_ends_with_city_state_and_zip():
     assert parse_address("12 Bog Road\nCarver, MA 02330-1234").lines == [
         "12 Bog Road", "Carver MA 02330-1234"]
     assert parse_address("12 Bog Road, Carver") is None
+
+
+def test_the_notice_of_a_backup_withheld_member_says_so(tmp_path):
+    books = books_with(tmp_path)
+    out = tmp_path / "notices"
+    assert run("notices", books, "--year", "2025", "--out", out).exit_code == 0
+    page = (out / "FY2025-G2.html").read_text()
+    assert "Backup withholding" in page and "22.40" in page  # 24% of the 93.33 cash part
+    assert "Backup withholding" not in (out / "FY2025-G1.html").read_text()
