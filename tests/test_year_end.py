@@ -283,9 +283,21 @@ def test_backup_withholding_in_box_4_and_the_withholding_exception(tmp_path):
     written = {r["member"]: r for r in rows_of(out / "1099-patr-2026.csv")}
     # G2 has no TIN: the return is filed without one, the withholding in box 4.
     assert (written["G2"]["recipient_tin"], written["G2"]["box4"]) == ("", "22.40")
-    # G3 is withheld on a B-notice: the second TIN notice box is marked.
-    assert written["G3"]["second_tin_notice"] == "X"
+    # G3 is withheld on a first B-notice: the "2nd TIN notice" box is for a second one.
+    assert written["G3"]["second_tin_notice"] == ""
     assert "none given" in (out / "copy-b" / "1099-PATR-2026-G2.html").read_text()
+
+
+def test_a_second_b_notice_within_three_years_marks_the_2nd_tin_notice_box(tmp_path):
+    text = BACKUP.replace('2026-01-05 custom "coop-backup-withholding" "G3" "b-notice"',
+                          '2024-05-01 custom "coop-backup-withholding" "G3" "b-notice"\n'
+                          '2024-09-01 custom "coop-backup-withholding" "G3" "stop"\n'
+                          '2026-01-05 custom "coop-backup-withholding" "G3" "b-notice"')
+    books = books_with(tmp_path, text)
+    out = tmp_path / "returns"
+    assert run("1099-patr", books, "--year", "2026", "--out", out).exit_code == 0
+    written = {r["member"]: r for r in rows_of(out / "1099-patr-2026.csv")}
+    assert (written["G3"]["second_tin_notice"], written["G2"]["second_tin_notice"]) == ("X", "")
 
 
 def test_a_member_without_a_tin_and_without_a_marker_is_an_error(tmp_path):

@@ -85,7 +85,8 @@ class Return:
     details: PrivateDetails
     corrected: bool = False
     specified: bool = False
-    #: The IRS named the recipient's number wrong twice in 3 years (`b-notice` marker).
+    #: The IRS named the recipient's number wrong twice in 3 calendar years (two
+    #: `b-notice` lines): the "2nd TIN notice" box.
     second_tin_notice: bool = False
 
     @property
@@ -146,8 +147,15 @@ def build_returns(forms: list[Form1099Patr], year: int, payer: Payer,
                   register: Mapping[str, PrivateDetails], records: CoopRecords,
                   corrected: bool = False, specified: bool = False) -> list[Return]:
     return [Return(year, payer, form, register.get(form.member, PrivateDetails(form.member)),
-                   corrected, specified, _marked(records, form.member, year, "b-notice"))
+                   corrected, specified, _second_notice(records, form.member, year))
             for form in forms]
+
+
+def _second_notice(records: CoopRecords, member: str, year: int) -> bool:
+    """The IRS notified the co-op twice within 3 calendar years that the member's name and
+    number do not match: two `b-notice` lines dated in the tax year or the two before."""
+    return sum(1 for m in records.backup if m.member == member and m.reason == "b-notice"
+               and year - 2 <= m.date.year <= year) >= 2
 
 
 def _marked(records: CoopRecords, member: str, year: int, reason: str) -> bool:
