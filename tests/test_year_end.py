@@ -526,3 +526,16 @@ def test_the_notice_of_a_backup_withheld_member_says_so(tmp_path):
     page = (out / "FY2025-G2.html").read_text()
     assert "Backup withholding" in page and "22.40" in page  # 24% of the 93.33 cash part
     assert "Backup withholding" not in (out / "FY2025-G1.html").read_text()
+
+
+def test_copy_b_as_pdf(tmp_path):
+    from tests.support import pdf_text
+
+    books = books_with(tmp_path)
+    out = tmp_path / "returns"
+    result = run("1099-patr", books, "--year", "2026", "--out", out, "--pdf")
+    assert result.exit_code == 0, result.output
+    text = pdf_text((out / "copy-b" / "1099-PATR-2026-G2.pdf").read_bytes())
+    assert "Copy B, for recipient" in text and "Grower Two" in text
+    assert "311.10" in text and "22.40" in text  # boxes 1 and 4
+    assert not (out / "copy-b" / "index.pdf").exists()

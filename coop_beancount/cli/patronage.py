@@ -454,7 +454,7 @@ def _pdf_name(html_name: str) -> str:
 
 
 def _with_pdfs(files: Any) -> Any:
-    """Each notice's HTML, then its PDF (the index stays HTML only), one at a time."""
+    """Each page's HTML, then its PDF (the index stays HTML only), one at a time."""
     for name, html in files:
         yield name, html
         if name != "index.html":
@@ -485,12 +485,14 @@ PATR_COLUMNS = [("member", "member"), ("name", "name"),
 @click.option("--replace", is_flag=True, help="With --out: replace files written before.")
 @click.option("--paper", type=click.Choice(["letter", "A4"], case_sensitive=False),
               default="letter", show_default=True, help="With --out: Copy B's paper size.")
+@click.option("--pdf", is_flag=True, help="With --out: also print each Copy B to PDF "
+              "(needs pip install 'coop-beancount[pdf]').")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True,
               help="Output: csv for tax software, a table to read, or json.")
 @IGNORE_ERRORS
 def form_1099_patr_command(books: Path, year: int, out_dir: Path | None, corrected: bool,
                            only: tuple[str, ...], column_map: Path | None, replace: bool,
-                           paper: str, fmt: str, ignore_errors: bool) -> None:
+                           paper: str, pdf: bool, fmt: str, ignore_errors: bool) -> None:
     """Form 1099-PATR per recipient for a calendar year of payment (--year).
 
     \b
@@ -508,7 +510,8 @@ def form_1099_patr_command(books: Path, year: int, out_dir: Path | None, correct
     With --out, the returns a filer submits, from the plugin's payer setting and the
     members' TINs and addresses in members-private.csv: 1099-patr-YEAR.csv (every
     field), 1099-patr-YEAR-iris.csv (the IRIS portal's upload, through the column map)
-    and copy-b/ (each recipient's statement, a printable page). A missing TIN, address
+    and copy-b/ (each recipient's statement, a printable page; with --pdf also as
+    PDF, through WeasyPrint). A missing TIN, address
     or payer detail, or a member without a TIN who is not backup withheld, is listed
     first and nothing is written (exit status 1). The files are readable by their
     owner only.
@@ -518,6 +521,11 @@ def form_1099_patr_command(books: Path, year: int, out_dir: Path | None, correct
       coop 1099-patr main.beancount --year 2026 --format table
       coop 1099-patr main.beancount --year 2026 --out returns/2026
     """
+    if pdf and out_dir is not None:  # said before anything is loaded or written
+        try:
+            require_pdf()
+        except PdfUnavailable as exc:
+            raise click.ClickException(str(exc)) from None
     loaded = load_checked(books, ignore_errors)
     coop = CoopBooks.from_entries(loaded.entries, loaded.options)
     try:
@@ -528,11 +536,11 @@ def form_1099_patr_command(books: Path, year: int, out_dir: Path | None, correct
     paid = [f for f in everyone if f.total or f.box4]
     if out_dir is not None:
         _write_returns(books, coop, year, forms, paid, out_dir, corrected, only, column_map,
-                       replace, paper)
+                       replace, paper, pdf)
         return
-    if corrected or only or column_map or replace:
-        raise click.UsageError("--corrected, --member, --column-map and --replace go with "
-                               "--out, which writes the returns")
+    if corrected or only or column_map or replace or pdf:
+        raise click.UsageError("--corrected, --member, --column-map, --replace and --pdf go "
+                               "with --out, which writes the returns")
     rows = [vars(form) for form in forms]
     if fmt == "table":
         if not rows:
@@ -548,7 +556,7 @@ def form_1099_patr_command(books: Path, year: int, out_dir: Path | None, correct
 def _write_returns(books: Path, coop: CoopBooks, year: int, forms: list[Form1099Patr],
                    paid: list[Form1099Patr], out_dir: Path, corrected: bool,
                    only: tuple[str, ...], column_map: Path | None, replace: bool,
-                   paper: str) -> None:
+                   paper: str, pdf: bool = False) -> None:
     """Check, then write, the returns of `forms` (see form_1099_patr_command)."""
     settings = plugin_settings(coop.options)
     unknown = sorted(set(only) - {f.member for f in forms})
@@ -576,7 +584,9 @@ def _write_returns(books: Path, coop: CoopBooks, year: int, forms: list[Form1099
             click.echo(f"  {line}", err=True)
         raise SystemExit(1)
     stem = f"1099-patr-{year}"
-    pages = list(iter_copy_b(returns, paper.upper() if paper.lower() == "a4" else "letter"))
+    pages = iter_copy_b(returns, paper.upper() if paper.lower() == "a4" else "letter")
+    if pdf:
+        pages = _with_pdfs(pages)
     files = {f"{stem}.csv": render([r.fields() for r in returns], [(f, f) for f in FIELDS],
                                    "csv"),
              f"{stem}-iris.csv": render(iris_rows(returns, columns),
@@ -594,7 +604,8 @@ def _write_returns(books: Path, coop: CoopBooks, year: int, forms: list[Form1099
     click.echo(render(rows, PATR_COLUMNS, "table") if rows else "", nl=False)
     click.echo(f"Wrote {len(returns)} Form 1099-PATR return(s) for {year}"
                f"{' (corrected)' if corrected else ''} to {out_dir}: {stem}.csv, "
-               f"{stem}-iris.csv and copy-b/index.html.", err=True)
+               f"{stem}-iris.csv and copy-b/index.html{' (Copy B also as PDF)' if pdf else ''}.",
+               err=True)
 
 
 T4A_COLUMNS = [("member", "member"), ("name", "name"), ("box030", "box030"),
