@@ -51,8 +51,8 @@ def test_the_examples_configurations_load():
     yogurt = load_config(EXAMPLES / "yogurt-coop" / "import.yaml").importers
     assert [(i.name, i.account("x")) for i in yogurt] == [("checking", "Assets:Bank:Checking")]
     dev = load_config(EXAMPLES / "dev-coop" / "import.yaml").importers
-    assert [i.name for i in dev] == ["checking", "operating", "roster"]
-    checking, operating, _ = dev
+    assert [i.name for i in dev] == ["checking", "operating", "roster", "timesheets", "gusto"]
+    checking, operating, *_ = dev
     # The YAML anchor shares the bank's layout between the two accounts.
     assert checking.csv == operating.csv
     assert (checking.csv.encoding, checking.csv.delimiter, checking.csv.decimal) == (
@@ -70,7 +70,8 @@ def test_the_documented_example_loads():
     example = doc[doc.index("    # Rules for matching"):doc.index("Every mistake")]
     parsed = config_module.parse_config("example.yaml", yaml.safe_load(textwrap.dedent(example)))
     assert [type(i).__name__ for i in parsed.importers] == [
-        "BankImporter", "PatronageImporter", "RosterImporter"]
+        "BankImporter", "PatronageImporter", "RosterImporter", "TimesheetImporter",
+        "PayrollImporter"]
     bank = parsed.importers[0]
     assert bank.name == "checking" and bank.matching.inflow == "dues"
     assert bank.csv.encoding == "utf-8-sig"  # utf-8 reads a byte-order mark too
@@ -318,8 +319,34 @@ def test_the_schema_knows_every_key_the_checker_knows():
                                                                        *till.OPTIONAL}
     assert set(defs["till"]["properties"]["preset"]["enum"]) == set(till.PRESETS)
     assert set(defs["till"]["properties"]["period"]["enum"]) == set(till.PERIODS)
+    for kind, (required, optional) in (("timesheet", config_module.TIMESHEET_COLUMNS),
+                                       ("payroll", config_module.PAYROLL_COLUMNS)):
+        columns = defs[kind]["properties"]["columns"]
+        assert set(columns["properties"]) == {*required, *optional}
+        assert set(columns["required"]) == set(required)
+    from coop_beancount.importers.payroll import ACCOUNTS
+
+    assert set(defs["payroll"]["properties"]["accounts"]["properties"]) == set(ACCOUNTS)
     assert {d["$ref"].rsplit("/", 1)[1] for d in json.loads(SCHEMA.read_text())[
         "properties"]["importers"]["items"]["oneOf"]} == set(config_module.TYPES)
+
+
+def test_the_schema_refuses_the_timesheet_and_payroll_mistakes_the_checker_refuses():
+    sheet = {"type": "timesheet", "columns": {"date": "D", "member": "M", "client": "C",
+                                              "hours": "H"}}
+    pay = {"type": "payroll", "currency": "USD", "columns": {
+        "date": "D", "member": "M", "gross": "G", "net": "N", "employer_taxes": "E"}}
+    assert schema_errors({"importers": [sheet, pay]}) == []
+    no_hours = {**sheet, "columns": {"date": "D", "member": "M", "client": "C"}}
+    fee_no_currency = {**sheet, "columns": {**sheet["columns"], "fee": "F"}}
+    no_net = {**pay, "columns": {k: v for k, v in pay["columns"].items() if k != "net"}}
+    bad_account = {**pay, "accounts": {"wages": "wages"}}
+    for broken in (no_hours, fee_no_currency, no_net, bad_account,
+                   {**pay, "currency": None}):
+        broken = {k: v for k, v in broken.items() if v is not None}
+        assert schema_errors({"importers": [broken]}), broken
+        with pytest.raises(config_module.ImportConfigError):
+            config_module.parse_config("import.yaml", {"importers": [broken]})
 
 
 def test_the_schema_is_shipped_with_the_package():

@@ -31,6 +31,8 @@ SAMPLES = [
     ("yogurt-coop", "checking-2026-01.csv"),
     ("dev-coop", "checking-2026-01.csv"),
     ("dev-coop", "operating-2026-01.csv"),
+    ("dev-coop", "timesheet-2026-03.csv"),
+    ("dev-coop", "payroll-2026-03.csv"),
 ]
 
 

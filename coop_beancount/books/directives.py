@@ -632,7 +632,8 @@ def read_invoice(entry: data.Custom) -> InvoiceDecision:
     if number <= 0 or number != number.to_integral_value():
         raise DirectiveError(f"an invoice number is a whole number from 1, not {number}")
     return InvoiceDecision(date=entry.date, client=client, number=int(number),
-                           source=entry.meta)
+                           source=entry.meta,
+                           terms=_days(entry, "terms", "days to pay this invoice", None))
 
 
 def read_payout(entry: data.Custom) -> PayoutSchedule:

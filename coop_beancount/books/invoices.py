@@ -226,7 +226,8 @@ def _invoice_entry(invoice: InvoiceDecision, work: list[BillableWork], count: in
     receivable = client_account(chart, records, invoice.client)
     derived.use(receivable, invoice.date, invoice.source)
     derived.use(income, invoice.date, invoice.source)
-    due = invoice.date + datetime.timedelta(days=client.terms)
+    terms = invoice.terms if invoice.terms is not None else client.terms
+    due = invoice.date + datetime.timedelta(days=terms)
     meta = generated_meta(invoice.source, INVOICE, **{
         "coop-invoice": Decimal(invoice.number), "coop-client": invoice.client,
         "coop-due": due})

@@ -2,7 +2,8 @@
 
     coop receivables BOOKS [--as-of D] [--per invoice|client|member]   open invoices, how late
     coop earnings BOOKS [--member K] [--from D] [--to D]    billed, fee, earned, paid, to be paid
-    coop invoice BOOKS NUMBER... --out DIR                  printable invoices (HTML)
+    coop invoice new BOOKS [CLIENT]... --period YYYY-MM [--to FILE]   write invoices
+    coop invoice print BOOKS NUMBER... --out DIR            printable invoices (HTML)
 """
 
 from __future__ import annotations
@@ -13,23 +14,30 @@ from pathlib import Path
 import click
 
 from coop_beancount.books.invoices import general_rule
+from coop_beancount.books.printing import entries_text
 from coop_beancount.cli.common import (
     BOOKS,
     DATE,
     FORMAT,
     IGNORE_ERRORS,
     UNNAMED,
+    WAIT,
+    CoopGroup,
+    append_to_books,
     load_checked,
     main,
     write_files,
+    writing,
 )
 from coop_beancount.reports.invoices import (
+    InvoiceRefused,
     earnings_rows,
+    new_invoices,
     printed_invoices,
     receivable_rows,
     render_invoices,
 )
-from coop_beancount.reports.output import render
+from coop_beancount.reports.output import amount_text, render
 from coop_beancount.reports.view import CoopBooks
 
 RECEIVABLE_COLUMNS = {
@@ -113,14 +121,118 @@ def earnings(books: Path, member: str | None, start: datetime.date | None,
     click.echo(render(rows, EARNINGS_COLUMNS, fmt), nl=False)
 
 
-@main.command()
+class InvoiceGroup(CoopGroup):
+    """`coop invoice new` and `coop invoice print`; `coop invoice BOOKS N... --out DIR`
+    (the spelling before there was `new`) is `print`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["print", *args]
+        return super().parse_args(ctx, args)
+
+
+@main.group("invoice", cls=InvoiceGroup)
+def invoice_group() -> None:
+    """Write a client's invoice into the books, and print invoices.
+
+    \b
+      coop invoice new BOOKS [CLIENT]... --period 2026-03 --to FILE   invoice directives
+      coop invoice print BOOKS NUMBER... --out DIR               printable invoices
+
+    `coop invoice BOOKS NUMBER... --out DIR` is `coop invoice print`.
+    """
+
+
+def _period(text: str) -> tuple[datetime.date, datetime.date]:
+    """'2026-03' -> its first and last day."""
+    try:
+        first = datetime.datetime.strptime(text, "%Y-%m").date()
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a month written YYYY-MM (2026-03)",
+                                 param_hint="--period") from None
+    last = (first.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    return first, last - datetime.timedelta(days=1)
+
+
+@invoice_group.command("new")
+@BOOKS
+@click.argument("clients", nargs=-1, metavar="[CLIENT]...")
+@click.option("--period", required=True, metavar="YYYY-MM",
+              help="The month to invoice: the invoice is dated its last day.")
+@click.option("--number", type=click.IntRange(min=1),
+              help="The invoice's number [default: the next; the books' first invoice may "
+              "start at any number, to go on from an older sequence].")
+@click.option("--terms", type=click.IntRange(min=0, max=3660), metavar="DAYS",
+              help="Days the client has to pay this invoice [default: the client's terms:].")
+@click.option("--to", "target", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Append the invoice to this file of the books.")
+@click.option("--dry-run", is_flag=True, help="Print the invoice; write nothing.")
+@WAIT
+def invoice_new(books: Path, clients: tuple[str, ...], period: str, number: int | None,
+                terms: int | None, target: Path | None, dry_run: bool, wait: float) -> None:
+    """Invoice clients for their work of a month: write coop-invoice directives.
+
+    Each CLIENT's coop-work not yet invoiced, up to the period's last day, is
+    billed by one `coop-invoice` dated that day, numbered on from the books'
+    last invoice (one client after another, in the order given); no CLIENT:
+    every client with work to invoice, in key order. Work dated before the
+    period that no invoice billed yet is billed too (and said). The
+    directives are printed as Beancount prints them and, with --to FILE (a
+    file the books include), appended in one atomic write, under the books'
+    write lock, only when the books check clean before and with them.
+    Without --to, or with --dry-run, nothing is written.
+
+    \b
+    Example:
+      coop invoice new main.beancount CascadeOutfitters --period 2026-03 --dry-run
+      coop invoice new main.beancount --period 2026-03 --to 2026.beancount
+    """
+    start, end = _period(period)
+    if target is None or dry_run:
+        _invoice_new(books, list(clients), start, end, number, terms, None)
+        return
+    with writing(books, wait):
+        _invoice_new(books, list(clients), start, end, number, terms, target)
+
+
+def _invoice_new(books: Path, clients: list[str], start: datetime.date, end: datetime.date,
+                 number: int | None, terms: int | None, target: Path | None) -> None:
+    loaded = load_checked(books, ignore_errors=False, can_ignore=False)
+    coop = CoopBooks.from_entries(loaded.entries, loaded.options)
+    try:
+        made = new_invoices(coop, clients, start, end, number, terms)
+    except InvoiceRefused as refused:
+        raise click.ClickException(f"no invoice written: {refused}") from None
+    text = entries_text([found.entry for found in made])
+    click.echo(text, nl=False)
+    for found in made:
+        total, currency = found.total
+        click.echo(f"Invoice {found.number} to {found.client_name}: {len(found.work)} work "
+                   f"line(s), {amount_text(total, currency)}, due {found.due}", err=True)
+        for line in found.lines:
+            click.echo(f"  {line.text}: {amount_text(line.amount, line.currency)}", err=True)
+        if found.earlier:
+            click.echo(f"  Note: it also bills {len(found.earlier)} work line(s) dated "
+                       f"before {start} that no invoice billed (from "
+                       f"{found.earlier[0].date}).", err=True)
+    if target is None:
+        click.echo("Dry run: nothing was written; add --to FILE to write it.", err=True)
+        return
+    numbers = ("invoices " if len(made) > 1 else "invoice ") + ", ".join(
+        str(found.number) for found in made)
+    append_to_books(loaded, target, text, numbers)
+    click.echo(f"Appended {numbers} to {target}; the books check clean.", err=True)
+
+
+@invoice_group.command("print")
 @BOOKS
 @click.argument("numbers", nargs=-1, required=True, type=click.IntRange(min=1))
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the invoices (made if missing; an invoice already there is "
               "replaced).")
 @IGNORE_ERRORS
-def invoice(books: Path, numbers: tuple[int, ...], out_dir: Path, ignore_errors: bool) -> None:
+def invoice_print(books: Path, numbers: tuple[int, ...], out_dir: Path,
+                  ignore_errors: bool) -> None:
     """Write printable invoices (HTML) for the invoice NUMBERS the books hold.
 
     Each shows the co-op's name (the ledger's "title" option) and address
@@ -130,7 +242,7 @@ def invoice(books: Path, numbers: tuple[int, ...], out_dir: Path, ignore_errors:
 
     \b
     Example:
-      coop invoice main.beancount 7 8 --out invoices/
+      coop invoice print main.beancount 7 8 --out invoices/
     """
     loaded = load_checked(books, ignore_errors)
     coop = CoopBooks.from_entries(loaded.entries, loaded.options)

@@ -336,6 +336,8 @@ class InvoiceDecision:
     client: str
     number: int
     source: Source
+    #: Days the client has to pay this invoice (`terms:`); None: the client's terms.
+    terms: int | None = None
 
 
 @dataclass

@@ -70,6 +70,25 @@ A full example, every key shown (defaults in the comments)::
         columns: {key: Key, name: Name, joined: Joined, left: Left, iban: IBAN,
                   email: Email}
 
+      - type: timesheet             # timesheet.py: members' work for clients (coop-work)
+        filename: "timesheet-*.csv"
+        account: Income:Billings    # where `coop import archive` files it (default)
+        currency: USD               # of the fixed fees; required with a fee column
+        columns: {member: Person, client: Client, date: Date, hours: Hours,
+                  fee: Fee, project: Project, description: Notes}   # hours or fee, or both
+
+      - type: payroll               # payroll.py: the payroll provider's export (wages)
+        filename: "payroll-*.csv"
+        currency: USD               # required
+        payee: Gusto                # the transactions' payee (default Payroll)
+        columns: {date: Pay date, member: Employee, gross: Gross pay, net: Net pay,
+                  employer_taxes: Employer taxes, employee_taxes: Employee taxes}
+        accounts:                   # every key optional; the defaults:
+          wages: Expenses:Payroll:Wages
+          employer_taxes: Expenses:Payroll:EmployerTaxes
+          net_pay: Liabilities:Payroll:NetPay
+          taxes: Liabilities:Payroll:Taxes
+
 Every mistake is reported with the file and the key path, for example
 `import.yaml: importers[2].csv.decimal: must be one character, not ',,'`; `importers[1]` is
 the first importer. All of them at once: each part of the file (the top-level matching, each
@@ -107,7 +126,7 @@ from coop_beancount.importers.till import OPTIONAL as TILL_OPTIONAL
 from coop_beancount.importers.till import PERIODS, PRESETS, TillImporter
 from coop_beancount.importers.till import REQUIRED as TILL_REQUIRED
 
-TYPES = ("bank", "patronage", "roster", "till")
+TYPES = ("bank", "patronage", "roster", "till", "timesheet", "payroll")
 DEFAULT_RECORDS_ACCOUNT = "Equity:Members"
 
 
@@ -531,6 +550,62 @@ def roster(section: _Section, name: str) -> beangulp.Importer:
                                   filename_pattern=pattern)
 
 
+TIMESHEET_COLUMNS = (("member", "client", "date"), ("hours", "fee", "project", "description"))
+PAYROLL_COLUMNS = (("date", "member", "gross", "net", "employer_taxes"), ("employee_taxes",))
+DEFAULT_TIMESHEET_ACCOUNT = "Income:Billings"
+DEFAULT_PAYROLL_ACCOUNT = "Expenses:Payroll:Wages"
+
+
+def timesheet(section: _Section, name: str) -> beangulp.Importer:
+    """Members' work for clients (`type: timesheet`): importers/timesheet.py."""
+    from coop_beancount.importers.timesheet import TimesheetImporter
+
+    section.allow((*COMMON, "currency"))
+    columns = _checked(lambda: _columns(section.section("columns", required=True),
+                                        *TIMESHEET_COLUMNS))
+    if columns is not None and "hours" not in columns and "fee" not in columns:
+        section.note("columns.hours", "is missing: give the hours column, the fee column "
+                                      "(a fixed fee), or both")
+    currency = None
+    if "currency" in section.value or (columns and "fee" in columns):
+        currency = _checked(lambda: _currency(section))
+    account = _checked(lambda: section.account("account", default=DEFAULT_TIMESHEET_ACCOUNT))
+    fmt = _checked(lambda: csv_format(section.section("csv")))
+    pattern = _checked(lambda: _filename(section))
+    if section.errors:
+        raise _Stop
+    return TimesheetImporter(name=name, account=account, columns=columns, csv=fmt,
+                             currency=currency, filename_pattern=pattern)
+
+
+def payroll(section: _Section, name: str) -> beangulp.Importer:
+    """The payroll provider's export (`type: payroll`): importers/payroll.py."""
+    from coop_beancount.importers.payroll import ACCOUNTS, PayrollImporter
+
+    section.allow((*COMMON, "currency", "accounts", "payee"))
+    columns = _checked(lambda: _columns(section.section("columns", required=True),
+                                        *PAYROLL_COLUMNS))
+    currency = _checked(lambda: _currency(section))
+    accounts = _checked(lambda: _payroll_accounts(section, tuple(ACCOUNTS)), {})
+    payee = _checked(lambda: section.get("payee", str, default="Payroll"))
+    account = _checked(lambda: section.account("account", default=DEFAULT_PAYROLL_ACCOUNT))
+    fmt = _checked(lambda: csv_format(section.section("csv")))
+    pattern = _checked(lambda: _filename(section))
+    if section.errors:
+        raise _Stop
+    return PayrollImporter(name=name, account=account, columns=columns, csv=fmt,
+                           currency=currency, accounts=accounts, payee=payee,
+                           filename_pattern=pattern)
+
+
+def _payroll_accounts(section: _Section, keys: tuple[str, ...]) -> dict[str, str]:
+    own = section.section("accounts")
+    if own is None:
+        return {}
+    own.allow(keys)
+    return {key: own.account(key) for key in keys if own.value.get(key) is not None}
+
+
 def _values(section: _Section, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
     """A list of codes (department numbers, owner numbers, kinds): each as text."""
     values = section.get(key, list, default=list(default))
@@ -630,13 +705,19 @@ def _importer(section: _Section, top_matching: Mapping[str, Any]) -> beangulp.Im
     name = section.get("name", str)
     if name is None:
         account = section.value.get("account")
-        name = f"{kind}:{account if isinstance(account, str) else DEFAULT_RECORDS_ACCOUNT}"
+        default = {"timesheet": DEFAULT_TIMESHEET_ACCOUNT,
+                   "payroll": DEFAULT_PAYROLL_ACCOUNT}.get(kind, DEFAULT_RECORDS_ACCOUNT)
+        name = f"{kind}:{account if isinstance(account, str) else default}"
     if kind == "bank":
         return bank(section, name, top_matching)
     if kind == "patronage":
         return patronage(section, name)
     if kind == "till":
         return till(section, name)
+    if kind == "timesheet":
+        return timesheet(section, name)
+    if kind == "payroll":
+        return payroll(section, name)
     return roster(section, name)
 
 

@@ -193,12 +193,17 @@ class CsvRecordsImporter(CsvImporter):
         return max((entry.date for entry in read.entries), default=None)
 
     def extract(self, filepath: str, existing: data.Entries) -> data.Entries:
-        read = self._read(filepath, members_of(existing or ()))
+        read = self._read(filepath, self.known(existing or ()))
         if read.errors:
             raise BadRows(filepath, read.errors, read.entries)
         return read.entries
 
-    def _read(self, filepath: str, members: set[str] | None) -> _Read:
+    def known(self, existing: data.Entries) -> Any:
+        """What the books know that the rows are checked against (given to `_entries`):
+        here the member keys, None when the books declare none."""
+        return members_of(existing)
+
+    def _read(self, filepath: str, members: Any) -> _Read:
         file: _File | None = None
 
         def parse(row: Row) -> Iterable[Any]:
@@ -212,7 +217,7 @@ class CsvRecordsImporter(CsvImporter):
             raise BadRows(filepath, errors, [])
         return _Read([entry for entries in made for entry in entries], errors)
 
-    def _entries(self, file: _File, row: Row, members: set[str] | None) -> Iterable[Any]:
+    def _entries(self, file: _File, row: Row, members: Any) -> Iterable[Any]:
         raise NotImplementedError
 
 

@@ -2,7 +2,8 @@
 
     coop receivables main.beancount [--as-of D] [--per invoice|client|member]
     coop earnings main.beancount [--member K] [--from D] [--to D]
-    coop invoice main.beancount 7 [8 ...] --out invoices/
+    coop invoice new main.beancount Cascade --period 2026-03 --to 2026.beancount
+    coop invoice print main.beancount 7 [8 ...] --out invoices/
 
 Reads the invoices the plugin booked (`coop-generated: "invoice"`), the other
 postings to the clients' accounts (payments, credit notes), applied to a client's
@@ -21,11 +22,13 @@ from decimal import Decimal
 from pathlib import Path
 
 from beancount.core import data
+from beancount.parser.grammar import ValueType  # what the parser wraps custom values in
 
 from coop_beancount.books.invoices import INVOICE, invoice_work, wages_account
 from coop_beancount.books.patronage import GENERATED, is_under
 from coop_beancount.core.allocation import allocate
 from coop_beancount.core.invoicing import InvoiceLine, Rates, invoice_lines
+from coop_beancount.core.records import BillableWork, InvoiceDecision
 from coop_beancount.reports.view import CoopBooks
 
 #: Days past the due date that start each age bucket (the last is open-ended).
@@ -243,3 +246,122 @@ def render_invoices(invoices: list[PrintedInvoice], coop_name: str, coop_address
     template = environment.get_template("invoice.html")
     return {i.file_name: template.render(printed=i, invoice=i.invoice, coop=coop_name,
                                          coop_address=coop_address) for i in invoices}
+
+
+class InvoiceRefused(ValueError):
+    """Why `coop invoice new` writes no invoice (a message for the user)."""
+
+
+@dataclass(frozen=True)
+class NewInvoice:
+    """The `coop-invoice` directive for a client's uninvoiced work, and what it bills."""
+
+    entry: data.Custom
+    client_name: str
+    work: list[BillableWork]
+    lines: list[InvoiceLine]
+    due: datetime.date
+    #: Work lines dated before the period that no invoice has billed yet (billed too).
+    earlier: list[BillableWork]
+
+    @property
+    def number(self) -> int:
+        return int(self.entry.values[1].value)
+
+    @property
+    def total(self) -> tuple[Decimal, str]:
+        return (sum((line.amount for line in self.lines), Decimal(0)), self.lines[0].currency)
+
+
+def new_invoices(books: CoopBooks, clients: list[str], start: datetime.date,
+                 end: datetime.date, number: int | None = None, terms: int | None = None,
+                 ) -> list[NewInvoice]:
+    """`new_invoice` for each client in turn, numbered one after the other; no clients:
+    every client with work not invoiced up to `end` (in key order)."""
+    records = books.records
+    invoices = list(records.invoices)
+    if not clients:
+        billed_to: dict[str, datetime.date] = {}
+        for invoice in invoices:
+            billed_to[invoice.client] = max(invoice.date, billed_to.get(invoice.client,
+                                                                         invoice.date))
+        clients = sorted({w.client for w in records.billable if w.date <= end
+                          and w.date > billed_to.get(w.client, datetime.date.min)
+                          and w.client in records.clients})
+        if not clients:
+            raise InvoiceRefused(f"no client has work to invoice up to {end}; record or "
+                                 "import the work first")
+    made = []
+    for client in clients:
+        found = new_invoice(books, client, start, end, number, terms, invoices)
+        made.append(found)
+        invoices.append(InvoiceDecision(end, client, found.number, found.entry.meta))
+        number = None
+    return made
+
+
+def new_invoice(books: CoopBooks, client: str, start: datetime.date, end: datetime.date,
+                number: int | None = None, terms: int | None = None,
+                invoices: list[InvoiceDecision] | None = None) -> NewInvoice:
+    """The invoice, dated `end`, of the client's work not invoiced yet up to `end`.
+
+    By the plugin's rule (books/invoices.invoice_work) an invoice bills the client's work
+    dated after the client's previous invoice up to its own date, so the directive is
+    dated the period's last day, and work from before `start` that no invoice billed is
+    billed with it (listed in `earlier`). `invoices`: the books' invoices [default: the
+    records'], with any made before it in the same run. Refused, with the reason: an
+    unknown client, a period the client's last invoice already reaches, an invoice dated
+    before the books' last one (numbers run in date order), a number that is not the
+    next, no work, work without a rate.
+    """
+    records = books.records
+    found = records.clients.get(client)
+    if found is None:
+        known = ", ".join(sorted(records.clients)) or "none declared"
+        raise InvoiceRefused(f"no client {client!r} in the books (clients: {known}); declare "
+                             f'it with custom "coop-client" "{client}" "<name>"')
+    invoices = sorted(records.invoices if invoices is None else invoices,
+                      key=lambda i: (i.date, i.number))
+    own = [i for i in invoices if i.client == client]
+    if own and own[-1].date >= end:
+        raise InvoiceRefused(
+            f"{client}'s invoice {own[-1].number} is dated {own[-1].date}: it already bills "
+            f"the work up to then, so there is nothing to invoice up to {end}")
+    if invoices and invoices[-1].date > end:
+        last = invoices[-1]
+        raise InvoiceRefused(
+            f"invoice {last.number} ({last.client}) is dated {last.date}, after {end}: "
+            "invoices are numbered in date order, so a new one cannot be dated before the "
+            "last; invoice a later period")
+    after = own[-1].date if own else datetime.date.min
+    work = [w for w in records.billable
+            if w.client == client and after < w.date <= end]
+    if not work:
+        raise InvoiceRefused(
+            f"no work for {client} to invoice up to {end}: no coop-work dated after "
+            f"{'its invoice ' + str(own[-1].number) + ' of ' + str(after) if own else 'the start'}"
+            "; record or import the work first")
+    lines, problems = invoice_lines(work, Rates(records.rates))
+    if problems:
+        raise InvoiceRefused("; ".join(
+            f"{source.get('filename')}:{source.get('lineno')}: {message}"
+            for source, message in problems))
+    if len({line.currency for line in lines}) > 1:
+        raise InvoiceRefused(f"{client}'s work is billed in several currencies "
+                             f"({', '.join(sorted({line.currency for line in lines}))}); an "
+                             "invoice is in one currency: fix the rates or fixed fees")
+    following = invoices[-1].number + 1 if invoices else 1
+    if number is None:
+        number = following
+    elif invoices and number != following:
+        raise InvoiceRefused(f"the next invoice number is {following} (after invoice "
+                             f"{invoices[-1].number} of {invoices[-1].date}), not {number}: "
+                             "invoices are numbered without gaps")
+    meta = data.new_metadata("<coop invoice>", 0)
+    if terms is not None:
+        meta["terms"] = Decimal(terms)
+    entry = data.Custom(meta, end, "coop-invoice",
+                        [ValueType(client, str), ValueType(Decimal(number), Decimal)])
+    due = end + datetime.timedelta(days=found.terms if terms is None else terms)
+    return NewInvoice(entry, found.name, work, lines, due,
+                      [w for w in work if w.date < start])
