@@ -684,6 +684,26 @@ def test_a_members_page_prints_with_its_head_and_without_favas_frame(tab: Tab, f
     assert pdf.startswith(b"%PDF")
 
 
+def test_clients_page(tab: Tab, fava: Fava) -> None:
+    """dev-coop at the end of 2025: December's invoices open, the members' year of pay."""
+    books = books_path("dev-coop")
+    tab.open(fava.page("dev-coop", "CoopClients", "?time=2025"), "dev-coop-clients")
+    sections = tab.sections()
+    per_client = cli("receivables", books, "--as-of", "2025-12-31", "--per", "client")
+    total: dict[str, Decimal] = {}
+    for row in per_client:
+        for currency, number in money(row["open"]).items():
+            total[currency] = total.get(currency, Decimal(0)) + number
+    assert total and cell_money(tab.page.inner_text(".coop-open-total")) == total
+    [table] = tables_under(sections, "Open invoices by client and age")
+    assert [[row[0], cell_money(row[7])] for row in table.rows] == [
+        [r["client"], money(r["open"])] for r in per_client]
+    earned = cli("earnings", books, "--from", "2025-01-01", "--to", "2025-12-31")
+    [table] = tables_under(sections, "Members' earnings")
+    assert [[row[0], cell_money(row[4])] for row in table.rows] == [
+        [r["member"], money({r["currency"]: r["earned"]})] for r in earned]
+
+
 # -- On a phone ---------------------------------------------------------------------------
 
 PHONE = {"width": 390, "height": 844}
@@ -694,7 +714,7 @@ def phone_pages(example: str) -> list[tuple[str, str, str]]:
     pages = [("CoopOverview", "", "overview"), ("CoopMembers", "", "members"),
              ("CoopMembers", f"?member={MEMBER[example]}", f"member-{MEMBER[example]}"),
              ("CoopSharedCosts", "", "shared-costs"), ("CoopPatronage", "", "patronage"),
-             ("CoopEquity", "", "equity")]
+             ("CoopEquity", "", "equity"), ("CoopClients", "?time=2025-12", "clients")]
     years = allocation_years(example)
     if years:
         first = cli("patronage", books_path(example), "--year", years[0])[0]["member"]

@@ -38,7 +38,8 @@ from tests.support import WORKED, pdf_text
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ("yogurt-coop", "dev-coop", "growers-coop")
-PAGES = ("CoopOverview", "CoopMembers", "CoopSharedCosts", "CoopPatronage", "CoopEquity")
+PAGES = ("CoopOverview", "CoopMembers", "CoopSharedCosts", "CoopPatronage", "CoopEquity",
+         "CoopClients")
 BUDGET = "25000.00"
 
 
@@ -927,6 +928,70 @@ def test_a_budget_that_is_not_an_amount_is_said_so(fava, budget):
             assert "is more than the" in page.text("coop-budget-problem")
     else:  # no budget given: the one in the books' settings
         check_proposal(page, books_path("growers-coop"), BUDGET)
+
+
+# -- Clients ----------------------------------------------------------------------------------
+
+def check_clients(page: Page, path: str, as_of: str, start: str | None) -> None:
+    """The Clients page against `coop receivables --per client|invoice|member` and `coop
+    earnings` on the same days (a table with no rows is not drawn: "No open invoices.")."""
+
+    def rows_under(heading: str) -> list[list[Any]]:
+        found = page.query_tables(h3=heading)
+        return rows(found[0]) if found else []
+
+    per_client = cli("receivables", path, "--as-of", as_of, "--per", "client")
+    buckets = ("current", "1-30", "31-60", "61-90", "90+", "open")
+    assert [[row[0], row[1], *map(nonzero, row[2:])]
+            for row in rows_under("Open invoices by client and age")] == [
+        [r["client"], r["invoices"], *(nonzero(r[b]) for b in buckets)] for r in per_client]
+    invoices = cli("receivables", path, "--as-of", as_of, "--per", "invoice")
+    assert [[row[0], row[1], nonzero(row[5]), row[6], row[7]]
+            for row in rows_under("Open invoices")] == [
+        [r["client"], str(r["invoice"]), nonzero(r["open"]), r["days_late"], r["age"]]
+        for r in invoices]
+    late = sorted({r["client"] for r in invoices if r["days_late"] > 0})
+    for client in late:
+        assert client in page.text("coop-late")
+    waiting = cli("receivables", path, "--as-of", as_of, "--per", "member")
+    assert [[row[0], nonzero(row[3]), nonzero(row[4])]
+            for row in rows_under("What each member is still waiting for")] == [
+        [r["member"], nonzero(r["open"]), nonzero(r["late"])] for r in waiting]
+    period = ["--to", as_of] + (["--from", start] if start else [])
+    earned = cli("earnings", path, *period)
+    figures = ("billed", "fee", "earned", "paid", "to_be_paid")
+    assert [[row[0], *map(nonzero, row[2:])] for row in rows_under("Members' earnings")] == [
+        [r["member"], *(nonzero({r["currency"]: r[k]}) for k in figures)] for r in earned]
+
+
+@pytest.mark.parametrize(("time", "start", "as_of"), [
+    (None, None, "2026-03-31"), ("2025-12", "2025-12-01", "2025-12-31"),
+    ("2025", "2025-01-01", "2025-12-31"), ("2025-05-20", "2025-05-20", "2025-05-20")])
+def test_clients_page_is_coop_receivables_and_earnings(fava, time, start, as_of):
+    page = fava.get("dev-coop", "CoopClients", f"?time={time}" if time else "")
+    check_clients(page, books_path("dev-coop"), as_of, start)
+    if time == "2025-12":  # December's invoices, due in January: open and current
+        assert page.text("coop-open-total") == "77,080.00 USD"
+
+
+def test_clients_page_names_the_late_clients_and_what_members_wait_for(tmp_path):
+    """Invoices of April and May, part paid, seen at the end of September: late."""
+    from tests.conftest import HEADER
+    from tests.test_receivables import BOOKS as CLIENT_BOOKS
+    from tests.test_receivables import PAYMENTS
+
+    main_file = tmp_path / "clients" / "main.beancount"
+    main_file.parent.mkdir()
+    main_file.write_text(HEADER + textwrap.dedent(CLIENT_BOOKS + PAYMENTS) + (
+        '2025-01-01 custom "fava-extension" "coop_beancount.fava_pages"\n'
+        '2025-09-30 * "Bank" "Interest"\n  Assets:Bank  0.01 USD\n  Income:Members:Dues\n'))
+    fava = Fava([str(main_file)])
+    page = fava.get("clients", "CoopClients")
+    check_clients(page, str(main_file), "2025-09-30", None)
+    late = page.text("coop-late")
+    assert late.startswith("Late: ") and "Cascade Outfitters (" in late, late
+    table = page.query_table(h3="What each member is still waiting for")
+    assert rows(table) and all(row[3] == row[4] for row in rows(table))  # all of it late
 
 
 # -- Fava's time filter -----------------------------------------------------------------------

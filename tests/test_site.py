@@ -263,6 +263,7 @@ OWN_ROUTES = [
 ]
 NOT_OWN_ROUTES = [
     "/{slug}/extension/CoopMembers/?member={other}",
+    "/{slug}/extension/CoopClients/",  # everyone's billings and wages
     "/{slug}/extension/CoopPatronage/notice?year=2025&member={other}",
     "/{slug}/journal/", "/{slug}/account/Assets:Members:{other}:Dues/", "/{slug}/query/",
     "/{slug}/holdings/", "/{slug}/api/journal", "/{slug}/api/journal_page?page=1&order=desc",

@@ -35,6 +35,7 @@ from coop_beancount.reports.invoices import (
     new_invoices,
     printed_invoices,
     receivable_rows,
+    receivables_day,
     render_invoices,
 )
 from coop_beancount.reports.output import amount_text, render
@@ -56,12 +57,6 @@ EARNINGS_COLUMNS = [
     ("fee", "Co-op's fee"), ("earned", "Earned"), ("paid", "Wages paid"),
     ("to_be_paid", "To be paid"),
 ]
-
-
-def _end(loaded_entries: list, as_of: datetime.date | None) -> datetime.date:
-    if as_of is not None:
-        return as_of
-    return max((e.date for e in loaded_entries), default=datetime.date.today())
 
 
 @main.command()
@@ -88,7 +83,7 @@ def receivables(books: Path, as_of: datetime.date | None, per: str, fmt: str,
     """
     loaded = load_checked(books, ignore_errors)
     coop = CoopBooks.from_entries(loaded.entries, loaded.options)
-    rows = receivable_rows(coop, _end(loaded.entries, as_of), per)
+    rows = receivable_rows(coop, receivables_day(coop, as_of), per)
     click.echo(render(rows, RECEIVABLE_COLUMNS[per], fmt), nl=False)
 
 
@@ -117,7 +112,7 @@ def earnings(books: Path, member: str | None, start: datetime.date | None,
     if member is not None and member not in coop.records.members:
         known = ", ".join(sorted(coop.records.members)) or "none"
         raise click.ClickException(f"no member {member!r} in {books} (members: {known})")
-    rows = earnings_rows(coop, start, _end(loaded.entries, end), member)
+    rows = earnings_rows(coop, start, receivables_day(coop, end), member)
     click.echo(render(rows, EARNINGS_COLUMNS, fmt), nl=False)
 
 

@@ -1,5 +1,5 @@
 """The co-op's pages in Fava: Overview, Members (and each member's page), Shared costs,
-Patronage and Members' equity.
+Patronage, Members' equity and Clients (open invoices by age, members' earnings).
 
 Enabled by one line in the books:
 
@@ -23,10 +23,12 @@ the same functions as the `coop` command.
 # Fava lists a module's pages in the sidebar in the order of their names here (it sorts
 # them), and names each page by its class: so the classes live in `pages`, and are named
 # here in the order a member reads them.
+from coop_beancount.fava_pages.pages import CoopClients as Page5Clients
 from coop_beancount.fava_pages.pages import CoopEquity as Page4Equity
 from coop_beancount.fava_pages.pages import CoopMembers as Page1Members
 from coop_beancount.fava_pages.pages import CoopOverview as Page0Overview
 from coop_beancount.fava_pages.pages import CoopPatronage as Page3Patronage
 from coop_beancount.fava_pages.pages import CoopSharedCosts as Page2SharedCosts
 
-__all__ = ["Page0Overview", "Page1Members", "Page2SharedCosts", "Page3Patronage", "Page4Equity"]
+__all__ = ["Page0Overview", "Page1Members", "Page2SharedCosts", "Page3Patronage", "Page4Equity",
+           "Page5Clients"]

@@ -96,3 +96,12 @@ class CoopEquity(base.CoopPage):
     def equity(self) -> dict[str, Any]:
         return views.equity_page(self.books, self.end(), self.arg("budget"),
                                  self.settings.redemption_budget)
+
+
+class CoopClients(base.CoopPage):
+    """Clients' open invoices by age, who is late, what members wait for, their earnings."""
+
+    report_title = "Clients"
+
+    def clients(self) -> dict[str, Any]:
+        return views.clients_page(self.books, self.start(), self.end())

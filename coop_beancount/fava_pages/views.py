@@ -5,8 +5,8 @@ charts in the shape of Fava's `charts` component.
 No Flask here: the extension (`__init__.py`) passes in the books and the request's
 dates and parameters. Every figure comes from the functions the `coop` command
 prints (`member_rows`, `statement`, `shared_costs`, `usage_costs`, `booked_pools`,
-`check_rows`, `outstanding_equity`, `redemptions_made`, `next_redemption`), so a page
-and the command never disagree.
+`check_rows`, `outstanding_equity`, `redemptions_made`, `next_redemption`,
+`receivable_rows`, `earnings_rows`), so a page and the command never disagree.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from coop_beancount.books.collector import kept_out
 from coop_beancount.books.config import PluginConfig
 from coop_beancount.core.patronage import fiscal_label, percent
 from coop_beancount.core.periods import period_first_day
+from coop_beancount.reports.invoices import BUCKETS as AGE_BUCKETS
+from coop_beancount.reports.invoices import earnings_rows, receivable_rows, receivables_day
 from coop_beancount.reports.members import MemberRow, member_rows, statement
 from coop_beancount.reports.output import money_text, total_row
 from coop_beancount.reports.overview import overview
@@ -558,3 +560,52 @@ def equity_page(books: CoopBooks, as_of: datetime.date | None, budget_text: str 
                               for ln in made], total=True),
         "has_equity": bool(by_year), "has_redemptions": bool(made),
     }
+
+
+# -- Clients ------------------------------------------------------------------------------
+
+@once_per_load
+def clients_page(books: CoopBooks, start: datetime.date | None,
+                 end: datetime.date | None) -> dict[str, Any]:
+    """Clients' open invoices by age, who is late, what each member still waits for, and
+    the members' earnings: `coop receivables` (--per client, invoice, member) and `coop
+    earnings` on the same days (the end of the time filter, else the books' last day)."""
+    as_of = receivables_day(books, end)
+    by_client = receivable_rows(books, as_of, "client")
+    invoices = receivable_rows(books, as_of, "invoice")
+    waiting = receivable_rows(books, as_of, "member")
+    earned = earnings_rows(books, start, as_of)
+    ages = [name for _, name in AGE_BUCKETS]
+    late: dict[str, int] = {}
+    for row in invoices:
+        if row["days_late"] > 0:
+            late[row["client"]] = max(row["days_late"], late.get(row["client"], 0))
+    return {
+        "as_of": as_of, "open": money_text(_total(row["open"] for row in by_client)),
+        "late": sorted(late.items(), key=lambda item: -item[1]),
+        "by_client": table([("Client", STR), ("Open invoices", INT),
+                            *[(f"{age} days" if age != "current" else "Current", MONEY)
+                              for age in ages], ("Open", MONEY)],
+                           [[row["client"], row["invoices"], *[row[age] for age in ages],
+                             row["open"]] for row in by_client], total=True),
+        "invoices": table([("Client", STR), ("Invoice", STR), ("Date", DATE), ("Due", DATE),
+                           ("Total", MONEY), ("Open", MONEY), ("Days late", INT),
+                           ("Age", STR)],
+                          [[row["client"], str(row["invoice"]), row["date"], row["due"],
+                            row["total"], row["open"], row["days_late"], row["age"]]
+                           for row in invoices], total=("Total", "Open")),
+        "waiting": table([("Member", MEMBER), ("Name", STR), ("Open invoices", INT),
+                          ("Billings open", MONEY), ("Of which late", MONEY)],
+                         [[row["member"], row["name"], row["invoices"], row["open"],
+                           row["late"]] for row in waiting], total=True),
+        "earnings": table([("Member", MEMBER), ("Name", STR), ("Billed", MONEY),
+                           ("Co-op's fee", MONEY), ("Earned", MONEY), ("Wages paid", MONEY),
+                           ("To be paid", MONEY)],
+                          [[row["member"], row["name"],
+                            *[{row["currency"]: row[k]} for k in EARNINGS]]
+                           for row in earned], total=True),
+    }
+
+
+#: The money columns of a member's earnings, as `earnings_rows` names them.
+EARNINGS = ("billed", "fee", "earned", "paid", "to_be_paid")

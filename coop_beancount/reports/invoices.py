@@ -129,6 +129,14 @@ def booked_invoices(books: CoopBooks, as_of: datetime.date | None = None) -> Rec
     return result
 
 
+def receivables_day(books: CoopBooks, as_of: datetime.date | None) -> datetime.date:
+    """The day invoices are aged and earnings counted to: `as_of` when given, else the
+    books' last day (today for books with no entries)."""
+    if as_of is not None:
+        return as_of
+    return max((entry.date for entry in books.entries), default=datetime.date.today())
+
+
 def receivable_rows(books: CoopBooks, as_of: datetime.date, per: str = "invoice",
                     ) -> list[dict]:
     """Open invoices with their age, per invoice, per client (by age bucket) or per member."""

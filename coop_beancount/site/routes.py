@@ -28,6 +28,9 @@ from coop_beancount.core.site import OPEN_BOOKS, OWN_STATEMENT
 COOP_PAGES = "coop_beancount.fava_pages"
 #: The co-op page that is a member's page with ?member=KEY (and the list without it).
 MEMBERS_PAGE = "CoopMembers"
+#: The co-op pages that show every member's figures (balances; billings and wages): under
+#: *own statement*, for nobody.
+EVERYONES_PAGES = frozenset({MEMBERS_PAGE, "CoopClients"})
 
 EVERYONE = "everyone"
 
@@ -112,14 +115,13 @@ def allowed(request: Request, policy: str, member: str | None,
 
 def coop_page_allowed(request: Request, policy: str, member: str | None) -> bool:
     """Under *own statement*, any co-op page or endpoint naming a member (`?member=`) is
-    for that member only, and the Members list (everyone's balances) for nobody."""
+    for that member only, and the Members list (everyone's balances) and the Clients page
+    (everyone's billings, earnings and wages) for nobody."""
     if policy != OWN_STATEMENT:
         return True
     if "member" in request.args:
         return member is not None and request.args.get("member") == member
-    is_members_list = (request.endpoint == "extension_report"
-                       and request.view_args.get("extension_name") == MEMBERS_PAGE)
-    return not is_members_list
+    return request.view_args.get("extension_name") not in EVERYONES_PAGES
 
 
 def is_coop_module(module: str) -> bool:
