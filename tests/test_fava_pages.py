@@ -1122,7 +1122,8 @@ def test_the_sidebar_lists_the_pages_in_a_members_order_with_their_own_labels(fa
     assert [(d.name, d.report_title) for d in details] == [
         ("CoopOverview", "Overview"), ("CoopMembers", "Members"),
         ("CoopSharedCosts", "Shared costs"),
-        ("CoopPatronage", "Patronage"), ("CoopEquity", "Members' equity")]
+        ("CoopPatronage", "Patronage"), ("CoopEquity", "Members' equity"),
+        ("CoopClients", "Clients")]
 
 
 def test_an_unknown_page_or_endpoint_is_a_404(fava):
