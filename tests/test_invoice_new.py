@@ -154,3 +154,35 @@ def test_the_dev_coop_month_from_timesheet_to_payroll(tmp_path):
     # The figures examples/dev-coop/README.md gives.
     assert [sum(r[k] for r in rows) for k in ("billed", "fee", "earned")] == [
         D("100625.00"), D("12075.00"), D("88550.00")]
+
+
+def test_print_writes_the_invoice_as_pdf_too(ledger):
+    """--pdf: the invoice through reports/pdf.py (WeasyPrint), its text read back."""
+    from tests.support import pdf_text
+
+    ledger.write_text('option "title" "Bridge City Developers"\n' + ledger.read_text().replace(
+        '"12%"\n  pay-within: 400', '"12%"\n  pay-within: 400\n'
+        '  address: "1120 NW Couch St, Portland OR 97209"'))
+    out = ledger.parent / "out"
+    result = run("invoice", "print", str(ledger), "7", "--out", str(out), "--pdf")
+    assert result.exit_code == 0, result.output
+    text = pdf_text((out / "invoice-7-Cascade.pdf").read_bytes())
+    total = next(i for i in booked_invoices(loaded(ledger)).invoices if i.number == 7).total
+    for expected in ("Bridge City Developers", "1120 NW Couch St, Portland OR 97209",
+                     "Invoice 7", "Cascade Outfitters", "Priya Raman", f"{total:,} USD",
+                     "2025-05-15"):
+        assert expected in text, expected
+    assert (out / "invoice-7-Cascade.html").is_file()
+
+
+def test_print_pdf_without_weasyprint_is_refused_and_writes_nothing(ledger, monkeypatch):
+    import sys
+
+    from coop_beancount.reports.pdf import INSTALL
+
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # `import weasyprint` fails
+    ledger.write_text('option "title" "Bridge City"\n' + ledger.read_text())
+    out = ledger.parent / "out"
+    result = run("invoice", "print", str(ledger), "7", "--out", str(out), "--pdf")
+    assert result.exit_code == 1 and INSTALL in result.output
+    assert not out.exists()

@@ -3,7 +3,7 @@
     coop receivables BOOKS [--as-of D] [--per invoice|client|member]   open invoices, how late
     coop earnings BOOKS [--member K] [--from D] [--to D]    billed, fee, earned, paid, to be paid
     coop invoice new BOOKS [CLIENT]... --period YYYY-MM [--to FILE]   write invoices
-    coop invoice print BOOKS NUMBER... --out DIR            printable invoices (HTML)
+    coop invoice print BOOKS NUMBER... --out DIR [--pdf]    printable invoices (HTML, PDF)
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from coop_beancount.reports.invoices import (
     render_invoices,
 )
 from coop_beancount.reports.output import amount_text, render
+from coop_beancount.reports.pdf import PdfUnavailable, html_to_pdf, require_pdf
 from coop_beancount.reports.view import CoopBooks
 
 RECEIVABLE_COLUMNS = {
@@ -225,20 +226,31 @@ def _invoice_new(books: Path, clients: list[str], start: datetime.date, end: dat
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the invoices (made if missing; an invoice already there is "
               "replaced).")
+@click.option("--pdf", is_flag=True,
+              help="Also write each invoice as PDF (invoice-7-Cascade.pdf beside its HTML); "
+              "needs pip install 'coop-beancount[pdf]'.")
 @IGNORE_ERRORS
-def invoice_print(books: Path, numbers: tuple[int, ...], out_dir: Path,
+def invoice_print(books: Path, numbers: tuple[int, ...], out_dir: Path, pdf: bool,
                   ignore_errors: bool) -> None:
     """Write printable invoices (HTML) for the invoice NUMBERS the books hold.
 
     Each shows the co-op's name (the ledger's "title" option) and address
     (`address:` on the co-op's general coop-fee), the client's name and
     address, the lines (member, project, hours, rate, amount), the total and
-    the due date. Print them, or save them as PDF, from a browser.
+    the due date. Print them, or save them as PDF, from a browser; with --pdf
+    each is also printed to PDF through WeasyPrint (pip install
+    'coop-beancount[pdf]'), the same way the notices are.
 
     \b
     Example:
       coop invoice print main.beancount 7 8 --out invoices/
+      coop invoice print main.beancount 7 --out invoices/ --pdf
     """
+    if pdf:  # said before anything is loaded or written
+        try:
+            require_pdf()
+        except PdfUnavailable as exc:
+            raise click.ClickException(str(exc)) from None
     loaded = load_checked(books, ignore_errors)
     coop = CoopBooks.from_entries(loaded.entries, loaded.options)
     title = loaded.options.get("title")
@@ -252,7 +264,14 @@ def invoice_print(books: Path, numbers: tuple[int, ...], out_dir: Path,
         raise click.ClickException(
             f"no invoice {exc} in {books}; `coop receivables` lists the open ones") from None
     rule = general_rule(coop.records.fees, max(i.invoice.date for i in found))
-    files = render_invoices(found, title, rule.address if rule and rule.address else "")
+    files: dict[str, str | bytes] = dict(render_invoices(
+        found, title, rule.address if rule and rule.address else ""))
+    if pdf:
+        try:
+            files |= {name.removesuffix(".html") + ".pdf": html_to_pdf(str(html))
+                      for name, html in files.items()}
+        except PdfUnavailable as exc:
+            raise click.ClickException(str(exc)) from None
     write_files(out_dir, files, "the invoices")
     for name in files:
         click.echo(str(out_dir / name))
