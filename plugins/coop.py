@@ -52,19 +52,20 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from beancount.core import convert, data
 from beancount.core.amount import Amount
 
-from coop_beancount.books.config import ConfigError, PluginConfig, parse_config
 from coop_beancount.core.accounts import MemberChart
 from coop_beancount.core.errors import CoopError
 
 if TYPE_CHECKING:
+    from coop_beancount.books.config import PluginConfig
     from coop_beancount.books.patronage import PatronageFigures
     from coop_beancount.core.records import CoopRecords, DuesCharge, Member
     from coop_beancount.core.splits import Part
 
-# The modules that read the co-op's directives and apply its rules are imported by
-# `_derive` once the books turn out to use them: books without co-op directives, member
-# accounts or split costs (a personal ledger that loads the plugin) do not pay for
-# importing them, about as long as the plugin's whole pass over a small ledger.
+# The modules that read the co-op's directives and apply its rules, and the config's
+# (with the tax rules and fiscal calendars it names), are imported once the books turn out
+# to use them: books without co-op directives, member accounts or split costs (a personal
+# ledger that loads the plugin) do not pay for importing them, about as long as the
+# plugin's whole pass over a small ledger.
 
 __plugins__ = ("coop",)
 
@@ -93,14 +94,32 @@ class Scan(NamedTuple):
     unattributed: set[str]
 
 
+class Unchanged(list):  # type: ignore[type-arg]
+    """The entries handed back exactly as the loader gave them, which it gave sorted: its
+    re-sort after the plugin (a key built for every entry, about 2% of a small ledger's
+    load) is skipped, once; any later sort sorts."""
+
+    _sorted = True
+
+    def sort(self, *args: Any, **kwargs: Any) -> None:
+        if self._sorted:
+            self._sorted = False
+            return
+        super().sort(*args, **kwargs)
+
+
 def coop(
     entries: list[data.Directive], options_map: dict[str, Any], config_str: str | None = None
 ) -> tuple[list[data.Directive], list[CoopError]]:
+    named = sum(1 for name, _ in options_map.get("plugin", ()) if name == PLUGIN_NAME)
+    if named <= 1 and not (config_str or "").strip() and _idle(entries, options_map):
+        return Unchanged(entries), []  # nothing to derive, nothing to check
+    from coop_beancount.books.config import ConfigError, parse_config
+
     try:
         config = parse_config(config_str)
     except ConfigError as exc:
         return entries, [CoopError(_plugin_source(options_map), str(exc), None)]
-    named = sum(1 for name, _ in options_map.get("plugin", ()) if name == PLUGIN_NAME)
     if named > 1:
         # A second run would derive every charge, split and dividend again, and the books would
         # still balance. The first run does the work and says so; a later one sees its
@@ -115,6 +134,29 @@ def coop(
             f'dividend would be derived {named} times; keep one plugin "{PLUGIN_NAME}" '
             "line, in the main file, and remove this one"), None)]
     return _run(entries, options_map, config)
+
+
+def _idle(entries: list[data.Directive], options_map: dict[str, Any]) -> bool:
+    """Whether the books give the plugin nothing to do: no `coop-*` directive, no posting
+    to a member's account, no `split:`. A type check per entry and a look-up per account."""
+    chart = MemberChart.from_options(options_map)
+    seen: set[str] = set()
+    for entry in entries:
+        kind = type(entry)
+        if kind is data.Transaction:
+            if SPLIT in entry.meta:
+                return False
+            for posting in entry.postings:
+                if posting.meta and SPLIT in posting.meta:
+                    return False
+                account = posting.account
+                if account not in seen:
+                    if chart.member_key(account) is not None:
+                        return False
+                    seen.add(account)
+        elif kind is data.Custom and entry.type.startswith("coop-"):
+            return False
+    return True
 
 
 def _derived_already(entries: list[data.Directive]) -> bool:

@@ -85,3 +85,45 @@ def test_the_load_freezes_what_it_made_and_restores_the_collector(monkeypatch):
         assert not gc.isenabled()  # left as it was found
     finally:
         gc.enable()
+
+
+def _program(args: list[str], plain: bool) -> tuple[int, bytes, bytes]:
+    """`coop` run as a program: the console script, in its own process."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != PLAIN}
+    if plain:
+        env[PLAIN] = "1"
+    done = subprocess.run([str(Path(sys.executable).with_name("coop")), *args],
+                          capture_output=True, env=env, timeout=300)
+    return done.returncode, done.stdout, done.stderr
+
+
+@pytest.mark.parametrize("args, status", [
+    (["members", str(EXAMPLES / "growers-coop" / "main.beancount"), "--format", "csv"], 0),
+    (["members", str(EXAMPLES / "growers-coop" / "main.beancount"), "--format", "nope"], 2),
+    (["statement", str(EXAMPLES / "growers-coop" / "main.beancount"), "Nobody"], 1),
+])
+def test_a_command_ends_without_freeing_the_books_with_the_same_output_and_status(
+        args, status):
+    fast = _program(args, plain=False)
+    assert fast[0] == status and (fast[1] if status == 0 else fast[2])
+    assert fast == _program(args, plain=True)
+
+
+def test_the_books_are_held_only_while_a_command_asks(monkeypatch):
+    from coop_beancount.books import collector
+
+    monkeypatch.delenv(PLAIN, raising=False)
+    books = EXAMPLES / "yogurt-coop" / "main.beancount"
+    collector.keep_until_exit()
+    try:
+        loaded = load_books(books)
+        assert any(kept is loaded for kept in collector._KEPT)
+    finally:
+        collector.keep_until_exit(False)
+    assert not collector._KEPT
+    load_books(books)
+    assert not collector._KEPT  # a server's reloads are not held

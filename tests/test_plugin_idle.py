@@ -27,7 +27,9 @@ PERSONAL = textwrap.dedent("""\
 
 RULES = ("coop_beancount.books.directives", "coop_beancount.books.patronage",
          "coop_beancount.core.records", "coop_beancount.core.splits",
-         "coop_beancount.core.dues", "coop_beancount.core.shares")
+         "coop_beancount.core.dues", "coop_beancount.core.shares",
+         "coop_beancount.books.config", "coop_beancount.core.patronage",
+         "coop_beancount.core.rules")
 
 
 def test_books_without_coop_directives_come_back_as_they_are_without_the_rules():
@@ -101,3 +103,24 @@ def test_patronage_totals_only_the_accounts_a_decision_or_measure_names():
     assert scan.unattributed == {"Expenses:Patronage:Stock"}
     # The plugin still reports the patronage of a non-member, from the counted posting.
     assert any("Nobody" in e.message for e in errors)
+
+
+def test_books_handed_back_unchanged_are_not_sorted_again_by_the_loader():
+    from beancount.core import data
+    from beancount.parser import parser
+
+    from coop_beancount.plugins.coop import coop
+
+    entries, _, options = parser.parse_string(PERSONAL)
+    entries.sort(key=data.entry_sortkey)
+    out, errors = coop(entries, options)
+    assert not errors and out == entries
+    calls = []
+    out.sort(key=lambda entry: calls.append(entry) or data.entry_sortkey(entry))
+    assert calls == []  # the loader's re-sort right after the plugin: skipped
+    out.reverse()
+    out.sort(key=data.entry_sortkey)  # any later sort sorts
+    assert out == entries
+    # With a config, or co-op content, the plugin does its work as before.
+    _, errors = coop(entries, options, "{'as_of': 'soon'}")
+    assert errors and "as_of" in errors[0].message

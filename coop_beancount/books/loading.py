@@ -26,7 +26,7 @@ from beancount.parser import booking, parser
 from beancount.parser import options as beancount_options
 from beancount.utils import encryption
 
-from coop_beancount.books.collector import kept_out
+from coop_beancount.books.collector import keep, kept_out
 from coop_beancount.books.files import appended, atomic_write
 from coop_beancount.books.includes import byte_order_marks, located, unreadable
 from coop_beancount.books.lock import holds_lock
@@ -79,7 +79,8 @@ def load_books(path: str | os.PathLike[str],
             f'these books do not load the co-op plugin; add the line: plugin "{PLUGIN_NAME}"',
             None,
         ))
-    return Loaded(path, entries, errors, options)
+    # Held to the end of a `coop` command (books/collector.py): nothing to take apart.
+    return keep(Loaded(path, entries, errors, options))
 
 
 def format_error(error: Any) -> str:

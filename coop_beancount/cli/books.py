@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from coop_beancount.books.collector import kept_out
+from coop_beancount.books.collector import keep_until_exit, kept_out
 from coop_beancount.books.loading import format_error, load_books
 from coop_beancount.books.register import tin_problems
 from coop_beancount.books.starter import MAIN_FILE, InitError, init_books
@@ -24,7 +24,9 @@ from coop_beancount.cli.common import (
     main,
 )
 from coop_beancount.reports.view import CoopBooks
-from coop_beancount.site.signin import PasswordsError
+
+# The members' site (Fava, Flask, Jinja: about a second of imports) is imported by the
+# commands that serve it, not by every `coop` command that merely loads the books.
 
 
 @main.command()
@@ -78,6 +80,7 @@ def _serve(members: bool, sign_in: str, user_header: str | None,
     """
     from fava.cli import main as fava_main
 
+    keep_until_exit(False)  # a server loads the books again on every change: hold nothing
     quick_fava_loads()
     files = _books_files(fava_options["filenames"])
     host, port = fava_options["host"], fava_options["port"]
@@ -119,6 +122,7 @@ def _books_files(given: tuple[str, ...]) -> list[str]:
 def _site_sign_in(files: list[str], sign_in: str, user_header: str | None,
                   trusted_proxy: tuple[str, ...]) -> Any:
     from coop_beancount.site import SignIn, passwords_for
+    from coop_beancount.site.signin import PasswordsError
 
     if user_header and sign_in != "none":
         raise click.UsageError("members sign in with passwords or through the proxy's "
@@ -215,7 +219,7 @@ def password(books: Path, member: str, remove: bool, password_stdin: bool) -> No
     only and git-ignored, never in the books' history. The site reads it again
     when it changes.
     """
-    from coop_beancount.site.signin import passwords_path, set_password
+    from coop_beancount.site.signin import PasswordsError, passwords_path, set_password
 
     loaded = load_books(books)
     known = CoopBooks.from_entries(loaded.entries, loaded.options).records.members

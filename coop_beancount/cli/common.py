@@ -16,6 +16,7 @@ import click
 from click.shell_completion import CompletionItem
 
 from coop_beancount import __version__
+from coop_beancount.books import collector
 from coop_beancount.books.files import atomic_write
 from coop_beancount.books.loading import (
     Loaded,
@@ -104,6 +105,19 @@ class BooksCommand(click.Command):
 
 class CoopGroup(click.Group):
     command_class = BooksCommand
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """`coop` run as a program (the console script calls the group; tests call its
+        `main`): what the command loaded is held to the end and the process ends without
+        taking it apart (books/collector.py), with the exit status click gives."""
+        if collector.plain():
+            return super().__call__(*args, **kwargs)
+        collector.keep_until_exit()
+        try:
+            self.main(*args, **kwargs)
+        except SystemExit as done:
+            collector.quick_exit(done.code)
+        collector.quick_exit(0)
 
 
 @click.group(cls=CoopGroup, context_settings={"help_option_names": ["-h", "--help"]})

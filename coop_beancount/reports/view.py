@@ -17,7 +17,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from beancount.core import data
 
-from coop_beancount.books.collector import kept_out
+from coop_beancount.books.collector import keep, kept_out
 from coop_beancount.books.directives import is_coop_directive, read_records
 from coop_beancount.core.accounts import MemberChart
 from coop_beancount.core.records import CoopRecords, Member
@@ -84,7 +84,7 @@ class CoopBooks:
         # collections that walk every entry of the books, doubling the time for nothing;
         # frozen after, so the next collection does not walk them either.
         with kept_out():
-            return cls._from_entries(entries, options)
+            return keep(cls._from_entries(entries, options))
 
     @classmethod
     def _from_entries(cls, entries: list[Any], options: dict[str, Any]) -> CoopBooks:
