@@ -108,7 +108,6 @@ def test_patronage_totals_only_the_accounts_a_decision_or_measure_names():
 def test_books_handed_back_unchanged_are_not_sorted_again_by_the_loader():
     from beancount.core import data
     from beancount.parser import parser
-
     from coop_beancount.plugins.coop import coop
 
     entries, _, options = parser.parse_string(PERSONAL)

@@ -295,10 +295,11 @@ def hours_by_period(
 def currencies(books: CoopBooks) -> list[str]:
     """Currencies that appear on members' receivables and payables."""
     found = set()
-    for key, postings in books.postings.items():
-        for posting in postings:
-            if posting.account in (books.chart.receivable(key), books.chart.payable(key)):
-                found.add(posting.currency)
+    # Each account's totals hold every currency posted to it (a zero balance included), so
+    # this reads a few thousand totals, not every member posting of the books.
+    for key, accounts in books.account_totals.items():
+        for account in (books.chart.receivable(key), books.chart.payable(key)):
+            found.update(accounts.get(account, ()))
     return sorted(found)
 
 
