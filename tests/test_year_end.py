@@ -539,3 +539,17 @@ def test_copy_b_as_pdf(tmp_path):
     assert "Copy B, for recipient" in text and "Grower Two" in text
     assert "311.10" in text and "22.40" in text  # boxes 1 and 4
     assert not (out / "copy-b" / "index.pdf").exists()
+
+
+def test_the_iris_csv_is_split_at_the_portals_limit(tmp_path, monkeypatch):
+    import coop_beancount.reports.returns_1099 as returns_1099
+
+    monkeypatch.setattr(returns_1099, "IRIS_FILE_ROWS", 3)  # the portal's is 250
+    books = books_with(tmp_path)
+    out = tmp_path / "returns"
+    assert run("1099-patr", books, "--year", "2026", "--out", out).exit_code == 0
+    # Four returns (G1 to G4): three in the first file, one in the second, each with
+    # the heading line; no unsplit file.
+    first, second = (rows_of(out / f"1099-patr-2026-iris-{n}.csv") for n in (1, 2))
+    assert [r["Account Number"] for r in first + second] == ["G1", "G2", "G3", "G4"]
+    assert not (out / "1099-patr-2026-iris.csv").exists()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import replace
-from dataclasses import replace as replace_fields
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -61,6 +60,7 @@ from coop_beancount.reports.returns_1099 import (
     IRIS_MAP,
     ReturnsError,
     build_returns,
+    iris_files,
     iris_rows,
     iter_copy_b,
     load_column_map,
@@ -573,7 +573,7 @@ def _write_returns(books: Path, coop: CoopBooks, year: int, forms: list[Form1099
     title = coop.options.get("title")
     payer = settings.payer or Payer()
     if not payer.name and title and title != UNNAMED:
-        payer = replace_fields(payer, name=title)
+        payer = Payer(title, payer.tin, payer.address, payer.phone)
     returns = build_returns(forms, year, payer, register, coop.records, corrected,
                             settings.specified_cooperative)
     found = problems(returns, [f for f in paid if not only or f.member in only], register,
@@ -589,8 +589,8 @@ def _write_returns(books: Path, coop: CoopBooks, year: int, forms: list[Form1099
         pages = _with_pdfs(pages)
     files = {f"{stem}.csv": render([r.fields() for r in returns], [(f, f) for f in FIELDS],
                                    "csv"),
-             f"{stem}-iris.csv": render(iris_rows(returns, columns),
-                                        [(h, h) for h, _ in columns], "csv"),
+             **{name: render(iris_rows(part, columns), [(h, h) for h, _ in columns], "csv")
+                for name, part in iris_files(stem, returns)},
              **{f"copy-b/{name}": text for name, text in pages}}
     there = sorted(name for name in files if (out_dir / name).exists())
     if there and not replace:
@@ -602,10 +602,11 @@ def _write_returns(books: Path, coop: CoopBooks, year: int, forms: list[Form1099
     write_files(out_dir, files, "the returns", mode=0o600)
     rows = [vars(item.form) for item in returns]
     click.echo(render(rows, PATR_COLUMNS, "table") if rows else "", nl=False)
+    iris = [name for name, _ in iris_files(stem, returns)]
     click.echo(f"Wrote {len(returns)} Form 1099-PATR return(s) for {year}"
                f"{' (corrected)' if corrected else ''} to {out_dir}: {stem}.csv, "
-               f"{stem}-iris.csv and copy-b/index.html{' (Copy B also as PDF)' if pdf else ''}.",
-               err=True)
+               f"{', '.join(iris)} and copy-b/index.html"
+               f"{' (Copy B also as PDF)' if pdf else ''}.", err=True)
 
 
 T4A_COLUMNS = [("member", "member"), ("name", "name"), ("box030", "box030"),

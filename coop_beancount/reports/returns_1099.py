@@ -247,6 +247,19 @@ def iris_rows(returns: list[Return], column_map: list[tuple[str, str]],
     return rows
 
 
+#: The IRIS portal takes up to this many returns in one CSV file.
+IRIS_FILE_ROWS = 250
+
+
+def iris_files(stem: str, returns: list[Return]) -> list[tuple[str, list[Return]]]:
+    """The IRIS CSV files' names and returns: `stem-iris.csv`, or, past IRIS_FILE_ROWS
+    returns, `stem-iris-1.csv`, `stem-iris-2.csv`, ... of IRIS_FILE_ROWS each."""
+    if len(returns) <= IRIS_FILE_ROWS:
+        return [(f"{stem}-iris.csv", returns)]
+    return [(f"{stem}-iris-{n}.csv", returns[at:at + IRIS_FILE_ROWS])
+            for n, at in enumerate(range(0, len(returns), IRIS_FILE_ROWS), 1)]
+
+
 def copy_b_name(item: Return) -> str:
     return f"1099-PATR-{item.year}-{item.form.member}.html"
 
