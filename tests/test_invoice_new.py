@@ -186,3 +186,18 @@ def test_print_pdf_without_weasyprint_is_refused_and_writes_nothing(ledger, monk
     result = run("invoice", "print", str(ledger), "7", "--out", str(out), "--pdf")
     assert result.exit_code == 1 and INSTALL in result.output
     assert not out.exists()
+
+
+def test_print_takes_the_coops_name_and_address_from_the_payer_setting(ledger):
+    """No address: on the coop-fee: the plugin's payer setting (as on the 1099-PATR) names
+    the co-op and gives its address."""
+    payer = ("'payer': {'name': 'Bridge City Developers Cooperative', "
+             "'address': '1120 NW Couch St; Portland OR 97209'}")
+    ledger.write_text(ledger.read_text().replace("{'as_of': '2025-12-31'}",
+                                                 "{'as_of': '2025-12-31', " + payer + "}"))
+    out = ledger.parent / "out"
+    result = run("invoice", "print", str(ledger), "7", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    page = (out / "invoice-7-Cascade.html").read_text()
+    assert "Bridge City Developers Cooperative" in page
+    assert "1120 NW Couch St; Portland OR 97209" in page

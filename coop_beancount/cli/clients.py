@@ -39,6 +39,7 @@ from coop_beancount.reports.invoices import (
     render_invoices,
 )
 from coop_beancount.reports.output import amount_text, render
+from coop_beancount.reports.patronage import plugin_settings
 from coop_beancount.reports.pdf import PdfUnavailable, html_to_pdf, require_pdf
 from coop_beancount.reports.view import CoopBooks
 
@@ -234,8 +235,9 @@ def invoice_print(books: Path, numbers: tuple[int, ...], out_dir: Path, pdf: boo
                   ignore_errors: bool) -> None:
     """Write printable invoices (HTML) for the invoice NUMBERS the books hold.
 
-    Each shows the co-op's name (the ledger's "title" option) and address
-    (`address:` on the co-op's general coop-fee), the client's name and
+    Each shows the co-op's name (the plugin's payer name, else the ledger's
+    "title" option) and address (`address:` on the co-op's general coop-fee,
+    else the plugin's payer address), the client's name and
     address, the lines (member, project, hours, rate, amount), the total and
     the due date. Print them, or save them as PDF, from a browser; with --pdf
     each is also printed to PDF through WeasyPrint (pip install
@@ -253,7 +255,10 @@ def invoice_print(books: Path, numbers: tuple[int, ...], out_dir: Path, pdf: boo
             raise click.ClickException(str(exc)) from None
     loaded = load_checked(books, ignore_errors)
     coop = CoopBooks.from_entries(loaded.entries, loaded.options)
-    title = loaded.options.get("title")
+    # The co-op as the plugin's `payer` setting names it (as on its 1099-PATR forms),
+    # else the books' title; its address from the general coop-fee, else that setting.
+    payer = plugin_settings(coop.options).payer
+    title = payer.name if payer and payer.name else loaded.options.get("title")
     if not title or title == UNNAMED:
         raise click.ClickException(
             f'{books} does not name the co-op, and an invoice must; add a line like: '
@@ -264,8 +269,9 @@ def invoice_print(books: Path, numbers: tuple[int, ...], out_dir: Path, pdf: boo
         raise click.ClickException(
             f"no invoice {exc} in {books}; `coop receivables` lists the open ones") from None
     rule = general_rule(coop.records.fees, max(i.invoice.date for i in found))
-    files: dict[str, str | bytes] = dict(render_invoices(
-        found, title, rule.address if rule and rule.address else ""))
+    address = (rule.address if rule and rule.address
+               else payer.address if payer else "")
+    files: dict[str, str | bytes] = dict(render_invoices(found, title, address))
     if pdf:
         try:
             files |= {name.removesuffix(".html") + ".pdf": html_to_pdf(str(html))
