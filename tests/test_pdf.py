@@ -1,11 +1,14 @@
 """PDF output (reports/pdf.py, through WeasyPrint, the pdf extra): `coop notices --pdf`
 prints each notice to PDF, whose text (read back with pypdf, of the test extra) has the
-co-op, the member and the figures; without WeasyPrint, asking for a PDF is a clean error
-saying what to install, and nothing is written.
+co-op, the member and the figures; `coop statement --pdf` prints a member's statement
+with its head (co-op, member, period, print date), opening and closing balances and
+subtotals by kind. Without WeasyPrint, asking for a PDF is a clean error saying what to
+install, and nothing is written.
 """
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
 import sys
@@ -17,6 +20,7 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 from coop_beancount.cli import main
+from coop_beancount.reports.output import money_text
 from coop_beancount.reports.pdf import INSTALL, PdfUnavailable, html_to_pdf, pdf_available
 from tests.support import pdf_text
 
@@ -84,3 +88,71 @@ def test_without_weasyprint_a_pdf_is_a_clean_error(no_weasyprint, tmp_path):
                                        str(out)])
     assert result.exit_code == 0, result.output
     assert not list(out.glob("*.pdf"))
+
+
+def test_a_notice_prints_with_its_head(tmp_path):
+    """The notice's head names the co-op, the fiscal year, the member and the print day."""
+    out = tmp_path / "n"
+    result = CliRunner().invoke(main, ["notices", GROWERS, "--year", "2025", "--out",
+                                       str(out), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.stdout)[0]
+    html = (out / f"FY2025-{row['member']}.html").read_text()
+    assert (f'<p class="printed">{row["name"]} ({row["member"]}); printed '
+            f'{datetime.date.today()}</p>') in html
+    text = pdf_text(html_to_pdf(html))
+    assert text.startswith(f"{CO_OP} Written notice of allocation Patronage dividend for fiscal "
+                           f"year 2025 (FY2025) {row['name']} ({row['member']}); printed "
+                           f"{datetime.date.today()}")
+    assert "Page 1 of 1" in text
+
+
+def statement_json(*args: str) -> list[dict]:
+    result = CliRunner().invoke(main, ["statement", GROWERS, *args, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def money(value: dict) -> str:
+    """Money as the printed pages write it."""
+    return money_text({c: Decimal(str(n)) for c, n in value.items()})
+
+
+def test_coop_statement_pdf(tmp_path):
+    member, start = "Andrade", "2025-06-01"
+    lines = statement_json(member, "--from", start)
+    before = statement_json(member, "--to", "2025-05-31")
+    assert lines and before  # an opening balance, and postings after it
+    path = tmp_path / "out" / "Andrade.pdf"
+    result = CliRunner().invoke(main, ["statement", GROWERS, member, "--from", start,
+                                       "--pdf", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""  # the statement is the file
+    text = pdf_text(path.read_bytes())
+    assert text.startswith(f"{CO_OP} Statement of account From {start} to the end of the "
+                           f"books; printed {datetime.date.today()} Member Manuel Andrade "
+                           "Member key Andrade")
+    # Opening balances: where the statement to the day before closed; closing: its last line.
+    assert (f"Opening balances ({start}) {money(before[-1]['owes'])} "
+            f"{money(before[-1]['capital'])}") in text
+    closing = f"{money(lines[-1]['owes'])} {money(lines[-1]['capital'])}"
+    assert f"Closing balances {closing}" in text
+    assert text.count(f"Closing balances {closing}") == 2  # the summary, the table's end
+    # Subtotals by kind: each kind's postings and amount, added up here from the CLI's lines.
+    kinds: dict[str, list] = {}
+    for line in lines:
+        kind = kinds.setdefault(line["account"], [0, Decimal(0)])
+        kind[0] += 1
+        kind[1] += Decimal(str(line["amount"]["USD"]))
+    section = text[text.index("Subtotals by kind"):]
+    for name, (count, amount) in kinds.items():
+        assert f"{name} {count} {money({'USD': amount})}" in section, name
+    assert f"Total {len(lines)}" in section
+    assert "Retained patronage equity by fiscal year" in text
+
+
+def test_statement_pdf_without_weasyprint(no_weasyprint, tmp_path):
+    path = tmp_path / "G.pdf"
+    result = CliRunner().invoke(main, ["statement", GROWERS, "Andrade", "--pdf", str(path)])
+    assert result.exit_code == 1 and INSTALL in result.stderr
+    assert not path.exists()

@@ -20,10 +20,12 @@ from coop_beancount.cli.common import (
     DATE,
     FORMAT,
     IGNORE_ERRORS,
+    UNNAMED,
     chosen_currency,
     complete_member,
     load_checked,
     main,
+    write_files,
 )
 from coop_beancount.core.patronage import fiscal_label
 from coop_beancount.reports.members import (
@@ -34,6 +36,8 @@ from coop_beancount.reports.members import (
     statement,
 )
 from coop_beancount.reports.output import money_text, render, total_row
+from coop_beancount.reports.pdf import PdfUnavailable, html_to_pdf, require_pdf
+from coop_beancount.reports.statement_page import render_statement
 from coop_beancount.reports.view import CoopBooks
 
 MEMBER_COLUMNS = [
@@ -92,11 +96,16 @@ EQUITY_YEAR_COLUMNS = [
 @click.option("--equity", "equity_only", is_flag=True,
               help="Only the retained patronage equity by fiscal year (csv and json print "
               "one table: the entries, or this).")
+@click.option("--pdf", "pdf_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the statement as a printable PDF to this file (needs pip install "
+              "'coop-beancount[pdf]').")
+@click.option("--paper", type=click.Choice(["letter", "A4"], case_sensitive=False),
+              default="letter", show_default=True, help="With --pdf: the paper size.")
 @FORMAT
 @IGNORE_ERRORS
 def statement_command(books: Path, member: str, start: datetime.date | None,
-                      end: datetime.date | None, equity_only: bool, fmt: str,
-                      ignore_errors: bool) -> None:
+                      end: datetime.date | None, equity_only: bool, pdf_path: Path | None,
+                      paper: str, fmt: str, ignore_errors: bool) -> None:
     """A member's statement: every entry touching MEMBER (a member key), with
     running balances of what the member owes the co-op and of their capital;
     then their retained patronage equity by fiscal year (allocated on
@@ -105,19 +114,44 @@ def statement_command(books: Path, member: str, start: datetime.date | None,
 
     A negative "Member owes" means the co-op owes the member.
 
+    With --pdf FILE the statement is printed to a PDF instead (the co-op's
+    name, the member, the period and the print date at its head; opening and
+    closing balances, every posting, subtotals by kind, equity by fiscal year),
+    through WeasyPrint: pip install 'coop-beancount[pdf]'.
+
     \b
     Example:
       coop statement main.beancount G1 --from 2026-01-01 --to 2026-12-31
       coop statement main.beancount G1 --equity --format csv
+      coop statement main.beancount G1 --from 2026-01-01 --pdf G1-2026.pdf
     """
     if start and end and end < start:
         raise click.BadParameter(f"--to {end} is before --from {start}")
+    if pdf_path is not None:
+        try:
+            require_pdf()  # said before the books are loaded
+        except PdfUnavailable as exc:
+            raise click.ClickException(str(exc)) from None
     loaded = load_checked(books, ignore_errors)
     coop = CoopBooks.from_entries(loaded.entries, loaded.options)
     if coop.member(member) is None:
         known = ", ".join(sorted(coop.records.members)) or "none"
         raise click.ClickException(f"no member {member!r} in {books} (members: {known})")
     result = statement(coop, member, start, end)
+    if pdf_path is not None:
+        standing = [row.standing.words() for row in member_rows(coop, end, [member])]
+        title = loaded.options.get("title")
+        html = render_statement(result, title if title and title != UNNAMED else str(books),
+                                standing[0] if standing else None,
+                                "A4" if paper.lower() == "a4" else "letter")
+        try:
+            data = html_to_pdf(html)
+        except PdfUnavailable as exc:
+            raise click.ClickException(str(exc)) from None
+        write_files(pdf_path.parent, {pdf_path.name: data}, "the statement")
+        click.echo(f"Wrote the statement of {result.member.name} ({member}) to {pdf_path}.",
+                   err=True)
+        return
     equity_rows = _equity_year_rows(result.equity)
     if equity_only:
         click.echo(render(equity_rows, _equity_year_columns(result.equity), fmt), nl=False)

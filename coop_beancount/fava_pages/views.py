@@ -47,6 +47,7 @@ from coop_beancount.reports.shared_costs import (
     shared_costs,
     usage_units,
 )
+from coop_beancount.reports.statement_page import subtotals_by_kind
 from coop_beancount.reports.usage import usage_costs
 from coop_beancount.reports.view import CoopBooks, Money, add
 
@@ -344,14 +345,11 @@ def member_page(books: CoopBooks, key: str, start: datetime.date | None,
     # What they owe and own at the end of the time shown, in words, with its parts.
     rows = member_rows(books, end, [key]) if end is None or member.joined <= end else []
     standing = rows[0].standing if rows else None
-    # Subtotals by kind of account (dues, receivable, shares, ...) over the time shown.
-    kinds: dict[str, list[Any]] = {}
-    for line in result.lines:
-        kind = kinds.setdefault(line.account, [line.account, 0, {}])
-        kind[1] += 1
-        add(kind[2], line.currency, line.amount)
+    # Subtotals by kind of account (dues, receivable, shares, ...) over the time shown,
+    # as the printed statement has them.
     by_kind = table([("Account", STR), ("Postings", INT), ("Amount", MONEY)],
-                    [kinds[k] for k in sorted(kinds)], ("Postings",))
+                    [[k.kind, k.postings, k.amount] for k in subtotals_by_kind(result.lines)],
+                    ("Postings",))
     # Their story in the time shown: what they took of costs shared by usage, against
     # retail, and the hours they gave.
     usage = []

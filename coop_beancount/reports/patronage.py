@@ -442,6 +442,7 @@ def render_notice(notice: Notice, coop_name: str, paper: str,
 def _render_notice(template: Any, notice: Notice, coop_name: str, paper: str,
                    pdf_url: str | None = None) -> str:
     return template.render(notice=notice, coop=coop_name, paper=paper, pdf_url=pdf_url,
+                           printed=datetime.date.today(),
                            withheld=any(line.dividend.withheld for line in notice.lines))
 
 
