@@ -101,7 +101,7 @@ def test_core_loads_nothing_and_reads_no_files():
 
 
 #: Import names whose PyPI package is called otherwise.
-PYPI_NAME = {"yaml": "pyyaml"}
+PYPI_NAME = {"yaml": "pyyaml", "flask_babel": "flask-babel"}
 
 
 def test_every_package_imported_is_declared():

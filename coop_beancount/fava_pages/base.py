@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import datetime
 from collections import OrderedDict
+from functools import cached_property
 from typing import Any, NoReturn
 from urllib.parse import urlencode
 
@@ -17,8 +18,10 @@ from fava.context import g
 from fava.core.filters import FilterError, TimeFilterParseError
 from fava.ext import FavaExtensionBase, FavaExtensionError
 from flask import abort, make_response, render_template, request, url_for
+from flask_babel import Domain, get_locale
 from markupsafe import Markup, escape
 
+from coop_beancount.fava_pages.i18n import DOMAIN, TRANSLATIONS
 from coop_beancount.fava_pages.views import PageNotFound, Settings, parse_settings
 from coop_beancount.reports.shared_costs import shared_costs, usage_units
 from coop_beancount.reports.usage import usage_records
@@ -70,14 +73,42 @@ class _Loads:
 
 _LOADS = _Loads()
 
+#: The pages' message catalogue, in the language Fava picks (its `language` option, else
+#: the browser's): flask-babel's, as Fava's own `messages` catalogue is.
+TEXTS = Domain(translation_directories=str(TRANSLATIONS), domain=DOMAIN)
+
 
 class CoopPage(FavaExtensionBase):
     """A co-op page. The settings are read, and their mistakes reported, once per load."""
+
+    #: The page's name in Fava's sidebar and title, in English (`report_title`: in the
+    #: language shown).
+    TITLE = ""
 
     def __init__(self, ledger: Any, config: str | None = None) -> None:
         # Fava would parse the config itself and crash on one that is not a literal; it is
         # read (and its mistakes reported) at every load instead, in after_load_file.
         super().__init__(ledger, None)
+
+    @property  # type: ignore[override]
+    def report_title(self) -> str:
+        """The sidebar's and the page's title, in the language shown (English outside a
+        request)."""
+        return TEXTS.gettext(self.TITLE)
+
+    @cached_property
+    def jinja_env(self) -> Any:
+        """Fava's environment for the extension's templates, with `_` and `ngettext` of the
+        co-op's catalogue (Fava's own `_` would look the texts up in Fava's)."""
+        env = FavaExtensionBase.jinja_env.func(self)  # type: ignore[attr-defined]
+        # The overlay shares Fava's globals: a copy, so Fava's templates keep Fava's `_`.
+        env.globals = {**env.globals, "_": TEXTS.gettext, "gettext": TEXTS.gettext,
+                       "ngettext": TEXTS.ngettext}
+        return env
+
+    def locale(self) -> str:
+        """The language the page is shown in ("en", "de"), as Fava picks it."""
+        return str(get_locale() or "en")
 
     def after_load_file(self) -> None:
         if _LOADS.current(self.ledger) is not None:
@@ -151,24 +182,26 @@ class CoopPage(FavaExtensionBase):
 
 
 def not_found(message: str) -> NoReturn:
-    _answer(404, "Not found", message, "coop-not-found")
+    _answer(404, TEXTS.gettext("Not found"), message, "coop-not-found")
 
 
 def no_pdf(message: str) -> NoReturn:
     """A PDF asked for where WeasyPrint is not installed: the message says what to install."""
-    _answer(501, "No PDF here", message, "coop-no-pdf")
+    _answer(501, TEXTS.gettext("No PDF here"), message, "coop-no-pdf")
 
 
 def bad_filter(error: FilterError) -> NoReturn:
     """A time or other filter Fava cannot read: said in Fava's layout, its filter bar
     there to mend it (Fava's own pages say it in a notice, and show nothing)."""
     if isinstance(error, TimeFilterParseError):
-        message = (f"Fava's time filter {request.args.get('time', '')!r} is not a time: "
-                   "write a year (2025), a month (2025-06), a quarter (2025-Q2), a day, or "
-                   "a range of them (2025-01 - 2025-06), or clear the filter.")
+        message = TEXTS.gettext(
+            "Fava's time filter %(time)s is not a time: write a year (2025), a month "
+            "(2025-06), a quarter (2025-Q2), a day, or a range of them (2025-01 - 2025-06), "
+            "or clear the filter.", time=repr(request.args.get("time", "")))
     else:
-        message = f"Fava's filter cannot be read ({error.message}): mend it or clear it."
-    _answer(400, "Bad filter", message, "coop-bad-filter")
+        message = TEXTS.gettext("Fava's filter cannot be read (%(error)s): mend it or clear "
+                                "it.", error=error.message)
+    _answer(400, TEXTS.gettext("Bad filter"), message, "coop-bad-filter")
 
 
 def _answer(status: int, title: str, message: str, cls: str) -> NoReturn:

@@ -11,6 +11,7 @@ from fava.ext import extension_endpoint
 from flask import Response
 
 from coop_beancount.fava_pages import base, views
+from coop_beancount.fava_pages.i18n import N_
 from coop_beancount.reports.patronage import booked_pools, member_notices, render_notice
 from coop_beancount.reports.pdf import PdfUnavailable, html_to_pdf
 
@@ -21,39 +22,40 @@ class CoopOverview(base.CoopPage):
     """The co-op at a glance: money in the bank, income and expenses by month, members,
     savings against retail, hours given, equity outstanding, the next patronage steps."""
 
-    report_title = "Overview"
+    TITLE = N_("Overview")
 
     def overview(self) -> dict[str, Any]:
-        return views.overview_page(self.books, self.start(), self.end())
+        return views.overview_page(self.books, self.start(), self.end(), self.locale())
 
 
 class CoopMembers(base.CoopPage):
     """Every member; with ?member=KEY, that member's page."""
 
-    report_title = "Members"
+    TITLE = N_("Members")
 
     def members(self) -> dict[str, Any]:
-        return views.members_page(self.books, self.end())
+        return views.members_page(self.books, self.end(), self.locale())
 
     def member(self, key: str) -> dict[str, Any]:
-        return self.page(views.member_page, self.books, key, self.start(), self.end())
+        return self.page(views.member_page, self.books, key, self.start(), self.end(),
+                         self.locale())
 
 
 class CoopSharedCosts(base.CoopPage):
-    report_title = "Shared costs"
+    TITLE = N_("Shared costs")
 
     def costs(self) -> dict[str, Any]:
         return views.shared_costs_page(self.books, self.settings.period, self.start(),
-                                       self.end())
+                                       self.end(), self.locale())
 
 
 class CoopPatronage(base.CoopPage):
     """Patronage dividends by fiscal year; ?year=2025 for one year."""
 
-    report_title = "Patronage"
+    TITLE = N_("Patronage")
 
     def patronage(self) -> dict[str, Any]:
-        return self.page(views.patronage_page, self.books, self.year_arg())
+        return self.page(views.patronage_page, self.books, self.year_arg(), self.locale())
 
     def year_arg(self) -> int | None:
         text = self.arg("year")
@@ -61,7 +63,8 @@ class CoopPatronage(base.CoopPage):
             return None
         digits = text.upper().removeprefix("FY")
         if not digits.isdigit() or len(digits) != 4:
-            base.not_found(f"{text!r} is not a fiscal year such as 2025.")
+            base.not_found(base.TEXTS.gettext("%(text)s is not a fiscal year such as 2025.",
+                                              text=repr(text)))
         return int(digits)
 
     @extension_endpoint("notice")
@@ -72,8 +75,9 @@ class CoopPatronage(base.CoopPage):
         pools = booked_pools(self.books.entries, self.books.chart, year) if year else []
         found = [n for n in member_notices(self.books, pools) if n.member.key == key]
         if not found:
-            base.not_found(f"No notice of allocation for member {key!r} in FY{year or '?'} "
-                           "in these books.")
+            base.not_found(base.TEXTS.gettext(
+                "No notice of allocation for member %(key)s in FY%(year)s in these books.",
+                key=repr(key), year=year or "?"))
         title = self.ledger.options.get("title") or UNNAMED
         if self.arg("format") == "pdf":
             try:
@@ -91,11 +95,11 @@ class CoopPatronage(base.CoopPage):
 class CoopEquity(base.CoopPage):
     """The revolving fund: equity outstanding, redemptions made, the next redemption."""
 
-    report_title = "Members' equity"  # Fava's own pages say "Equity" of the accounts
+    TITLE = N_("Members' equity")  # Fava's own pages say "Equity" of the accounts
 
     def equity(self) -> dict[str, Any]:
         return views.equity_page(self.books, self.end(), self.arg("budget"),
-                                 self.settings.redemption_budget)
+                                 self.settings.redemption_budget, self.locale())
 
 
 class CoopClients(base.CoopPage):

@@ -25,6 +25,7 @@ from coop_beancount.books.collector import kept_out
 from coop_beancount.books.config import PluginConfig
 from coop_beancount.core.patronage import fiscal_label, percent
 from coop_beancount.core.periods import period_first_day
+from coop_beancount.fava_pages.i18n import N_, Gettext, english, gettext_for
 from coop_beancount.reports.invoices import BUCKETS as AGE_BUCKETS
 from coop_beancount.reports.invoices import earnings_rows, receivable_rows, receivables_day
 from coop_beancount.reports.members import MemberRow, member_rows, statement
@@ -177,26 +178,29 @@ def cell(value: Any, kind: str) -> Cell:
 
 
 def table(columns: list[tuple[str, str]], rows: list[list[Any]],
-          total: bool | tuple[str, ...] | list[Any] = False) -> Table:
+          total: bool | tuple[str, ...] | list[Any] = False, _: Gettext = english) -> Table:
     """A page's table of ROWS (values: text, dates, numbers, money as {currency: number})
     and its totals row: with TOTAL true, every money and count column added up; a tuple
     of headings: only those columns (where the others, a price, do not add up); a list:
-    that row (a statement's closing balances)."""
+    that row (a statement's closing balances). The headings (English, marked with `N_`)
+    and the totals row's "Total" are shown through `_`, the page's language."""
     if isinstance(total, list):
-        foot = [cell(value, kind) for value, (_, kind) in zip(total, columns, strict=True)]
+        foot = [cell(value, kind) for value, (_heading, kind) in zip(total, columns,
+                                                                     strict=True)]
     elif total and rows:
         summed = {str(index): kind for index, (heading, kind) in enumerate(columns)
                   if (heading in total if isinstance(total, tuple) else kind in (MONEY, INT))}
         sums = total_row(({key: row[int(key)] or ({} if kind == MONEY else 0)
                            for key, kind in summed.items()} for row in rows), summed)
         foot = [cell(sums[str(index)], kind) if str(index) in summed
-                else Cell("Total" if index == 0 else "", "")
-                for index, (_, kind) in enumerate(columns)]
+                else Cell(_("Total") if index == 0 else "", "")
+                for index, (_heading, kind) in enumerate(columns)]
     else:
         foot = []
-    return Table(columns, [[cell(value, kind) for value, (_, kind) in zip(row, columns,
-                                                                          strict=True)]
-                           for row in rows], foot)
+    return Table([(_(heading), kind) for heading, kind in columns],
+                 [[cell(value, kind) for value, (_heading, kind) in zip(row, columns,
+                                                                      strict=True)]
+                  for row in rows], foot)
 
 
 def line_chart(label: str, points: list[tuple[datetime.date, dict[str, Decimal]]],
@@ -259,44 +263,52 @@ EXAMPLE_SETTINGS = "\"{'period': 'quarterly', 'redemption_budget': '25000.00'}\"
 
 @once_per_load
 def overview_page(books: CoopBooks, start: datetime.date | None,
-                  end: datetime.date | None) -> dict[str, Any]:
-    figures = overview(books, start, end)
-    months = table([("Month", STR), ("Income", MONEY), ("Expenses", MONEY), ("Net", MONEY)],
+                  end: datetime.date | None, locale: str = "en") -> dict[str, Any]:
+    _ = gettext_for(locale)
+    figures = overview(books, start, end, _)
+    months = table([(N_("Month"), STR), (N_("Income"), MONEY), (N_("Expenses"), MONEY),
+                    (N_("Net"), MONEY)],
                    [[m.label, m.income, m.expenses, _total([m.income, {c: -n for c, n in
                                                                       m.expenses.items()}])]
-                    for m in figures.months], total=True)
+                    for m in figures.months], total=True, _=_)
     points = []
     for month in figures.months:
-        values = {f"income ({c})": n for c, n in month.income.items()}
-        values |= {f"expenses ({c})": n for c, n in month.expenses.items()}
+        values = {_("income (%(currency)s)") % {"currency": c}: n
+                  for c, n in month.income.items()}
+        values |= {_("expenses (%(currency)s)") % {"currency": c}: n
+                   for c, n in month.expenses.items()}
         points.append((period_first_day(month.label), values))
     return {"figures": figures, "bank": money_text(figures.bank),
             "equity": money_text(figures.equity), "hours": f"{figures.hours:,}",
             "saved": [(unit, money_text(money)) for unit, money in figures.saved.items()],
             "months": months,
-            "charts": [bar_chart("Income and expenses by month", points)] if points else []}
+            "charts": [bar_chart(_("Income and expenses by month"), points)] if points else []}
 
 
 # -- Members ------------------------------------------------------------------------------
 
 #: The members table's money columns, as `coop members` names them: net owed is what
 #: the member owes the co-op (negative: what it owes them), the others its parts.
-MEMBER_MONEY = [("shares_subscribed", "Shares subscribed"), ("shares_paid", "Shares paid"),
-                ("dues_owed", "Dues owed"), ("other_owed", "Other owed"),
-                ("payable", "Co-op owes"), ("net", "Net owed"), ("capital", "Capital"),
-                ("allocated", "Allocated equity")]
+MEMBER_MONEY = [("shares_subscribed", N_("Shares subscribed")),
+                ("shares_paid", N_("Shares paid")), ("dues_owed", N_("Dues owed")),
+                ("other_owed", N_("Other owed")), ("payable", N_("Co-op owes")),
+                ("net", N_("Net owed")), ("capital", N_("Capital")),
+                ("allocated", N_("Allocated equity"))]
 
 
 @once_per_load
-def members_page(books: CoopBooks, as_of: datetime.date | None) -> dict[str, Any]:
+def members_page(books: CoopBooks, as_of: datetime.date | None,
+                 locale: str = "en") -> dict[str, Any]:
+    _ = gettext_for(locale)
     rows = member_rows(books, as_of)
     members = table(
-        [("Member", MEMBER), ("Name", STR), ("Status", STR), ("Joined", DATE),
-         *[(heading, MONEY) for _, heading in MEMBER_MONEY]],
-        [[row.key, row.name, f"left {row.left}" if row.left else row.status, row.joined,
+        [(N_("Member"), MEMBER), (N_("Name"), STR), (N_("Status"), STR), (N_("Joined"), DATE),
+         *[(heading, MONEY) for _column, heading in MEMBER_MONEY]],
+        [[row.key, row.name,
+          _("left %(date)s") % {"date": row.left} if row.left else _(row.status), row.joined,
           *[row.standing.net if column == "net" else getattr(row, column)
-            for column, _ in MEMBER_MONEY]] for row in rows],
-        total=True)
+            for column, _heading in MEMBER_MONEY]] for row in rows],
+        total=True, _=_)
     active = sum(1 for row in rows if row.left is None)
     return {"members": members, "active": active, "left": len(rows) - active, "as_of": as_of}
 
@@ -305,32 +317,35 @@ def members_page(books: CoopBooks, as_of: datetime.date | None) -> dict[str, Any
 
 @once_per_load
 def member_page(books: CoopBooks, key: str, start: datetime.date | None,
-                end: datetime.date | None) -> dict[str, Any]:
+                end: datetime.date | None, locale: str = "en") -> dict[str, Any]:
+    _ = gettext_for(locale)
     member = books.member(key)
     if member is None:
-        raise PageNotFound(f"There is no member {key!r} in these books.")
+        raise PageNotFound(_("There is no member %(key)s in these books.") % {"key": repr(key)})
     result = statement(books, key, start, end)
     lines = table(
-        [("Date", DATE), ("Description", STR), ("Account", STR), ("Amount", MONEY),
-         ("Owes co-op", MONEY), ("Capital", MONEY)],
+        [(N_("Date"), DATE), (N_("Description"), STR), (N_("Account"), STR),
+         (N_("Amount"), MONEY), (N_("Owes co-op"), MONEY), (N_("Capital"), MONEY)],
         [[line.date, line.description, line.account, {line.currency: line.amount},
           line.owes, line.capital] for line in result.lines],
-        ["", "Closing balances", "", None, result.closing_owes, result.closing_capital])
+        ["", _("Closing balances"), "", None, result.closing_owes, result.closing_capital],
+        _=_)
     equity = table(
-        [("Fiscal year", STR), ("Qualified", MONEY), ("Non-qualified", MONEY),
-         ("Retains", MONEY), ("Redeemed", MONEY), ("Outstanding", MONEY)],
+        [(N_("Fiscal year"), STR), (N_("Qualified"), MONEY), (N_("Non-qualified"), MONEY),
+         (N_("Retains"), MONEY), (N_("Redeemed"), MONEY), (N_("Outstanding"), MONEY)],
         [[fiscal_label(y.year), y.qualified, y.non_qualified, y.retains, y.redeemed,
-          y.outstanding] for y in result.equity], total=True)
+          y.outstanding] for y in result.equity], total=True, _=_)
     history = [[fiscal_label(pool.year), pool.pool, pool.measure, d.patronage,
                 {pool.currency: d.allocation}, {pool.currency: d.cash},
-                {pool.currency: d.retained}, (pool.year, key, pool.notice), pool.paid]
+                {pool.currency: d.retained}, (pool.year, key, _(pool.notice)), pool.paid]
                for pool in booked_pools(books.entries, books.chart)
                if end is None or pool.paid <= end
                for d in pool.result.dividends if d.member == key]
     patronage = table(
-        [("Fiscal year", STR), ("Pool", STR), ("Measure", STR), ("Patronage", DECIMAL),
-         ("Allocation", MONEY), ("Cash", MONEY), ("Retained", MONEY), ("Notice", NOTICE),
-         ("Paid", DATE)], history, total=("Allocation", "Cash", "Retained"))
+        [(N_("Fiscal year"), STR), (N_("Pool"), STR), (N_("Measure"), STR),
+         (N_("Patronage"), DECIMAL), (N_("Allocation"), MONEY), (N_("Cash"), MONEY),
+         (N_("Retained"), MONEY), (N_("Notice"), NOTICE), (N_("Paid"), DATE)],
+        history, total=("Allocation", "Cash", "Retained"), _=_)
     capital_points: dict[datetime.date, Money] = {}
     if start is not None and result.opening_capital:
         capital_points[start] = result.opening_capital
@@ -339,7 +354,7 @@ def member_page(books: CoopBooks, key: str, start: datetime.date | None,
     # No capital is a zero on the chart: a point without the currency is not drawn, and
     # the line would end at the last capital that was not zero.
     currencies = {currency for capital in capital_points.values() for currency in capital}
-    chart = line_chart(f"Capital of {member.name}",
+    chart = line_chart(_("Capital of %(name)s") % {"name": member.name},
                        [(date, {c: capital.get(c, Decimal(0)) for c in currencies})
                         for date, capital in sorted(capital_points.items())])
     # What they owe and own at the end of the time shown, in words, with its parts.
@@ -347,26 +362,26 @@ def member_page(books: CoopBooks, key: str, start: datetime.date | None,
     standing = rows[0].standing if rows else None
     # Subtotals by kind of account (dues, receivable, shares, ...) over the time shown,
     # as the printed statement has them.
-    by_kind = table([("Account", STR), ("Postings", INT), ("Amount", MONEY)],
+    by_kind = table([(N_("Account"), STR), (N_("Postings"), INT), (N_("Amount"), MONEY)],
                     [[k.kind, k.postings, k.amount] for k in subtotals_by_kind(result.lines)],
-                    ("Postings",))
+                    ("Postings",), _=_)
     # Their story in the time shown: what they took of costs shared by usage, against
     # retail, and the hours they gave.
     usage = []
     for unit in usage_units(books):
         mine = [row for row in usage_costs(books, unit, "yearly", start, end)[1]
                 if row.label == key]
-        usage += [row.words(unit) for row in mine]
+        usage += [row.words(unit, _) for row in mine]
     work = [r for r in books.records.work if r.member == key
             and (start is None or r.date >= start) and (end is None or r.date <= end)]
     hours = sum((r.hours for r in work), Decimal(0))
     return {"member": member, "statement": result, "lines": lines, "equity": equity,
             "by_kind": by_kind,
             "usage": usage, "hours": f"{hours:,}" if work else None, "shifts": len(work),
-            "standing": standing.words() if standing else None,
+            "standing": standing.words(None, _) if standing else None,
             "owes": bool(standing and any(n > 0 for n in standing.net.values())),
             "row": rows[0] if rows else None,
-            "capital_words": _capital_words(rows[0]) if rows else "",
+            "capital_words": _capital_words(rows[0], _) if rows else "",
             "patronage": patronage, "has_patronage": bool(history),
             # A chart of a capital that never changed would be a flat line: none then.
             "charts": [chart] if len({tuple(c.items()) for c in capital_points.values()}) > 1
@@ -377,37 +392,43 @@ def member_page(books: CoopBooks, key: str, start: datetime.date | None,
             "opening_capital": money_text(result.opening_capital)}
 
 
-def _capital_words(row: MemberRow) -> str:
-    words = (f"Your capital in the co-op: {money_text(row.capital)} (shares paid in "
-             f"{money_text(row.shares_paid)} of {money_text(row.shares_subscribed)} subscribed")
+def _capital_words(row: MemberRow, _: Gettext = english) -> str:
+    figures = {"capital": money_text(row.capital), "paid": money_text(row.shares_paid),
+               "subscribed": money_text(row.shares_subscribed),
+               "allocated": money_text(row.allocated)}
     if row.allocated:
-        words += f"; retained patronage {money_text(row.allocated)}"
-    return words + ")."
+        return _("Your capital in the co-op: %(capital)s (shares paid in %(paid)s of "
+                 "%(subscribed)s subscribed; retained patronage %(allocated)s).") % figures
+    return _("Your capital in the co-op: %(capital)s (shares paid in %(paid)s of "
+             "%(subscribed)s subscribed).") % figures
 
 
 # -- Shared costs -------------------------------------------------------------------------
 
 @once_per_load
 def shared_costs_page(books: CoopBooks, period: str, start: datetime.date | None,
-                      end: datetime.date | None) -> dict[str, Any]:
+                      end: datetime.date | None, locale: str = "en") -> dict[str, Any]:
+    _ = gettext_for(locale)
     costs = shared_costs(books, start, end)
     groups = by_key_and_period(costs, period, with_parts=False)
     names = {key: m.name for key, m in books.records.members.items()}
-    totals, _ = shared_cost_rows(groups, names)
-    summary = table([("Key", STR), ("Period", STR), ("Costs", INT), ("Total", MONEY),
-                     ("Paid by", STR)],
-                    [[r["key"], r["period"], r["costs"], r["total"], r["paid_by"]]
-                     for r in totals], total=("Costs", "Total"))
+    totals, _parts = shared_cost_rows(groups, names)
+    summary = table([(N_("Key"), STR), (N_("Period"), STR), (N_("Costs"), INT),
+                     (N_("Total"), MONEY), (N_("Paid by"), STR)],
+                    [[r["key"], r["period"], r["costs"], r["total"],
+                      _("the co-op") if r["paid_by"] == "the co-op" else r["paid_by"]]
+                     for r in totals], total=("Costs", "Total"), _=_)
     # Each member's part of each key over the time shown: one row per member, so the page
     # stays the size of the membership however many periods it covers. Fava's time filter
     # (the period links) narrows it to one period.
     by_member = parts_by_member(costs)
     keys = sorted({key for parts in by_member.values() for key in parts})
     member_parts = table(
-        [("Member", MEMBER), ("Name", STR), *[(key, MONEY) for key in keys], ("Total", MONEY)],
+        [(N_("Member"), MEMBER), (N_("Name"), STR), *[(key, MONEY) for key in keys],
+         (N_("Total"), MONEY)],
         [[member, names.get(member, ""), *[parts.get(key, {}) for key in keys],
-          _total(parts.values())] for member, parts in by_member.items()], total=True)
-    usage = [_usage(books, unit, period, start, end) for unit in usage_units(books)]
+          _total(parts.values())] for member, parts in by_member.items()], total=True, _=_)
+    usage = [_usage(books, unit, period, start, end, _) for unit in usage_units(books)]
     return {"summary": summary, "member_parts": member_parts, "period": period,
             "periods": sorted({r["period"] for r in totals}),
             "usage": [u for u in usage if u is not None], "has_costs": bool(groups)}
@@ -422,7 +443,7 @@ def _total(amounts: Iterable[Money]) -> Money:
 
 
 def _usage(books: CoopBooks, unit: str, period: str, start: datetime.date | None,
-           end: datetime.date | None) -> dict[str, Any] | None:
+           end: datetime.date | None, _: Gettext = english) -> dict[str, Any] | None:
     by_period, by_member = usage_costs(books, unit, period, start, end)
     if not by_period:
         return None
@@ -432,25 +453,27 @@ def _usage(books: CoopBooks, unit: str, period: str, start: datetime.date | None
         values: dict[str, Decimal] = {}
         for currency in currencies:
             if currency in row.cost_per_unit:
-                values[f"co-op cost ({currency} per unit)"] = row.cost_per_unit[currency]
+                values[_("co-op cost (%(currency)s per unit)") % {"currency": currency}] = (
+                    row.cost_per_unit[currency])
             if row.units and currency in row.retail:
-                values[f"retail price ({currency} per unit)"] = (
+                values[_("retail price (%(currency)s per unit)") % {"currency": currency}] = (
                     row.retail[currency] / row.units).quantize(Decimal("0.01"))
         per_unit.append((period_first_day(row.label), values))
-    charts = [line_chart(f"Cost per unit ({unit})", per_unit)]
+    charts = [line_chart(_("Cost per unit (%(unit)s)") % {"unit": unit}, per_unit)]
     if any(row.retail for row in by_period):
-        charts.append(bar_chart(f"Members' savings against retail ({unit})",
+        charts.append(bar_chart(_("Members' savings against retail (%(unit)s)") % {"unit": unit},
                                 [(period_first_day(row.label), row.saved) for row in by_period]))
 
     def rows(items: list) -> list[list[Any]]:
         return [[r.label, r.units, r.cost, r.cost_per_unit, r.retail, r.saved] for r in items]
 
-    columns = [("Units", DECIMAL), ("Cost", MONEY), ("Per unit", MONEY), ("At retail", MONEY),
-               ("Saved", MONEY)]
+    columns = [(N_("Units"), DECIMAL), (N_("Cost"), MONEY), (N_("Per unit"), MONEY),
+               (N_("At retail"), MONEY), (N_("Saved"), MONEY)]
     added = ("Units", "Cost", "At retail", "Saved")  # a price per unit does not add up
     return {"unit": unit, "charts": charts,
-            "by_period": table([("Period", STR), *columns], rows(by_period), added),
-            "by_member": table([("Member", MEMBER), *columns], rows(by_member), added)}
+            "by_period": table([(N_("Period"), STR), *columns], rows(by_period), added, _=_),
+            "by_member": table([(N_("Member"), MEMBER), *columns], rows(by_member), added,
+                               _=_)}
 
 
 # -- Patronage ----------------------------------------------------------------------------
@@ -463,43 +486,57 @@ class PatronageYear:
 
 
 @once_per_load
-def patronage_page(books: CoopBooks, year: int | None) -> dict[str, Any]:
+def patronage_page(books: CoopBooks, year: int | None, locale: str = "en") -> dict[str, Any]:
+    _ = gettext_for(locale)
     pools = booked_pools(books.entries, books.chart)
     years = sorted({pool.year for pool in pools}, reverse=True)
     if year is not None and year not in years:
-        known = ", ".join(fiscal_label(y) for y in years) or "none"
-        raise PageNotFound(f"No patronage is allocated for {fiscal_label(year)} in these books "
-                           f"(years allocated: {known}).")
+        known = ", ".join(fiscal_label(y) for y in years) or _("none")
+        raise PageNotFound(_("No patronage is allocated for %(year)s in these books (years "
+                             "allocated: %(known)s).") % {"year": fiscal_label(year),
+                                                          "known": known})
     settings = plugin_settings(books.options)
     names = {key: m.name for key, m in books.records.members.items()}
     shown = []
     for shown_year in ([year] if year is not None else years):
         entry = PatronageYear(shown_year, fiscal_label(shown_year))
         for pool in (p for p in pools if p.year == shown_year):
-            entry.pools.append(_pool_view(pool, settings, names))
+            entry.pools.append(_pool_view(pool, settings, names, _))
         shown.append(entry)
     return {"years": shown, "all_years": years, "year": year}
 
 
+def _notice_kind(pool: BookedPool, _: Gettext = english) -> str:
+    """The kind of a pool's notices, as `BookedPool.notice` says it, in the page's language."""
+    if pool.split_notices:
+        return _("%(share)s qualified") % {"share": percent(pool.qualified_share)}
+    return _("qualified") if pool.qualified else _("non-qualified")
+
+
 def _pool_view(pool: BookedPool, settings: PluginConfig, names: dict[str, str],
-               ) -> dict[str, Any]:
+               _: Gettext = english) -> dict[str, Any]:
     money, result = pool.currency, pool.result
+    notice = _notice_kind(pool, _)
     figures = table(
-        [("Pool", STR), ("Measure", STR), ("Paid", DATE), ("Patronage margin", MONEY),
-         ("Non-patronage margin", MONEY), ("Reserve %", STR), ("Reserve", MONEY),
-         ("Pool amount", MONEY), ("Patronage", DECIMAL), ("Rate per unit", STR),
-         ("Cash %", STR), ("Notices", STR)],
+        [(N_("Pool"), STR), (N_("Measure"), STR), (N_("Paid"), DATE),
+         (N_("Patronage margin"), MONEY), (N_("Non-patronage margin"), MONEY),
+         (N_("Reserve %"), STR), (N_("Reserve"), MONEY), (N_("Pool amount"), MONEY),
+         (N_("Patronage"), DECIMAL), (N_("Rate per unit"), STR), (N_("Cash %"), STR),
+         (N_("Notices"), STR)],
         [[pool.pool, pool.measure, pool.paid, {money: result.margin},
           {money: pool.non_patronage}, percent(pool.reserve_share), {money: result.reserve},
           {money: result.pool}, result.total_patronage, str(pool.rate), percent(pool.cash_share),
-          pool.notice]])
+          notice]], _=_)
     checks = check_rows([pool], settings.fiscal_year, settings.rules)
     members = table(
-        [("Member", MEMBER), ("Name", STR), (f"Patronage ({pool.measure})", DECIMAL),
-         ("Allocation", MONEY), ("Cash", MONEY), ("Retained", MONEY), ("Notice", NOTICE)],
+        [(N_("Member"), MEMBER), (N_("Name"), STR),
+         (_("Patronage (%(measure)s)") % {"measure": pool.measure}, DECIMAL),
+         (N_("Allocation"), MONEY), (N_("Cash"), MONEY), (N_("Retained"), MONEY),
+         (N_("Notice"), NOTICE)],
         [[d.member, names.get(d.member, ""), d.patronage, {money: d.allocation},
-          {money: d.cash}, {money: d.retained}, (pool.year, d.member, f"{pool.notice} notice")]
-         for d in result.dividends], total=True)
+          {money: d.cash}, {money: d.retained},
+          (pool.year, d.member, _("%(kind)s notice") % {"kind": notice})]
+         for d in result.dividends], total=True, _=_)
     return {"pool": pool, "figures": figures, "checks": checks,
             "failed": sum(1 for c in checks if c["status"] == "failed"),
             "members": members}
@@ -509,9 +546,10 @@ def _pool_view(pool: BookedPool, settings: PluginConfig, names: dict[str, str],
 
 @once_per_load
 def equity_page(books: CoopBooks, as_of: datetime.date | None, budget_text: str | None,
-                default_budget: Decimal | None) -> dict[str, Any]:
-    columns = [("Qualified", MONEY), ("Non-qualified", MONEY), ("Retains", MONEY),
-               ("Total", MONEY)]
+                default_budget: Decimal | None, locale: str = "en") -> dict[str, Any]:
+    _ = gettext_for(locale)
+    columns = [(N_("Qualified"), MONEY), (N_("Non-qualified"), MONEY), (N_("Retains"), MONEY),
+               (N_("Total"), MONEY)]
 
     def money_cells(row: Any) -> list[Money]:
         return [row.qualified, row.non_qualified, row.retains, row.total]
@@ -519,8 +557,8 @@ def equity_page(books: CoopBooks, as_of: datetime.date | None, budget_text: str 
     by_year = outstanding_equity(books, as_of, "year")
     by_member_year = outstanding_equity(books, as_of, "member-year")
     made = redemptions_made(books, as_of)
-    redemption_columns = [("Date", DATE), ("Member", MEMBER), ("Name", STR), ("Fiscal year", STR),
-                          ("Kind", STR), ("Amount", MONEY)]
+    redemption_columns = [(N_("Date"), DATE), (N_("Member"), MEMBER), (N_("Name"), STR),
+                          (N_("Fiscal year"), STR), (N_("Kind"), STR), (N_("Amount"), MONEY)]
     currency = (books.options.get("operating_currency") or ["USD"])[0]
     budget, problem, proposal = None, None, None
     text = budget_text if budget_text not in (None, "") else (
@@ -531,13 +569,14 @@ def equity_page(books: CoopBooks, as_of: datetime.date | None, budget_text: str 
             if not budget.is_finite():
                 raise InvalidOperation
         except InvalidOperation:
-            budget, problem = None, f"{text!r} is not an amount like 25000.00"
+            budget, problem = None, _("%(text)s is not an amount like 25000.00") % {
+                "text": repr(text)}
     if budget is not None:
         try:
             lines = next_redemption(books, budget, currency, as_of)
             proposal = table(redemption_columns[1:],
-                             [[ln.member, ln.name, ln.year, ln.kind, ln.amount] for ln in lines],
-                             total=True)
+                             [[ln.member, ln.name, ln.year, _(ln.kind), ln.amount]
+                              for ln in lines], total=True, _=_)
         except ReportError as exc:
             problem = str(exc)
     total: Money = {}
@@ -547,15 +586,15 @@ def equity_page(books: CoopBooks, as_of: datetime.date | None, budget_text: str 
     return {
         "as_of": as_of, "currency": currency, "budget": budget_text or text or "",
         "problem": problem, "proposal": proposal, "total": money_text(total),
-        "by_year": table([("Fiscal year", STR), *columns],
-                         [[row.year, *money_cells(row)] for row in by_year], total=True),
-        "by_member_year": table([("Member", MEMBER), ("Name", STR), ("Fiscal year", STR),
-                                 *columns],
+        "by_year": table([(N_("Fiscal year"), STR), *columns],
+                         [[row.year, *money_cells(row)] for row in by_year], total=True, _=_),
+        "by_member_year": table([(N_("Member"), MEMBER), (N_("Name"), STR),
+                                 (N_("Fiscal year"), STR), *columns],
                                 [[row.member, row.name, row.year, *money_cells(row)]
-                                 for row in by_member_year], total=True),
+                                 for row in by_member_year], total=True, _=_),
         "redemptions": table(redemption_columns,
-                             [[ln.date, ln.member, ln.name, ln.year, ln.kind, ln.amount]
-                              for ln in made], total=True),
+                             [[ln.date, ln.member, ln.name, ln.year, _(ln.kind), ln.amount]
+                              for ln in made], total=True, _=_),
         "has_equity": bool(by_year), "has_redemptions": bool(made),
     }
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -16,7 +16,7 @@ from coop_beancount.core.accounts import NON_QUALIFIED_KIND, QUALIFIED, RETAIN
 from coop_beancount.core.periods import calendar_period
 from coop_beancount.core.records import CoopRecords, Member
 from coop_beancount.core.settle import Position
-from coop_beancount.reports.output import money_text
+from coop_beancount.reports.output import english, money_text
 from coop_beancount.reports.view import (
     CoopBooks,
     Money,
@@ -72,35 +72,47 @@ class Standing:
                 add(net, currency, sign * number)
         return cleaned(net)
 
-    def words(self, who: str | None = None) -> str:
+    def words(self, who: str | None = None, _: Callable[[str], str] = english) -> str:
         """The standing in a sentence, to the member (`who` None: "You owe the co-op
         34.80 USD: dues 10.00 USD, shared costs and other charges 24.80 USD.") or about
-        them (`who` their name: "Gus Almeida owes the co-op ...")."""
-        you = who is None
-        subject, owe, them = ("You", "owe", "you") if you else (who, "owes", who)
+        them (`who` their name: "Gus Almeida owes the co-op ..."). `_` is gettext in the
+        language shown (the Fava pages'); the English by default (the `coop` command's)."""
         net = self.net
         owes = {c: n for c, n in net.items() if n > 0}
         owed = {c: -n for c, n in net.items() if n < 0}
+        you = who is None
+        figures = {"who": who, "owes": money_text(owes), "owed": money_text(owed),
+                   "dues": money_text(self.dues), "charges": money_text(self.charges),
+                   "payable": money_text(self.payable)}
+        if not owes and not owed:
+            return (_("You and the co-op are square: neither owes the other anything.") if you
+                    else _("%(who)s and the co-op are square: neither owes the other "
+                           "anything.")) % figures
         said = []
         if owes:
-            said.append(f"{subject} {owe} the co-op {money_text(owes)}")
+            said.append((_("You owe the co-op %(owes)s") if you
+                         else _("%(who)s owes the co-op %(owes)s")) % figures)
         if owed:
-            said.append(f"the co-op owes {them} {money_text(owed)}")
-        if not said:
-            return f"{subject} and the co-op are square: neither owes the other anything."
+            said.append(((_("The co-op owes you %(owed)s") if you
+                          else _("The co-op owes %(who)s %(owed)s")) if not owes
+                         else (_("the co-op owes you %(owed)s") if you
+                               else _("the co-op owes %(who)s %(owed)s"))) % figures)
         headline = "; ".join(said)
-        headline = headline[0].upper() + headline[1:]
-        charged = [f"{name} {money_text(money)}" for name, money in (
-            ("dues", self.dues), ("shared costs and other charges", self.charges)) if money]
+        charged = [text % figures for text, money in (
+            (_("dues %(dues)s"), self.dues),
+            (_("shared costs and other charges %(charges)s"), self.charges)) if money]
         if owes or not self.payable:
-            parts = charged + ([f"less {money_text(self.payable)} the co-op owes {them}"]
+            parts = charged + ([(_("less %(payable)s the co-op owes you") if you
+                                 else _("less %(payable)s the co-op owes %(who)s")) % figures]
                                if self.payable else [])
         else:  # the co-op owes: what it owes first, less what the member owes it
-            parts = [f"{money_text(self.payable)} it owes {them}",
-                     *(f"less {part}" for part in charged)]
+            parts = [(_("%(payable)s it owes you") if you
+                      else _("%(payable)s it owes %(who)s")) % figures,
+                     *(_("less %(part)s") % {"part": part} for part in charged)]
         if len(parts) > 1:
-            return f"{headline}: {', '.join(parts)}."
-        return f"{headline}."
+            return _("%(headline)s: %(parts)s.") % {"headline": headline,
+                                                    "parts": ", ".join(parts)}
+        return _("%(headline)s.") % {"headline": headline}
 
 
 def member_rows(books: CoopBooks, as_of: datetime.date | None = None,

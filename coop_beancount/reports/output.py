@@ -31,6 +31,13 @@ _FIGURES = re.compile(r"[-+]?\d+(?:\.\d+)?(?: [A-Z][A-Z0-9'._-]*)?"
                       r"(?:; [-+]?\d+(?:\.\d+)? [A-Z][A-Z0-9'._-]*)*\Z")
 
 
+def english(text: str) -> str:
+    """gettext for the English, the `coop` command's words: the text as it is. The
+    sentences worked out here take a gettext (`_`) so the Fava pages can show them in the
+    language Fava shows (fava_pages/i18n.py)."""
+    return text
+
+
 def safe_cell(text: str) -> str:
     """A CSV cell a spreadsheet shows as the text it is: one that would start a formula
     gets a `'` in front; numbers and money stay figures a spreadsheet can read."""

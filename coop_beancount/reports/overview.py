@@ -10,6 +10,7 @@ years ended and not yet allocated, with the day their dividend must be paid by).
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -18,7 +19,7 @@ from beancount.core import data
 from coop_beancount.core.patronage import deadline, fiscal_label
 from coop_beancount.core.periods import calendar_period
 from coop_beancount.reports.members import member_rows
-from coop_beancount.reports.output import money_text
+from coop_beancount.reports.output import english, money_text
 from coop_beancount.reports.patronage import booked_pools, outstanding_equity, plugin_settings
 from coop_beancount.reports.shared_costs import usage_units
 from coop_beancount.reports.usage import usage_costs
@@ -60,9 +61,10 @@ class Overview:
 
 
 def overview(books: CoopBooks, start: datetime.date | None = None,
-             end: datetime.date | None = None) -> Overview:
+             end: datetime.date | None = None, _: Callable[[str], str] = english) -> Overview:
     """The co-op's figures for [start, end] (balances at `end`), in one pass over the
-    transactions."""
+    transactions; the patronage steps in words through `_` (gettext: the English by
+    default)."""
     options = books.options
     roots = {options.get("name_assets", "Assets"): CASH, options.get("name_income", "Income"):
              INCOME, options.get("name_expenses", "Expenses"): EXPENSES}
@@ -112,12 +114,13 @@ def overview(books: CoopBooks, start: datetime.date | None = None,
         months=[Month(label, cleaned(i), cleaned(e)) for label, (i, e) in sorted(months.items())],
         active=active, left=len(rows) - active, saved=saved,
         hours=sum((r.hours for r in work), Decimal(0)), shifts=len(work),
-        equity=cleaned(equity), steps=patronage_steps(books, end))
+        equity=cleaned(equity), steps=patronage_steps(books, end, _))
 
 
-def patronage_steps(books: CoopBooks, end: datetime.date | None) -> list[str]:
+def patronage_steps(books: CoopBooks, end: datetime.date | None,
+                    _: Callable[[str], str] = english) -> list[str]:
     """What was last allocated, and the fiscal years ended since with their deadline
-    (none for books with no patronage measure)."""
+    (none for books with no patronage measure); `_`: gettext in the language shown."""
     if not books.records.measures:
         return []
     settings = plugin_settings(books.options)
@@ -132,13 +135,16 @@ def patronage_steps(books: CoopBooks, end: datetime.date | None) -> list[str]:
         for pool in (p for p in pools if p.year == last):
             add(allocated, pool.currency, pool.result.pool)
         paid = max(p.paid for p in pools if p.year == last)
-        steps.append(f"{fiscal_label(last)}: {money_text(allocated)} allocated to members, "
-                     f"paid {paid}.")
+        steps.append(_("%(year)s: %(allocated)s allocated to members, paid %(paid)s.") % {
+            "year": fiscal_label(last), "allocated": money_text(allocated), "paid": paid})
     first_open = last + 1 if last is not None else current - 1
     for year in range(first_open, current):
         due = deadline(calendar, year, rules)
-        steps.append(f"{fiscal_label(year)} ended {calendar.end(year)}: the board's "
-                     "allocation (custom \"coop-allocation\") is to be decided"
-                     + (f" and paid by {due}." if due else "."))
-    steps.append(f"{fiscal_label(current)} ends {calendar.end(current)}.")
+        figures = {"year": fiscal_label(year), "end": calendar.end(year), "due": due}
+        steps.append((_("%(year)s ended %(end)s: the board's allocation (custom "
+                        "\"coop-allocation\") is to be decided and paid by %(due)s.") if due
+                      else _("%(year)s ended %(end)s: the board's allocation (custom "
+                             "\"coop-allocation\") is to be decided.")) % figures)
+    steps.append(_("%(year)s ends %(end)s.") % {"year": fiscal_label(current),
+                                                 "end": calendar.end(current)})
     return steps

@@ -9,12 +9,13 @@ from __future__ import annotations
 import bisect
 import datetime
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
 
 from coop_beancount.core.periods import calendar_period
-from coop_beancount.reports.output import money_text
+from coop_beancount.reports.output import english, money_text
 from coop_beancount.reports.view import (
     CoopBooks,
     Money,
@@ -43,22 +44,26 @@ class UsageRow:
         return cleaned({c: self.retail.get(c, Decimal(0)) - self.cost.get(c, Decimal(0))
                         for c in set(self.retail) | set(self.cost)})
 
-    def words(self, unit: str) -> str:
+    def words(self, unit: str, _: Callable[[str], str] = english) -> str:
         """To the member: "136 quarts at 2.22 USD against 5.49 USD retail: you saved
-        461.89 USD" (prices per unit, to the cent; without retail prices, the cost)."""
-        units = f"{self.units:,} {unit}"
+        461.89 USD" (prices per unit, to the cent; without retail prices, the cost); `_`
+        is gettext in the language shown (the English by default)."""
+        figures = {"units": f"{self.units:,}", "unit": unit, "cost": money_text(self.cost),
+                   "at": money_text(self.cost_per_unit)}
         if not self.units:
-            return f"Your part of costs shared by {unit}: {money_text(self.cost)}"
-        at = money_text(self.cost_per_unit)
+            return _("Your part of costs shared by %(unit)s: %(cost)s") % figures
         if not self.retail:
-            return f"{units} at {at}: {money_text(self.cost)}"
-        retail = money_text({c: (n / self.units).quantize(Decimal("0.01"))
-                             for c, n in self.retail.items()})
+            return _("%(units)s %(unit)s at %(at)s: %(cost)s") % figures
+        figures["retail"] = money_text({c: (n / self.units).quantize(Decimal("0.01"))
+                                        for c, n in self.retail.items()})
         saved = self.saved
         if any(n < 0 for n in saved.values()):
-            return (f"{units} at {at} against {retail} retail: "
-                    f"{money_text({c: -n for c, n in saved.items()})} more than retail")
-        return f"{units} at {at} against {retail} retail: you saved {money_text(saved)}"
+            figures["more"] = money_text({c: -n for c, n in saved.items()})
+            return _("%(units)s %(unit)s at %(at)s against %(retail)s retail: %(more)s more "
+                     "than retail") % figures
+        figures["saved"] = money_text(saved)
+        return _("%(units)s %(unit)s at %(at)s against %(retail)s retail: you saved "
+                 "%(saved)s") % figures
 
 
 class UsageRecord(NamedTuple):
