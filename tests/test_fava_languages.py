@@ -147,3 +147,28 @@ def test_the_german_catalogue_is_complete_and_compiled():
                                 for t in (english_text, german_text)), strict=True):
             assert sorted(re.findall(r"%\(\w+\)s", one)) == sorted(
                 re.findall(r"%\(\w+\)s", other)), one
+
+
+def test_the_overview_passes_its_gettext_on(monkeypatch):
+    """overview() hands the page's gettext to the patronage steps even on books with usage
+    units (a `_` used there as a throwaway name once made it a list: HTTP 500 on books
+    with both usage splits and patronage, such as the benchmark's)."""
+    from beancount import loader
+
+    from coop_beancount.reports import overview as overview_module
+    from coop_beancount.reports.view import CoopBooks
+
+    entries, errors, options = loader.load_file(
+        str(ROOT / "examples" / "yogurt-coop" / "main.beancount"))
+    assert not errors
+    books = CoopBooks.from_entries(entries, options)
+    passed = []
+    monkeypatch.setattr(overview_module, "patronage_steps",
+                        lambda books, end, gettext: passed.append(gettext) or [])
+
+    def marker(text: str) -> str:
+        return text
+
+    figures = overview_module.overview(books, None, None, marker)
+    assert figures.saved  # the books have usage units, with retail prices
+    assert passed == [marker]

@@ -96,7 +96,7 @@ def overview(books: CoopBooks, start: datetime.date | None = None,
     active = sum(1 for row in rows if row.left is None)
     saved = {}
     for unit in usage_units(books):
-        by_period, _ = usage_costs(books, unit, "yearly", start, end)
+        by_period, _by_member = usage_costs(books, unit, "yearly", start, end)
         total: Money = {}
         for row in by_period:
             for currency, number in row.saved.items():
