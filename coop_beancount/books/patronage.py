@@ -249,9 +249,13 @@ def patronage_by_year(patronage: Iterable[PatronageRecord], calendar: FiscalCale
                       ) -> ByYear:
     """(measure, fiscal year) -> member -> patronage."""
     by_year: ByYear = defaultdict(lambda: defaultdict(Decimal))
-    year_of = calendar.year_of
+    years: dict[datetime.date, int] = {}  # a till's records fall on a few dates: 12 a year
     for record in patronage:
-        by_year[(record.measure, year_of(record.date))][record.member] += record.quantity
+        date = record.date
+        year = years.get(date)
+        if year is None:
+            year = years[date] = calendar.year_of(date)
+        by_year[(record.measure, year)][record.member] += record.quantity
     return by_year
 
 
@@ -316,6 +320,11 @@ def _valid_records(records: CoopRecords, measures: dict[str, Measure],
                     f"patronage in unknown measure {record.measure!r}; declare it with "
                     f'custom "coop-measure" "{record.measure}" (known: '
                     f"{', '.join(sorted(records.measures)) or 'none'})"), None))
+            continue
+        member = members.get(record.member)
+        if member is not None and member.joined <= record.date and (
+                member.left is None or record.date <= member.left):
+            yield record  # the usual case, before building any message
             continue
         problem = _membership_problem(members, record.member, record.date)
         if problem:

@@ -125,7 +125,7 @@ def _read(importer: TillImporter, files: list[Path], loaded: Loaded) -> TillTota
 def _summary(totals: TillTotals) -> None:
     rows = []
     for index, period in totals.periods.items():
-        owners = sum(1 for (i, _) in totals.records if i == index)
+        owners = totals.owners(index)
         rows.append({
             "period": period.label, "lines": period.lines,
             "days": f"{period.first_day} to {period.last_day}", "owners": owners,
