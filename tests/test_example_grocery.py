@@ -12,6 +12,7 @@ import shutil
 from decimal import Decimal
 from pathlib import Path
 
+from beancount.core import data
 from click.testing import CliRunner
 
 from coop_beancount.books.loading import load_books
@@ -19,6 +20,13 @@ from coop_beancount.cli import main
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "grocery-coop"
 README = (EXAMPLE / "README.md").read_text(encoding="utf-8")
+
+
+def _line(path: Path, needle: str) -> int:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    found = [number for number, line in enumerate(lines, 1) if needle in line]
+    assert len(found) == 1
+    return found[0]
 
 
 def generator():
@@ -80,10 +88,19 @@ def test_the_dividend_of_fy2025():
         "coop-patronage-total": "593269.78", "coop-margin": "29663.48",
         "coop-non-patronage": "7046.93", "coop-reserve": "5932.70",
         "coop-pool-amount": "23730.78",
+        # Derived by the plugin from the till's non-member totals, not written by hand.
+        "coop-non-member-business": "140938.53", "coop-non-member-part": "7046.93",
     }
     for key, expected in figures.items():
         assert Decimal(str(meta[key])) == Decimal(expected), key
         assert f"{Decimal(expected):,}" in README, expected
+    # It points back at the board's decision (2026.beancount), and no entry of the books
+    # moves the non-member part by hand.
+    assert (Path(meta["filename"]).name, meta["lineno"]) == (
+        "2026.beancount", _line(EXAMPLE / "2026.beancount", 'custom "coop-allocation"'))
+    assert not [e for e in loaded.entries if isinstance(e, data.Transaction)
+                and "coop-generated" not in e.meta
+                and any("NonPatronage" in p.account for p in e.postings)]
     result = CliRunner().invoke(main, ["patronage", str(EXAMPLE / "main.beancount"),
                                        "--year", "2025", "--format", "csv"])
     assert result.exit_code == 0, result.output

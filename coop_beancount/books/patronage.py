@@ -55,6 +55,8 @@ from coop_beancount.core.patronage import (
     deadline_problem,
     fiscal_label,
     issue_problem,
+    non_member_part,
+    non_member_problems,
     notice_parts,
     percent,
     pool_problems,
@@ -512,6 +514,35 @@ def pool_margin(decision: AllocationDecision, accounts: tuple[str, ...], totals:
     return dict(margin)
 
 
+class NonMemberSplit(NamedTuple):
+    """A fiscal year's business with non-members in a pool's measure (the till's
+    `coop-non-member-business` totals), and the part of the margin it takes."""
+
+    business: Decimal
+    part: Decimal
+
+
+NO_NON_MEMBERS = NonMemberSplit(Decimal(0), Decimal(0))
+
+
+def non_member_split(decision: AllocationDecision, records: CoopRecords,
+                     calendar: FiscalCalendar, margin: Decimal, patronage: dict[str, Decimal],
+                     ) -> tuple[NonMemberSplit, list[str]]:
+    """The non-member part of a decision's margin: the margin in proportion to the year's
+    non-member business of all business in the measure (core.patronage.non_member_part);
+    a loss is charged as it is. Both the pool (`allocate_pool`) and the reports' what-if
+    (`reports.patronage.draft_pool`) take the margin less this part."""
+    business = sum((other.quantity for other in records.non_member
+                    if other.measure == decision.measure
+                    and calendar.year_of(other.date) == decision.fiscal_year), Decimal(0))
+    members = sum(patronage.values(), Decimal(0))
+    problems = non_member_problems(decision.fiscal_year, decision.pool, decision.measure,
+                                   members, business)
+    if problems or not business or decision.loss or margin <= 0:
+        return NonMemberSplit(business, Decimal(0)), problems
+    return NonMemberSplit(business, non_member_part(margin, members, business)), []
+
+
 class _LossCharge(NamedTuple):
     date: datetime.date
     decision: AllocationDecision
@@ -566,6 +597,13 @@ def _allocations(
                 f"the non-patronage margin is in {', '.join(other)}, the pool in {currency}; "
                 "keep one currency"), None))
             continue
+        split, problems = non_member_split(decision, records, figures.calendar, amount,
+                                           patronage)
+        if problems:
+            derived.errors.extend(CoopError(decision.source, p, None) for p in problems)
+            continue
+        amount -= split.part  # the patronage margin; the non-member part is the co-op's
+        non_patronage[currency] = non_patronage.get(currency, Decimal(0)) + split.part
         if decision.paid > as_of:
             continue  # not paid yet: nothing to book until as_of reaches it
         if decision.loss:
@@ -581,7 +619,7 @@ def _allocations(
             continue
         derived.entries.append(allocation_entry(
             decision, result, non_patronage.get(currency, Decimal(0)), currency, records, chart,
-            draw_account, derived, equity, withheld))
+            draw_account, derived, equity, withheld, split))
     return losses
 
 
@@ -789,6 +827,7 @@ def allocation_entry(
     decision: AllocationDecision, result: PoolAllocation, non_patronage: Decimal, currency: str,
     records: CoopRecords, chart: MemberChart, draw_account: str, derived: Derived,
     equity: _EquityLedger, withheld: dict[str, Decimal] | None = None,
+    split: NonMemberSplit = NO_NON_MEMBERS,
 ) -> data.Transaction:
     date = decision.paid
     year = decision.fiscal_year
@@ -800,6 +839,11 @@ def allocation_entry(
         "coop-reserve-share": percent(decision.reserve),
         "coop-cash-share": percent(decision.cash), "coop-qualified": decision.qualified > 0,
     })
+    if split.business:
+        # Of the non-patronage margin (drawn with the rest, kept as unallocated equity),
+        # this part is the margin's share of the business done with non-members.
+        meta["coop-non-member-business"] = split.business
+        meta["coop-non-member-part"] = split.part
     if decision.issued is not None:  # notices issued on another day than the payment
         meta["coop-issued"] = decision.issued
     if decision.late:

@@ -145,6 +145,9 @@ def _pool_summary(pool: BookedPool, rules: RuleSet) -> str:
     figures = [
         ("Patronage margin", amount_text(result.margin, money)),
         ("Non-patronage margin", amount_text(pool.non_patronage or Decimal("0.00"), money)),
+        *([(f"  of which non-member ({pool.non_member_business:,} {pool.measure} of "
+            f"{pool.non_member_business + pool.result.total_patronage:,})",
+            amount_text(pool.non_member_part, money))] if pool.non_member_business else []),
         (f"Reserve ({percent(pool.reserve_share)})", amount_text(result.reserve, money)),
         ("Pool", amount_text(result.pool, money)),
         ("Patronage", amount_text(result.total_patronage, pool.measure)),

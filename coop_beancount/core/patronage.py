@@ -255,6 +255,34 @@ def pool_problems(year: int, pool: str, margin: Decimal,
     return []
 
 
+def non_member_part(margin: Decimal, members: Decimal, non_members: Decimal) -> Decimal:
+    """The non-member part of a pool's margin: the margin in proportion to the business done
+    with non-members, of all the business in the measure (members' and non-members'),
+    rounded half up to the cent. The rest is the patronage margin, so the two add up to the
+    margin exactly. Only the patronage margin may be allocated to members; the non-member
+    part is the co-op's own (kept as unallocated equity, and taxed there).
+
+        margin 36,710.41, members 593,269.78, non-members 140,938.53:
+        36,710.41 x 140,938.53 / 734,208.31 = 7,046.93 (patronage margin 29,663.48)
+
+    The caller checks that both figures are zero or more and that their sum is not zero.
+    """
+    if not non_members:
+        return Decimal("0.00")
+    return round_half_up(margin * non_members / (members + non_members))
+
+
+def non_member_problems(year: int, pool: str, measure: str, members: Decimal,
+                        non_members: Decimal) -> list[str]:
+    """Why the business done with non-members cannot split a pool's margin."""
+    label = f"pool {pool!r} for {fiscal_label(year)}"
+    if non_members < 0:
+        return [f"{label}: the {measure!r} business with non-members (coop-non-member-business) "
+                f"adds up to {non_members} in {fiscal_label(year)}, less than nothing; correct "
+                "the records"]
+    return []
+
+
 #: One member's retained equity of one fiscal year on one account.
 EquityKey = tuple[int, str, str]  # (fiscal year, member, account)
 

@@ -36,6 +36,7 @@ from coop_beancount.books.patronage import (
     Derived,
     decision_problems,
     figures_from_entries,
+    non_member_split,
     parse_payments,
     patronage_by_year,
     patronage_records,
@@ -125,6 +126,10 @@ class BookedPool:
     cash_paid: Mapping[str, datetime.date | None] = field(default_factory=dict)
     #: The decision says the cash is paid after the payment period (`late: TRUE`).
     late: bool = False
+    #: The year's business with non-members in the measure (coop-non-member-business), and
+    #: the part of the margin it took (counted in `non_patronage`).
+    non_member_business: Decimal = Decimal(0)
+    non_member_part: Decimal = Decimal(0)
 
     @property
     def issue_date(self) -> datetime.date:
@@ -204,7 +209,9 @@ def _booked_pool(entry: data.Transaction, year: int, chart: MemberChart) -> Book
                          if "coop-qualified-share" in meta
                          else Decimal(1 if meta["coop-qualified"] else 0)),
         issued=meta.get("coop-issued"),
-        cash_payments=payments, cash_paid=paid, late=bool(meta.get("coop-late")))
+        cash_payments=payments, cash_paid=paid, late=bool(meta.get("coop-late")),
+        non_member_business=meta.get("coop-non-member-business", Decimal(0)),
+        non_member_part=meta.get("coop-non-member-part", Decimal(0)))
 
 
 def what_if(booked: BookedPool, reserve: Decimal | None = None, cash: Decimal | None = None,
@@ -272,16 +279,22 @@ def draft_pool(books: CoopBooks, decision: AllocationDecision,
     if problems:
         raise ReportError("; ".join(problems))
     non_patronage = pool_margin(decision, decision.non_patronage_accounts, figures.totals)
+    split, problems = non_member_split(decision, books.records, calendar, amount, patronage)
+    if problems:
+        raise ReportError("; ".join(problems))
+    amount -= split.part
     result = allocate_pool(amount, decision.reserve, decision.cash, patronage,
                            rounding=settings.cash_rounding,
                            minimum_cash=minimum_cash(settings.rules, decision.qualified))
     return BookedPool(
         year=decision.fiscal_year, pool=decision.pool, measure=decision.measure,
         paid=decision.paid, currency=currency,
-        non_patronage=non_patronage.get(currency, Decimal(0)), reserve_share=decision.reserve,
+        non_patronage=non_patronage.get(currency, Decimal(0)) + split.part,
+        reserve_share=decision.reserve,
         cash_share=decision.cash, qualified=decision.qualified > 0, result=result,
         source=decision.source, issued=decision.issued,
-        qualified_share=Decimal(decision.qualified))
+        qualified_share=Decimal(decision.qualified),
+        non_member_business=split.business, non_member_part=split.part)
 
 
 def plugin_config(options: Mapping[str, Any]) -> PluginConfig | None:
