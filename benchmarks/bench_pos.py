@@ -15,10 +15,18 @@ Issue 20's targets, on a 20,000-owner co-op's year of 10 million till lines (a C
    `coop-patronage` lines and a dividend a year): `bean-check` with the plugin against the
    same books written out by hand (the plugin's derived entries printed as ordinary
    directives, the plugin line removed), time and peak memory, at most **1.15 times**.
+4. With `--year-end`, the year end of --owners owners (one year's records and the board's
+   allocation): `coop patronage`, `coop notices --out` and `coop 1099-patr`, each a fresh
+   process: wall time, CPU time and peak memory (issue 20, part 3).
+
+With `--monthly`, the books of 3. hold a record per owner and month (2.4 million at the
+defaults). Every command's CPU time (user and system) is reported with its wall time: on a
+shared machine the CPU time is the figure to compare.
 
     .venv/bin/python benchmarks/bench_pos.py                       # the issue's sizes
     .venv/bin/python benchmarks/bench_pos.py --lines 1000000 --owners 2000 --repeat 1
     .venv/bin/python benchmarks/bench_pos.py --books --owners 20000 --years 10
+    .venv/bin/python benchmarks/bench_pos.py --lines 0 --year-end   # 20,000 owners' year end
 
 The till lines are made by DuckDB itself in the workspace (a temporary folder, or --keep
 DIR), deterministically: the 10 million lines take a few seconds to write. See
@@ -184,6 +192,8 @@ def run(args: Any, workdir: Path, argv: list[str]) -> dict[str, Any]:
                  f"{peak / 2**20:,.0f} MiB")
     if args.books:
         figures.update(books_figures(args, workdir))
+    if args.year_end:
+        figures.update(year_end_figures(args, workdir))
     return figures
 
 
@@ -257,6 +267,64 @@ def books_figures(args: Any, workdir: Path) -> dict[str, Any]:
     return figures
 
 
+def year_end_books(folder: Path, owners: int, seed: int) -> Path:
+    """Books of `owners` owners with one fiscal year (2025) of yearly purchases records,
+    the year's sales and costs, and the board's allocation paid in 2026."""
+    import random
+
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = ['option "title" "Riverside Grocery Co-op"', 'option "operating_currency" "USD"',
+             "plugin \"coop_beancount.plugins.coop\" \"{'as_of': '2026-12-31'}\"",
+             "2025-01-01 open Assets:Bank USD", "2025-01-01 open Income:Sales USD",
+             "2025-01-01 open Expenses:Goods USD",
+             '2025-01-01 custom "coop-measure" "purchases"']
+    lines += [f'2025-01-01 custom "coop-member" "{n}" "Owner {n}"'
+              for n in range(1, owners + 1)]
+    total = 0
+    for n in range(1, owners + 1):
+        cents = rng.randint(20_000, 900_000)
+        total += cents
+        lines.append(f'2025-12-31 custom "coop-patronage" "{n}" "purchases" '
+                     f"{cents // 100}.{cents % 100:02d}")
+    lines += ['2025-12-31 * "Sales"', f"  Assets:Bank  {total // 100}.{total % 100:02d} USD",
+              "  Income:Sales", '2025-12-31 * "Goods"',
+              f"  Expenses:Goods  {total * 95 // 10000}.00 USD", "  Assets:Bank",
+              '2026-03-01 custom "coop-allocation" 2025 "purchases"',
+              '  margin: "Income:Sales Expenses:Goods"', '  measure: "purchases"',
+              '  reserve: "10%"', '  cash: "30%"', "  paid: 2026-03-15",
+              "  late: TRUE"]  # the cash parts are not paid out of the payables here
+    books = folder / "main.beancount"
+    books.write_text("\n".join(lines) + "\n")
+    return books
+
+
+#: The year-end commands timed by --year-end: (name, arguments after BOOKS).
+YEAR_END = (("coop patronage", ["patronage", "{books}", "--year", "2025"]),
+            ("coop notices", ["notices", "{books}", "--year", "2025", "--out", "{notices}",
+                              "--replace"]),
+            ("coop 1099-patr", ["1099-patr", "{books}", "--year", "2026"]))
+
+
+def year_end_figures(args: Any, workdir: Path) -> dict[str, Any]:
+    """`coop patronage`, `coop notices` and `coop 1099-patr` on a year of --owners owners."""
+    books = year_end_books(workdir / "year-end", args.owners, args.seed)
+    notices = workdir / "year-end" / "notices"
+    progress(f"{books}: {args.owners:,} owners, one year's records and allocation")
+    figures: dict[str, Any] = {"year_end_owners": args.owners, "year_end": {}}
+    for name, arguments in YEAR_END:
+        command = [str(COOP)] + [a.format(books=books, notices=notices) for a in arguments]
+        out, wall, peak = run_one(command)
+        figures["year_end"][name] = {"wall_s": wall, "cpu_s": CPU[-1],
+                                     "peak_mib": peak / 2**20, "output_kb": len(out) / 1000}
+        progress(f"{name}: {wall:.1f} s ({CPU[-1]:.1f} s CPU), peak {peak / 2**20:,.0f} MiB")
+    written = len(list(notices.glob("FY2025-*.html")))
+    if written != args.owners:
+        raise BenchmarkError(f"coop notices wrote {written} notices for {args.owners} owners")
+    figures["year_end_notices"] = written
+    return figures
+
+
 def report(figures: dict[str, Any]) -> str:
     out = [f"bench_pos {' '.join(figures['argv'])}"]
     if "ratio" in figures:
@@ -282,6 +350,12 @@ def report(figures: dict[str, Any]) -> str:
             f"{figures['check_hand_mib']:,.0f} MiB",
             f"  ratio (CPU)                {figures['check_ratio']:8.2f}     memory "
             f"{figures['check_memory_ratio']:.2f} (target at most 1.15)"]
+    if "year_end" in figures:
+        out.append(f"year end: {figures['year_end_owners']:,} owners, one allocation "
+                   f"({figures['year_end_notices']:,} notices written)")
+        for name, run in figures["year_end"].items():
+            out.append(f"  {name:<25}{run['wall_s']:8.1f} s   ({run['cpu_s']:.1f} s CPU) "
+                       f"peak {run['peak_mib']:,.0f} MiB")
     return "\n".join(out)
 
 
@@ -297,6 +371,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--monthly", action="store_true",
                     help="with --books: a record per owner and month (2.4 million at the "
                          "defaults), not per year")
+    ap.add_argument("--year-end", action="store_true",
+                    help="also time coop patronage, notices and 1099-patr on --owners owners")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", type=Path, metavar="DIR",
                     help="work in DIR and keep it (the till file is reused)")

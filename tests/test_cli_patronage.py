@@ -11,7 +11,6 @@ from decimal import Decimal
 import pytest
 from click.testing import CliRunner
 
-import coop_beancount.cli.patronage
 from coop_beancount.books.loading import load_books
 from coop_beancount.cli import main
 from tests.support import WORKED
@@ -273,19 +272,28 @@ def test_notices_leave_nothing_behind_on_error(tmp_path, change, year, message):
     assert not out.exists()
 
 
-def test_notices_take_back_what_they_wrote_when_a_write_fails(tmp_path, worked, monkeypatch):
-    real = coop_beancount.cli.common.atomic_write  # write_files, shared with coop invoice
+@pytest.mark.parametrize("step", ["write", "rename"])
+def test_notices_take_back_what_they_wrote_when_a_write_fails(tmp_path, worked, monkeypatch,
+                                                              step):
+    # write_files (shared with coop invoice) writes every file to a temporary file, flushes
+    # them all, then renames each: a failure at either step takes back what this run made.
+    import coop_beancount.books.files as files
+
+    name, module = ("_staged", files) if step == "write" else ("replace", files.os)
+    real = getattr(module, name)
     calls = []
 
-    def failing(path, content):
-        calls.append(path)
+    def failing(*args, **kwargs):
+        calls.append(args)
         if len(calls) == 3:
             raise OSError(28, "No space left on device")
-        real(path, content)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(coop_beancount.cli.common, "atomic_write", failing)
+    monkeypatch.setattr(module, name, failing)
     out = tmp_path / "notices"
     result = run("notices", worked, "--year", "2025", "--out", out)
+    monkeypatch.undo()
+    assert len(calls) == 3
     assert result.exit_code == 1
     assert "No space left on device" in result.output
     assert not out.exists()
@@ -589,25 +597,26 @@ def test_help_has_examples():
 
 def test_notices_are_rendered_and_written_one_at_a_time(tmp_path, monkeypatch):
     # 20,000 owners' notices must never all be in memory: each is rendered as it is
-    # written, so when the third file is written only three notices have been rendered.
-    from coop_beancount.cli import common as common_cli
+    # written (to its temporary file), so when the third file is written only three
+    # notices have been rendered.
+    import coop_beancount.books.files as files
     from coop_beancount.cli import patronage as patronage_cli
 
     books = write(tmp_path, WORKED)
     rendered, writes = [], []
-    real_render, real_write = patronage_cli.iter_notices, common_cli.atomic_write
+    real_render, real_write = patronage_cli.iter_notices, files._staged
 
     def counting_render(*args, **kwargs):
         for name, text in real_render(*args, **kwargs):
             rendered.append(name)
             yield name, text
 
-    def counting_write(path, content):
+    def counting_write(path, *args, **kwargs):
         writes.append((path.name, len(rendered)))
-        real_write(path, content)
+        return real_write(path, *args, **kwargs)
 
     monkeypatch.setattr(patronage_cli, "iter_notices", counting_render)
-    monkeypatch.setattr(common_cli, "atomic_write", counting_write)
+    monkeypatch.setattr(files, "_staged", counting_write)
     result = run("notices", books, "--year", "2025", "--out", tmp_path / "out")
     assert result.exit_code == 0, result.output
     assert writes == [("FY2025-G1.html", 1), ("FY2025-G2.html", 2), ("FY2025-G3.html", 3),

@@ -19,6 +19,7 @@ import os
 import shutil
 import stat
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -32,6 +33,47 @@ def atomic_write(path: Path, content: bytes, mode: int | None = None) -> None:
     moment, as the temporary file is made owner-only).
     """
     path = Path(os.path.realpath(path))
+    temporary = _staged(path, content, mode, flush=True)
+    try:
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+    _sync_folder(path.parent)
+
+
+def atomic_write_all(files: Iterable[tuple[Path, bytes]], mode: int | None = None,
+                     ) -> list[Path]:
+    """Write many files, each whole or not at all, as `atomic_write` writes one (through
+    symlinks, never over a read-only file, modes kept), with one flush to disk for all of
+    them: each goes to a temporary file beside it, then the system writes everything out
+    (`os.sync`), then each is renamed, then each folder is synced once. (A flush per file
+    made 20,000 notices take 40,000 fsyncs: minutes on a busy disk.) If anything fails,
+    the temporary files are removed and the exception raised; files renamed already stay
+    written. With `mode`, every file gets it (as `atomic_write`'s). The paths written, in
+    order."""
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path, content in files:
+            path = Path(os.path.realpath(path))
+            staged.append((_staged(path, content, mode, flush=False), path))
+        os.sync()
+        for temporary, path in staged:
+            os.replace(temporary, path)
+    except BaseException:
+        for temporary, _ in staged:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+        raise
+    for folder in dict.fromkeys(path.parent for _, path in staged):
+        _sync_folder(folder)
+    return [path for _, path in staged]
+
+
+def _staged(path: Path, content: bytes, mode: int | None, flush: bool) -> str:
+    """`content` in a temporary file beside `path`, with the mode and owner `path` has
+    (or `mode`); flushed to disk when `flush`. PermissionError for a read-only `path`."""
     try:
         status: os.stat_result | None = path.stat()
     except FileNotFoundError:
@@ -47,18 +89,18 @@ def atomic_write(path: Path, content: bytes, mode: int | None = None) -> None:
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(content)
-            out.flush()
-            os.fsync(out.fileno())
+            if flush:
+                out.flush()
+                os.fsync(out.fileno())
         os.chmod(temporary, mode)
         if status is not None and (status.st_uid, status.st_gid) != _owner(temporary):
             with contextlib.suppress(OSError):  # only root may give a file away
                 os.chown(temporary, status.st_uid, status.st_gid)
-        os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
             os.unlink(temporary)
         raise
-    _sync_folder(path.parent)
+    return temporary
 
 
 def _owner(path: str) -> tuple[int, int]:

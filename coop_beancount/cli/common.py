@@ -17,7 +17,7 @@ from click.shell_completion import CompletionItem
 
 from coop_beancount import __version__
 from coop_beancount.books import collector
-from coop_beancount.books.files import atomic_write
+from coop_beancount.books.files import atomic_write_all
 from coop_beancount.books.loading import (
     Loaded,
     format_error,
@@ -221,30 +221,29 @@ def write_files(folder: Path,
                 what: str, count: int | None = None, label: str | None = None,
                 mode: int | None = None) -> None:
     """Write every file (name -> text, or bytes of a PDF; or (name, text) pairs as they are
-    rendered: 20,000 owners' notices are never all in memory), each atomically; if one
-    fails, take back what this run made. With `label`, a progress bar on stderr (`count`
-    files); with `mode` (0o600 for taxpayer numbers), the files' permissions. A name may
-    hold a folder (`copy-b/index.html`)."""
+    rendered: 20,000 owners' notices are never all in memory), each atomically, with one
+    flush to disk for all (`atomic_write_all`); if one fails, take back what this run made.
+    With `label`, a progress bar on stderr (`count` files); with `mode` (0o600 for taxpayer
+    numbers), the files' permissions. A name may hold a folder (`copy-b/index.html`)."""
     if isinstance(files, Mapping):
         files, count = files.items(), len(files)
     made_folder = not folder.exists()
-    written: list[Path] = []
+    written: list[Path] = []  # the files this run makes (not those it replaces)
+
+    def contents(items: Iterable[tuple[str, str | bytes]]) -> Iterator[tuple[Path, bytes]]:
+        for name, text in items:
+            path = folder / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.exists():
+                written.append(path)
+            yield path, text if isinstance(text, bytes) else text.encode()
+
     try:
         folder.mkdir(parents=True, exist_ok=True)
         progress = (click.progressbar(files, length=count, label=label, file=sys.stderr)
                     if label else contextlib.nullcontext(files))
         with progress as items:
-            for name, text in items:
-                path = folder / name
-                path.parent.mkdir(parents=True, exist_ok=True)
-                new = not path.exists()
-                content = text if isinstance(text, bytes) else text.encode()
-                if mode is None:
-                    atomic_write(path, content)
-                else:
-                    atomic_write(path, content, mode)
-                if new:
-                    written.append(path)
+            atomic_write_all(contents(items), mode)
     except OSError as exc:
         for path in written:
             path.unlink(missing_ok=True)

@@ -375,7 +375,7 @@ def compliance_checks(calendar_: FiscalCalendar, year: int, paid: datetime.date 
         checks.append(Check(
             cash_name, "failed" if short or cash_share < least else "ok",
             f"cash share {percent(cash_share)}"
-            + (f"; under {percent(least)} for {', '.join(short)}" if short
+            + (f"; under {percent(least)} for {members_text(short)}" if short
                else "; every member at or over")))
     elif rules.minimum_cash is None:
         checks.append(Check("A least cash share", "n/a",
@@ -395,9 +395,22 @@ def compliance_checks(calendar_: FiscalCalendar, year: int, paid: datetime.date 
     split = [d.member for d in result.dividends if d.cash + d.retained != d.allocation]
     checks.append(Check(
         "Cash and retained add up to each allocation", "failed" if split else "ok",
-        f"differs for {', '.join(split)}" if split else
+        f"differs for {members_text(split)}" if split else
         f"{len(result.dividends)} members"))
     return checks
+
+
+#: Members named in a check's detail; the rest are counted (a 20,000-owner co-op's check
+#: would otherwise be one line naming them all).
+SHOWN_MEMBERS = 10
+
+
+def members_text(members: list[str]) -> str:
+    """The members a check names: "1001, 1002" or "1001, ..., 1010 and 19,990 more"."""
+    if len(members) <= SHOWN_MEMBERS:
+        return ", ".join(members)
+    return (f"{', '.join(members[:SHOWN_MEMBERS])} and {len(members) - SHOWN_MEMBERS:,} more "
+            f"({len(members):,} members)")
 
 
 def _cash_deadline_check(name: str, cash_paid: Mapping[str, datetime.date | None],
@@ -409,12 +422,12 @@ def _cash_deadline_check(name: str, cash_paid: Mapping[str, datetime.date | None
     outside = sorted(m for m, day in cash_paid.items() if day is not None and day > last)
     period = f"payment period {start} to {last}"
     if outside or (unpaid and late):
-        who = ", ".join(outside + unpaid)
+        who = members_text(outside + unpaid)
         status = "late" if late else "failed"
         return Check(name, status, f"cash of {who} paid "
                      f"{'on ' + str(latest) if outside else 'later'}, outside the {period}"
                      + ("; late: TRUE on the decision" if late else ""))
     if unpaid:
-        return Check(name, "pending", f"cash of {', '.join(unpaid)} not paid yet; deadline "
+        return Check(name, "pending", f"cash of {members_text(unpaid)} not paid yet; deadline "
                      f"{last}")
     return Check(name, "ok", f"paid {latest}; deadline {last}")
