@@ -552,7 +552,9 @@ def _unknown_member_account(chart: MemberChart, key: str, account: str) -> str:
     return (f"{account} is under member {key!r} but is none of the accounts the co-op keeps "
             f"for a member ({chart.receivable(key)}, {chart.dues(key)}, {chart.payable(key)}, "
             f"{chart.shares_root(key)}:<Class>, {chart.equity_root(key)}:Allocated:FY<year>, "
-            f"{chart.equity_root(key)}:Retains:FY<year>), so no figure would count it; post it "
+            f"{chart.equity_root(key)}:Retains:FY<year>, {chart.equity_root(key)}:Interest:FY"
+            f"<year>, {chart.equity_root(key)}:Losses:FY<year>), so no figure would count it; "
+            "post it "
             f"to one of them or to an account under one (such as {chart.receivable(key)}:Loan, "
             "which counts in what the member owes)")
 

@@ -210,3 +210,17 @@ def test_worker_coop_figures_are_what_its_readme_says():
     instalments = [e for e in by_kind["equity-redemption"] if "coop-instalment" in e.meta]
     assert [e.date for e in instalments] == [datetime.date(y, 3, 31) for y in range(2026, 2031)]
     assert {e.meta["coop-budget"] for e in instalments} == {Decimal("180.68")}
+    interest: dict[str, list[Decimal]] = defaultdict(list)
+    for entry in loaded.entries:
+        if getattr(entry, "meta", {}).get("coop-generated") == "interest":
+            for posting in entry.postings:
+                if posting.account.split(":")[1] == "Members":
+                    interest[posting.account.split(":")[2]].append(-posting.units.number)
+    assert interest == {
+        "Ana": [Decimal(n) for n in ("63.08", "66.23", "69.55", "73.02")],
+        "Ben": [Decimal(n) for n in ("49.32", "51.79", "54.38", "57.10")],
+        "Cy": [Decimal(n) for n in ("41.60", "43.68", "45.87", "48.16")],
+        "Dana": [Decimal(n) for n in ("36.14", "27.10", "18.07", "9.03")],
+    }
+    assert _account_total(loaded, "Expenses:Interest:CapitalAccounts") == Decimal("754.12")
+    assert _account_total(loaded, "Assets:Bank:Checking") == Decimal("28350.23")

@@ -33,6 +33,7 @@ The syntax, one directive per line (docs/syntax.md has the full reference)::
     2025-04-30 custom "coop-invoice" "Cascade" 7
     2026-07-01 custom "coop-payout" "Dana" 5 "yearly"
     2026-01-01 custom "coop-backup-withholding" "G5" "no-tin"   ; 24% withheld (US)
+    2027-01-01 custom "coop-interest" "5%" "credited"   ; or "paid"; account: optional
     2025-01-01 custom "coop-private" "bank-ref"        ; private metadata (members' site)
     2025-01-01 custom "coop-site" "own statement"      ; the members' site's policy
 
@@ -54,7 +55,7 @@ from beancount.core import data
 from beancount.core.amount import Amount
 
 from coop_beancount.core.accounts import is_valid_key, is_valid_share_class
-from coop_beancount.core.capital import PAYOUT_FREQUENCIES
+from coop_beancount.core.capital import INTEREST_WAYS, PAYOUT_FREQUENCIES
 from coop_beancount.core.errors import CoopError, too_many_digits, twice, written
 from coop_beancount.core.patronage import DEFAULT_POOL
 from coop_beancount.core.records import (
@@ -70,6 +71,7 @@ from coop_beancount.core.records import (
     DuesSchedule,
     EquityRedemption,
     FeeRule,
+    InterestRate,
     InvoiceDecision,
     Measure,
     Member,
@@ -112,6 +114,7 @@ USAGE = {
     "coop-fee": '2025-01-01 custom "coop-fee" "12%"',
     "coop-invoice": '2025-04-30 custom "coop-invoice" "Cascade" 7',
     "coop-payout": '2026-07-01 custom "coop-payout" "Dana" 5 "yearly"',
+    "coop-interest": '2027-01-01 custom "coop-interest" "5%" "credited"',
     "coop-private": '2025-01-01 custom "coop-private" "bank-ref" "nickname"',
     "coop-site": '2025-01-01 custom "coop-site" "own statement"',
     "coop-backup-withholding":
@@ -678,6 +681,24 @@ def read_payout(entry: data.Custom) -> PayoutSchedule:
                           source=entry.meta)
 
 
+def read_interest(entry: data.Custom) -> InterestRate:
+    text = _value(entry, 0, str, 'the rate per year as a percentage such as "5%"')
+    way = _value(entry, 1, str, 'how it is given: "credited" or "paid"', "credited")
+    _no_extra_values(entry, 2)
+    rate = _percentage(entry, "rate", text)
+    if not 0 <= rate <= 1:
+        raise DirectiveError(f"the interest rate on capital accounts is {text}; it must be "
+                             'from 0% to 100% a year ("0%" stops the interest from this date)')
+    if way not in INTEREST_WAYS:
+        raise DirectiveError(f'interest on capital accounts is "credited" (to the capital '
+                             f'account) or "paid" (into the member\'s payable), not {way!r}')
+    account = _meta(entry, "account", str, "the expense account interest is booked to")
+    if account is not None:
+        account = _account(account, "coop-interest 'account:'")
+    return InterestRate(date=entry.date, rate=rate, way=way, source=entry.meta,
+                        account=account)
+
+
 def read_redemption(entry: data.Custom) -> EquityRedemption:
     amount = _value(entry, 0, Amount, "the budget to pay back")
     _no_extra_values(entry, 1)
@@ -807,6 +828,7 @@ def read_records(entries: Iterable[data.Custom]) -> tuple[CoopRecords, list[Coop
         "coop-fee": lambda e: records.fees.append(read_fee(e)),
         "coop-invoice": lambda e: records.invoices.append(read_invoice(e)),
         "coop-payout": lambda e: records.payouts.append(read_payout(e)),
+        "coop-interest": lambda e: records.interest_rates.append(read_interest(e)),
         "coop-private": lambda e: records.private_keys.update(read_private(e)),
         "coop-site": add_site,
         "coop-backup-withholding": lambda e: records.backup.append(read_backup_withholding(e)),

@@ -42,7 +42,8 @@ from beancount.core import data
 from beancount.core.amount import Amount
 
 from coop_beancount.core.accounts import NON_QUALIFIED_KIND, QUALIFIED, MemberChart
-from coop_beancount.core.capital import charge_loss, instalments
+from coop_beancount.core.capital import charge_loss, instalments, set_off
+from coop_beancount.core.capital import interest as capital_interest
 from coop_beancount.core.errors import CoopError, location, twice
 from coop_beancount.core.hours import hours_patronage
 from coop_beancount.core.patronage import (
@@ -71,6 +72,7 @@ from coop_beancount.core.records import (
     AllocationDecision,
     CoopRecords,
     EquityRedemption,
+    InterestRate,
     Measure,
     PatronageRecord,
     PayoutSchedule,
@@ -210,7 +212,8 @@ def derive_patronage(
     losses = _allocations(records, measures, by_year, figures, chart, opened, as_of,
                           draw_account, derived, equity)
     _redemptions(records, chart, as_of, derived, equity, losses, draw_account,
-                 _Withholding(figures.rules, records))
+                 _Withholding(figures.rules, records),
+                 _interest_years(records, figures.calendar, chart, as_of, derived))
     return derived
 
 
@@ -433,10 +436,37 @@ class _EquityLedger:
 
     def __init__(self) -> None:
         self.events: list[tuple[datetime.date, int, str, str, str, Decimal]] = []
+        #: Losses charged beyond a member's equity (`Losses:FY<year>`), and what set them
+        #: off: (date, member, account, currency, debit).
+        self.losses: list[tuple[datetime.date, str, str, str, Decimal]] = []
 
     def add(self, date: datetime.date, year: int, member: str, account: str, currency: str,
             credit: Decimal) -> None:
         self.events.append((date, year, member, account, currency, credit))
+
+    def add_loss(self, date: datetime.date, member: str, account: str, currency: str,
+                 debit: Decimal) -> None:
+        self.losses.append((date, member, account, currency, debit))
+
+    def owed(self, date: datetime.date, currency: str, member: str) -> dict[str, Decimal]:
+        """A member's losses not yet set off on a date: Losses account -> amount."""
+        balances: dict[str, Decimal] = defaultdict(Decimal)
+        for when, key, account, cur, debit in self.losses:
+            if when <= date and cur == currency and key == member:
+                balances[account] += debit
+        return {k: v for k, v in balances.items() if v > 0}
+
+    def capital(self, before: datetime.date) -> dict[tuple[str, str], Decimal]:
+        """(member, currency) -> capital account balance from everything dated before
+        `before`: retained equity outstanding less losses not set off."""
+        balances: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+        for when, _, key, _, currency, credit in self.events:
+            if when < before:
+                balances[(key, currency)] += credit
+        for when, key, _, currency, debit in self.losses:
+            if when < before:
+                balances[(key, currency)] -= debit
+        return balances
 
     def currencies(self, member: str, date: datetime.date) -> list[str]:
         """The currencies of a member's retained equity outstanding on a date."""
@@ -745,6 +775,7 @@ def loss_entry(
         if rest:
             postings.append(posting(chart.losses(member, year), rest,
                                     **{"coop-kind": "loss", **detail}))
+            equity.add_loss(date, member, chart.losses(member, year), currency, rest)
     meta = generated_meta(source, "loss", **{
         "coop-year": Decimal(year), "coop-pool": decision.pool, "coop-measure": decision.measure,
         "coop-loss": loss, "coop-collective": collective, "coop-non-patronage": non_patronage,
@@ -899,27 +930,148 @@ def allocation_entry(
         f"{notices}", data.EMPTY_SET, data.EMPTY_SET, postings)
 
 
+class _InterestYear(NamedTuple):
+    """A fiscal year of interest on capital accounts: weighed on its first day (`date`),
+    booked on its last (`end`)."""
+
+    date: datetime.date
+    end: datetime.date
+    year: int
+    rate: InterestRate
+    account: str
+    #: The rate's first year: a year with no capital to pay interest on is an error then.
+    first: bool
+
+
+def _interest_years(records: CoopRecords, calendar: FiscalCalendar, chart: MemberChart,
+                    as_of: datetime.date, derived: Derived) -> list[_InterestYear]:
+    """The fiscal years interest is due for (closed by `as_of`), each with its rate; the
+    mistakes of the `coop-interest` lines go to `derived.errors`."""
+    rates: list[InterestRate] = []
+    for rate in sorted(records.interest_rates, key=lambda r: r.date):
+        year = calendar.year_of(rate.date)
+        account = rate.account or f"{chart.expenses}:Interest:CapitalAccounts"
+        problem = None
+        if rate.date != calendar.start(year):
+            problem = (f"interest on capital accounts is a rate per fiscal year, and this one "
+                       f"starts on {rate.date}, within {fiscal_label(year)}; date the "
+                       f"coop-interest line on the first day of a fiscal year, "
+                       f"{calendar.start(year)} or {calendar.start(year + 1)}")
+        elif rates and rates[-1].date == rate.date:
+            problem = twice(f"an interest rate from {rate.date}", rates[-1].source,
+                            "keep one coop-interest line per date", verb="set")
+        elif not is_under(account, (chart.expenses,)):
+            problem = (f"interest on capital accounts is an expense of the co-op; book it to "
+                       f"an account under {chart.expenses}, not {account} (account:)")
+        else:
+            claimed = [d for d in records.decisions for a in
+                       d.margin_accounts + d.non_patronage_accounts
+                       if is_under(account, (a,)) or is_under(a, (account,))]
+            if claimed:
+                d = claimed[0]
+                problem = (
+                    f"interest on capital accounts is booked to {account}, which pool "
+                    f"{d.pool!r} for {fiscal_label(d.fiscal_year)} counts (decided at "
+                    f"{location(d.source)}); the plugin books interest after the pools are "
+                    "allocated, so keep it outside every margin: give coop-interest an "
+                    f"account: of its own (such as {chart.expenses}:Interest:CapitalAccounts) "
+                    "that no margin: or non-patronage: names")
+        if problem:
+            derived.errors.append(CoopError(rate.source, problem, None))
+            continue
+        rates.append(rate)
+    years = []
+    for index, rate in enumerate(rates):
+        until = rates[index + 1].date if index + 1 < len(rates) else None
+        year = calendar.year_of(rate.date)
+        while calendar.end(year) <= as_of and (until is None or calendar.start(year) < until):
+            if rate.rate:
+                years.append(_InterestYear(
+                    calendar.start(year), calendar.end(year), year, rate,
+                    rate.account or f"{chart.expenses}:Interest:CapitalAccounts",
+                    year == calendar.year_of(rate.date)))
+            year += 1
+    return years
+
+
+def interest_entry(item: _InterestYear, records: CoopRecords, chart: MemberChart,
+                   derived: Derived, equity: _EquityLedger) -> data.Transaction | None:
+    """A fiscal year's interest on the members' capital accounts, booked on its last day:
+    each member's balance at the start of the year times the rate, rounded half up to
+    the cent (core/capital.py), credited to `Interest:FY<year>` or paid into the payable
+    (a member who has left by the year's start is paid: their account is being paid out)."""
+    rate, source = item.rate, item.rate.source
+    postings: list[data.Posting] = []
+    total: dict[str, Decimal] = defaultdict(Decimal)
+
+    def posting(account: str, number: Decimal, currency: str, **extra: Any) -> data.Posting:
+        derived.use(account, item.end, source)
+        return data.Posting(account, Amount(number, currency), None, None, None,
+                            posting_meta(source, **extra))
+
+    balances = equity.capital(item.date)
+    for (member, currency), balance in sorted(balances.items()):
+        amount = capital_interest(balance, rate.rate)
+        if not amount:
+            continue
+        left = records.members[member].left if member in records.members else None
+        credited = rate.way == "credited" and (left is None or left >= item.date)
+        account = (chart.interest(member, item.year) if credited else chart.payable(member))
+        postings.append(posting(account, -amount, currency, **{
+            "coop-kind": "interest", "coop-capital": balance, "coop-interest": amount}))
+        if credited:
+            equity.add(item.end, item.year, member, account, currency, amount)
+        total[currency] += amount
+    if not postings:
+        if item.first:
+            derived.errors.append(CoopError(source, (
+                f"no member has a capital account balance at the start of "
+                f"{fiscal_label(item.year)} ({item.date}), so the interest rate from "
+                f"{rate.date} has nothing to pay interest on; date it from the first fiscal "
+                "year that starts with retained equity in the members' capital accounts"),
+                None))
+        return None
+    for currency, amount in sorted(total.items()):
+        postings.insert(0, posting(item.account, amount, currency))
+    meta = generated_meta(source, "interest", **{
+        "coop-year": Decimal(item.year), "coop-rate": percent(rate.rate),
+        "coop-interest-way": rate.way, "coop-basis": f"capital account balance on {item.date}"})
+    return data.Transaction(
+        meta, item.end, "*", None,
+        f"Interest on capital accounts {fiscal_label(item.year)}: {percent(rate.rate)} of each "
+        f"member's balance on {item.date}, {rate.way}",
+        data.EMPTY_SET, data.EMPTY_SET, postings)
+
+
 def _redemptions(records: CoopRecords, chart: MemberChart, as_of: datetime.date,
                  derived: Derived, equity: _EquityLedger, losses: list[_LossCharge],
-                 draw_account: str, withholding: _Withholding) -> None:
-    """What takes members' retained equity, in date order: losses charged, payout schedules
-    (their instalments, from what is outstanding on the schedule's date) and redemptions."""
-    pending: list[tuple[datetime.date, int, EquityRedemption | PayoutSchedule | _LossCharge]] = []
+                 draw_account: str, withholding: _Withholding,
+                 interest_years: list[_InterestYear]) -> None:
+    """What changes members' retained equity after the allocations, in date order: interest
+    (weighed on a fiscal year's first day), losses charged, payout schedules (their
+    instalments, from what is outstanding on the schedule's date) and redemptions."""
+    pending: list[tuple[datetime.date, int, Any]] = []
     order = itertools.count()
-    # On a same day: a loss first, then a schedule, then what is paid.
-    for item in (*losses, *records.payouts, *records.redemptions):
+    # On a same day: interest first (it weighs what stood before the day), then a loss,
+    # then a schedule, then what is paid.
+    for item in (*interest_years, *losses, *records.payouts, *records.redemptions):
         heapq.heappush(pending, (item.date, next(order), item))
     while pending:
         date, _, item = heapq.heappop(pending)
         if date > as_of:
             break  # not paid yet; what it will find outstanding is not known either
+        if isinstance(item, _InterestYear):
+            entry = interest_entry(item, records, chart, derived, equity)
+            if entry is not None:
+                derived.entries.append(entry)
+            continue
         if isinstance(item, _LossCharge):
             derived.entries.append(loss_entry(item.decision, item.loss, item.patronage,
                                               item.non_patronage, item.currency, chart,
                                               draw_account, derived, equity))
             continue
         if isinstance(item, PayoutSchedule):
-            for instalment in _payout(item, records, derived, equity):
+            for instalment in _payout(item, records, chart, derived, equity):
                 heapq.heappush(pending, (instalment.date, next(order), instalment))
             continue
         redemption = item
@@ -942,9 +1094,10 @@ def _redemptions(records: CoopRecords, chart: MemberChart, as_of: datetime.date,
                                                 records, chart, derived, equity, withholding))
 
 
-def _payout(schedule: PayoutSchedule, records: CoopRecords, derived: Derived,
-            equity: _EquityLedger) -> list[EquityRedemption]:
-    """The instalments of a leaver's payout schedule (core/capital.py's rule)."""
+def _payout(schedule: PayoutSchedule, records: CoopRecords, chart: MemberChart,
+            derived: Derived, equity: _EquityLedger) -> list[EquityRedemption]:
+    """The instalments of a leaver's payout schedule (core/capital.py's rule), after the
+    member's losses are set off against their equity."""
     key, date = schedule.member, schedule.date
     member = records.members.get(key)
     problem = None
@@ -964,6 +1117,10 @@ def _payout(schedule: PayoutSchedule, records: CoopRecords, derived: Derived,
         return []
     found = []
     for currency in currencies:
+        owed = equity.owed(date, currency, key) if equity.losses else {}
+        if owed:
+            derived.entries.append(set_off_entry(schedule, currency, owed, chart, derived,
+                                                 equity))
         total = sum(equity.outstanding(date, currency, key).values(), Decimal(0))
         for index, (when, amount) in enumerate(
                 instalments(total, schedule.count, date, schedule.frequency), 1):
@@ -971,6 +1128,32 @@ def _payout(schedule: PayoutSchedule, records: CoopRecords, derived: Derived,
                 found.append(EquityRedemption(when, amount, currency, schedule.source, key,
                                               f"{index} of {schedule.count}"))
     return found
+
+
+def set_off_entry(schedule: PayoutSchedule, currency: str, owed: dict[str, Decimal],
+                  chart: MemberChart, derived: Derived, equity: _EquityLedger,
+                  ) -> data.Transaction:
+    """A leaver's losses (`Losses:FY<year>`) set off against their retained equity on the
+    payout schedule's date, oldest of each first, before the rest is paid in instalments."""
+    date, key = schedule.date, schedule.member
+    outstanding = equity.outstanding(date, currency, key)
+    amount = min(sum(owed.values(), Decimal(0)), sum(outstanding.values(), Decimal(0)))
+    postings = []
+    for (year, member, account), part in sorted(redeem(amount, outstanding).items()):
+        postings.append(data.Posting(account, Amount(part, currency), None, None, None,
+                                     posting_meta(schedule.source, **{
+                                         "coop-kind": "set-off", "coop-year": Decimal(year)})))
+        equity.add(date, year, member, account, currency, -part)
+        derived.use(account, date, schedule.source)
+    for account, part in sorted(set_off(amount, owed).items()):
+        postings.append(data.Posting(account, Amount(-part, currency), None, None, None,
+                                     posting_meta(schedule.source, **{"coop-kind": "set-off"})))
+        equity.add_loss(date, key, account, currency, -part)
+        derived.use(account, date, schedule.source)
+    meta = generated_meta(schedule.source, "loss-set-off", **{"coop-set-off": amount})
+    return data.Transaction(
+        meta, date, "*", None, "Losses charged beyond the capital account set off against "
+        "it before the payout", data.EMPTY_SET, data.EMPTY_SET, postings)
 
 
 def redemption_entry(redemption: EquityRedemption, paid: dict[EquityKey, Decimal],
@@ -997,6 +1180,18 @@ def redemption_entry(redemption: EquityRedemption, paid: dict[EquityKey, Decimal
         derived.use(account, date, redemption.source)
     withheld = withholding.backup(date, non_qualified) if withholding else {}
     for member, amount in sorted(to_members.items()):
+        # The member's losses charged beyond their equity are set off first (oldest first):
+        # what they owe the capital account is netted off what it pays them.
+        owed = equity.owed(date, currency, member) if equity.losses else {}
+        for account, part in sorted(set_off(amount, owed).items()):
+            postings.append(data.Posting(account, Amount(-part, currency), None, None, None,
+                                         posting_meta(redemption.source,
+                                                      **{"coop-kind": "set-off"})))
+            equity.add_loss(date, member, account, currency, -part)
+            derived.use(account, date, redemption.source)
+            amount -= part
+        if not amount:
+            continue
         postings.append(data.Posting(chart.payable(member), Amount(-amount, currency), None,
                                      None, None, posting_meta(redemption.source)))
         derived.use(chart.payable(member), date, redemption.source)

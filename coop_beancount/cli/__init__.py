@@ -11,6 +11,7 @@
     coop patronage BOOKS --year 2025    a year's patronage dividends (or --what-if)
     coop notices BOOKS --year 2025 --out DIR   members' written notices of allocation
     coop 1099-patr BOOKS --year 2026    Form 1099-PATR figures for a calendar year
+    coop 1099-int BOOKS --year 2027     Form 1099-INT figures: interest on capital accounts
     coop equity BOOKS                   retained patronage equity outstanding, by year
     coop receivables BOOKS              clients' open invoices and how late they are
     coop earnings BOOKS                 members' billings, the co-op's fee, earned, paid

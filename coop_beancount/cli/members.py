@@ -189,14 +189,17 @@ def statement_command(books: Path, member: str, start: datetime.date | None,
 def _equity_year_rows(years: list[EquityYear]) -> list[dict[str, Any]]:
     return [{"year": fiscal_label(y.year), "qualified": y.qualified,
              "non_qualified": y.non_qualified, "retains": y.retains, "redeemed": y.redeemed,
-             "losses": y.losses, "outstanding": y.outstanding} for y in years]
+             "interest": y.interest, "losses": y.losses, "outstanding": y.outstanding}
+            for y in years]
 
 
 def _equity_year_columns(years: list[EquityYear]) -> list[tuple[str, str]]:
-    """The columns of the equity table; "Losses charged" only for a member charged a loss."""
-    if not any(y.losses for y in years):
-        return EQUITY_YEAR_COLUMNS
-    return [*EQUITY_YEAR_COLUMNS[:-1], ("losses", "Losses charged"), EQUITY_YEAR_COLUMNS[-1]]
+    """The columns of the equity table; "Interest" only for a member credited interest,
+    "Losses charged" only for a member charged a loss."""
+    shown = ((("interest", "Interest"), any(y.interest for y in years)),
+             (("losses", "Losses charged"), any(y.losses for y in years)))
+    extra = [column for column, wanted in shown if wanted]
+    return [*EQUITY_YEAR_COLUMNS[:-1], *extra, EQUITY_YEAR_COLUMNS[-1]]
 
 
 HOURS_COLUMNS = [("member", "Member"), ("period", "Period"), ("hours", "Hours"),

@@ -3,6 +3,7 @@
     coop patronage BOOKS --year 2025    a year's patronage dividends (or --what-if)
     coop notices BOOKS --year 2025 --out DIR   members' written notices of allocation
     coop 1099-patr BOOKS --year 2026    Form 1099-PATR figures for a calendar year
+    coop 1099-int BOOKS --year 2027     Form 1099-INT figures: interest on capital accounts
     coop t4a BOOKS --year 2026          T4A slips' patronage figures (rules 'ca')
     coop equity BOOKS                   retained patronage equity outstanding, by year
 """
@@ -32,6 +33,7 @@ from coop_beancount.cli.common import (
 from coop_beancount.core.patronage import DEFAULT_POOL, deadline, fiscal_label, percent
 from coop_beancount.core.records import AllocationDecision
 from coop_beancount.core.rules import RuleSet
+from coop_beancount.reports.interest import form_1099_int
 from coop_beancount.reports.output import FORMATS, amount_text, render, total_row
 from coop_beancount.reports.patronage import (
     BOXES,
@@ -612,6 +614,50 @@ def _write_returns(books: Path, coop: CoopBooks, year: int, forms: list[Form1099
                f"{' (Copy B also as PDF)' if pdf else ''}.", err=True)
 
 
+INT_COLUMNS = [("member", "member"), ("name", "name"), ("tin", "tin"), ("address", "address"),
+               ("box1", "box1")]
+
+
+@main.command("1099-int")
+@BOOKS
+@click.option("--year", required=True, type=YEAR,
+              help="The calendar year the interest was credited or paid in.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True,
+              help="Output: csv for tax software, a table to read, or json.")
+@IGNORE_ERRORS
+def form_1099_int_command(books: Path, year: int, fmt: str, ignore_errors: bool) -> None:
+    """Form 1099-INT figures per member for a calendar year (--year): the interest on
+    their capital account (coop-interest) credited or paid in the year.
+
+    \b
+    box1  interest income: credited to the capital account or paid
+
+    Only members with 10.00 or more are listed. The TIN and address come from the
+    private register beside the books (members-private.csv), when there is one.
+
+    \b
+    Example:
+      coop 1099-int main.beancount --year 2027 > 1099-int-2027.csv
+    """
+    loaded = load_checked(books, ignore_errors)
+    coop = CoopBooks.from_entries(loaded.entries, loaded.options)
+    try:
+        register = load_register(register_path(books))
+        forms, currency = form_1099_int(coop, year, register)
+    except (RegisterError, ReportError) as exc:
+        raise click.ClickException(str(exc)) from None
+    rows = [vars(form) for form in forms]
+    if fmt == "table":
+        if not rows:
+            click.echo(f"Nobody was credited or paid 10.00 {currency} or more of interest "
+                       f"in {year}.")
+            return
+        rows.append(total_row(rows, ("box1",), member="Total", name="", tin="", address=""))
+        click.echo(f"Form 1099-INT, calendar year {year} ({currency})")
+        click.echo()
+    click.echo(render(rows, INT_COLUMNS, fmt), nl=False)
+
+
 T4A_COLUMNS = [("member", "member"), ("name", "name"), ("box030", "box030"),
                ("box022", "box022")]
 
@@ -663,7 +709,7 @@ REDEMPTION_COLUMNS = [("date", "Date"), ("member", "Member"), ("name", "Name"),
                       ("year", "Fiscal year"), ("kind", "Kind"), ("amount", "Amount")]
 EQUITY_COLUMNS = [("member", "Member"), ("name", "Name"), ("year", "Fiscal year"),
                   ("qualified", "Qualified"), ("non_qualified", "Non-qualified"),
-                  ("retains", "Retains"), ("total", "Total")]
+                  ("retains", "Retains"), ("interest", "Interest"), ("total", "Total")]
 
 
 @main.command()
@@ -724,11 +770,14 @@ def equity(books: Path, as_of: datetime.date | None, by: str, redeemed: bool,
     rows = [{**vars(row), "total": row.total} for row in found]
     columns = [c for c in EQUITY_COLUMNS
                if not (by == "member" and c[0] == "year")
-               and not (by == "year" and c[0] in ("member", "name"))]
+               and not (by == "year" and c[0] in ("member", "name"))
+               # Interest only in books that credit it (coop-interest).
+               and not (c[0] == "interest" and not any(row.interest for row in found))]
     if fmt == "table":
         if not rows:
             click.echo("No retained patronage equity is outstanding.")
             return
-        rows.append(total_row(rows, ("qualified", "non_qualified", "retains", "total"),
+        rows.append(total_row(rows, ("qualified", "non_qualified", "retains", "interest",
+                                     "total"),
                               **{columns[0][0]: "Total"}))
     click.echo(render(rows, columns, fmt), nl=False)

@@ -9,6 +9,8 @@ One member's money is always found under one key::
     Equity:Members:<key>:Allocated:FY2025  retained patronage (qualified notices) of FY2025
     Equity:Members:<key>:Allocated:FY2025:NonQualified   ... on non-qualified notices
     Equity:Members:<key>:Retains:FY2025    per-unit retains withheld in FY2025
+    Equity:Members:<key>:Interest:FY2027   interest on the capital account credited for FY2027
+    Equity:Members:<key>:Losses:FY2025     a loss charged beyond the member's retained equity
     Equity:Coop:Unallocated                the co-op's own: reserve, non-patronage margin
     Liabilities:Coop:TaxWithheld           tax withheld from patronage payments (rules 'ca')
 
@@ -77,9 +79,21 @@ class MemberChart:
     def retains(self, key: str, year: int) -> str:
         return f"{self.equity}:{MEMBERS}:{key}:{RETAINS}:FY{year}"
 
+    def interest(self, key: str, year: int) -> str:
+        """Interest on a member's capital account credited for a fiscal year."""
+        return f"{self.equity}:{MEMBERS}:{key}:{INTEREST}:FY{year}"
+
     def losses(self, key: str, year: int) -> str:
         """A year's loss charged to a member beyond their retained equity (a debit)."""
-        return f"{self.equity}:{MEMBERS}:{key}:Losses:FY{year}"
+        return f"{self.equity}:{MEMBERS}:{key}:{LOSSES}:FY{year}"
+
+    def loss_year(self, account: str) -> int | None:
+        """The fiscal year of a member's `Losses:FY<year>` account, or None."""
+        parts = account.split(":")
+        if (len(parts) == 5 and parts[0] == self.equity and parts[1] == MEMBERS
+                and parts[3] == LOSSES and parts[4].startswith("FY") and parts[4][2:].isdigit()):
+            return int(parts[4][2:])
+        return None
 
     def unallocated(self) -> str:
         return f"{self.equity}:Coop:Unallocated"
@@ -91,7 +105,7 @@ class MemberChart:
     def retained_equity(self, account: str) -> tuple[int, str] | None:
         """(fiscal year, kind) of a member's retained equity account, or None.
 
-        The kinds are QUALIFIED, NON_QUALIFIED_KIND and RETAIN.
+        The kinds are QUALIFIED, NON_QUALIFIED_KIND, RETAIN and INTEREST_KIND.
         """
         return _retained_equity(self.equity, account)
 
@@ -131,11 +145,14 @@ class MemberChart:
 
 ALLOCATED = "Allocated"
 RETAINS = "Retains"
+INTEREST = "Interest"
+LOSSES = "Losses"
 NON_QUALIFIED = "NonQualified"
 #: The kinds of retained equity, as `retained_equity` names them.
 QUALIFIED = "qualified"
 NON_QUALIFIED_KIND = "non-qualified"
 RETAIN = "retain"
+INTEREST_KIND = "interest"
 
 
 @functools.lru_cache(maxsize=65536)
@@ -152,6 +169,8 @@ def _retained_equity(equity: str, account: str) -> tuple[int, str] | None:
         return int(label[2:]), NON_QUALIFIED_KIND
     if kind == RETAINS and len(parts) == 5:
         return int(label[2:]), RETAIN
+    if kind == INTEREST and len(parts) == 5:
+        return int(label[2:]), INTEREST_KIND
     return None
 
 
@@ -172,7 +191,10 @@ def _figure_account(assets: str, liabilities: str, equity: str, account: str) ->
         return None
     if kind == "Shares":
         return f"{base}:{rest[0]}"
-    if kind in (ALLOCATED, RETAINS) and rest[0].startswith("FY") and rest[0][2:].isdigit():
+    if kind == LOSSES and len(rest) == 1 and rest[0].startswith("FY") and rest[0][2:].isdigit():
+        return f"{base}:{rest[0]}"  # a loss charged beyond the member's equity: capital too
+    if (kind in (ALLOCATED, RETAINS, INTEREST) and rest[0].startswith("FY")
+            and rest[0][2:].isdigit()):
         if kind == ALLOCATED and rest[1:2] == [NON_QUALIFIED]:
             return f"{base}:{rest[0]}:{NON_QUALIFIED}"
         return f"{base}:{rest[0]}"

@@ -41,7 +41,7 @@ def posting_problem(
         return (f"posting to {account} on {date}, before member {key!r} joined on "
                 f"{member.joined}")
     if (member.left is not None and date > member.left and account != chart.payable(key)
-            and chart.retained_equity(account) is None):
+            and chart.retained_equity(account) is None and chart.loss_year(account) is None):
         return (f"posting to {account} on {date}, after member {key!r} left on {member.left}; "
                 f"after leaving only {chart.payable(key)} and their retained patronage equity "
                 "may change (paying out what the co-op owes them)")
@@ -52,8 +52,11 @@ def leaving_problems(chart: MemberChart, member: Member, balances: Balances) -> 
     """What is left on a leaving member's accounts at the end of their leave date."""
     problems = []
     for account, positions in sorted(balances.items()):
-        if account == chart.payable(member.key) or chart.retained_equity(account) is not None:
-            continue  # owed to the member: paid out after leaving, on the bylaws' schedule
+        if (account == chart.payable(member.key) or chart.retained_equity(account) is not None
+                or chart.loss_year(account) is not None):
+            # Owed to the member (or a loss charged beyond their equity, netted off it):
+            # paid out after leaving, on the bylaws' schedule.
+            continue
         for currency, number in sorted(positions.items()):
             if number != 0 and chart.share_class(member.key, account) is not None:
                 problems.append(

@@ -256,6 +256,20 @@ class EquityRedemption:
 
 
 @dataclass(frozen=True)
+class InterestRate:
+    """Interest on members' capital accounts, a rate per fiscal year from `date` (the first
+    day of a fiscal year) until the next rate: "credited" to the capital account or "paid"
+    into the member's payable."""
+
+    date: datetime.date
+    rate: Decimal
+    way: str
+    source: Source
+    #: The expense account the interest is booked to; None: the default.
+    account: str | None = None
+
+
+@dataclass(frozen=True)
 class PayoutSchedule:
     """A leaver's retained equity paid back in `count` instalments, one per period from `date`."""
 
@@ -365,6 +379,7 @@ class CoopRecords:
     payouts: list[PayoutSchedule] = field(default_factory=list)
     #: Backup withholding markers (`coop-backup-withholding`), in date order.
     backup: list[BackupWithholding] = field(default_factory=list)
+    interest_rates: list[InterestRate] = field(default_factory=list)
     #: Metadata keys the books declare private (`coop-private`), beside the defaults.
     private_keys: set[str] = field(default_factory=set)
     #: The members' site's policy (`coop-site`): "open books" or "own statement".

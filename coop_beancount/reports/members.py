@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from coop_beancount.core.accounts import NON_QUALIFIED_KIND, QUALIFIED, RETAIN
+from coop_beancount.core.accounts import INTEREST_KIND, NON_QUALIFIED_KIND, QUALIFIED, RETAIN
 from coop_beancount.core.periods import calendar_period
 from coop_beancount.core.records import CoopRecords, Member
 from coop_beancount.core.settle import Position
@@ -195,6 +195,8 @@ class EquityYear:
     redeemed: Money
     outstanding: Money
     losses: Money = field(default_factory=dict)
+    #: Interest on the capital account credited for the year (`Interest:FY<year>`).
+    interest: Money = field(default_factory=dict)
 
 
 def equity_by_year(books: CoopBooks, key: str,
@@ -216,7 +218,7 @@ def equity_by_year(books: CoopBooks, key: str,
         add(figures["outstanding"], posting.currency, -posting.number)
     return [EquityYear(year, cleaned(f[QUALIFIED]), cleaned(f[NON_QUALIFIED_KIND]),
                        cleaned(f[RETAIN]), cleaned(f["redeemed"]), cleaned(f["outstanding"]),
-                       cleaned(f["losses"]))
+                       cleaned(f["losses"]), cleaned(f[INTEREST_KIND]))
             for year, f in sorted(years.items())]
 
 

@@ -42,7 +42,13 @@ from coop_beancount.books.patronage import (
     patronage_records,
     pool_margin,
 )
-from coop_beancount.core.accounts import NON_QUALIFIED_KIND, QUALIFIED, RETAIN, MemberChart
+from coop_beancount.core.accounts import (
+    INTEREST_KIND,
+    NON_QUALIFIED_KIND,
+    QUALIFIED,
+    RETAIN,
+    MemberChart,
+)
 from coop_beancount.core.allocation import allocate
 from coop_beancount.core.errors import location
 from coop_beancount.core.patronage import (
@@ -682,11 +688,13 @@ class EquityRow:
     qualified: Money
     non_qualified: Money
     retains: Money
+    #: Interest on capital accounts credited (`Interest:FY<year>`, coop-interest).
+    interest: Money = field(default_factory=dict)
 
     @property
     def total(self) -> Money:
         money: Money = {}
-        for part in (self.qualified, self.non_qualified, self.retains):
+        for part in (self.qualified, self.non_qualified, self.retains, self.interest):
             for currency, number in part.items():
                 add(money, currency, number)
         return cleaned(money)
@@ -700,7 +708,7 @@ def outstanding_equity(books: CoopBooks, as_of: datetime.date | None = None,
     `by` is "member-year" (a row per member and fiscal year), "member" or "year".
     """
     figures: dict[tuple[str, str], dict[str, Money]] = defaultdict(
-        lambda: {QUALIFIED: {}, NON_QUALIFIED_KIND: {}, RETAIN: {}})
+        lambda: {QUALIFIED: {}, NON_QUALIFIED_KIND: {}, RETAIN: {}, INTEREST_KIND: {}})
     for key in sorted(books.postings):
         for account, money in books.retained_balances(key, as_of).items():
             equity = books.chart.retained_equity(account)
@@ -716,7 +724,7 @@ def outstanding_equity(books: CoopBooks, as_of: datetime.date | None = None,
     for (key, year), kinds in sorted(figures.items()):
         row = EquityRow(key, members[key].name if key else "", year,
                         cleaned(kinds[QUALIFIED]), cleaned(kinds[NON_QUALIFIED_KIND]),
-                        cleaned(kinds[RETAIN]))
+                        cleaned(kinds[RETAIN]), cleaned(kinds[INTEREST_KIND]))
         if row.total:
             rows.append(row)
     return rows
