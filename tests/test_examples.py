@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from coop_beancount.books.loading import load_books
+from coop_beancount.reports.invoices import receivable_rows
 from coop_beancount.reports.members import member_rows
 from coop_beancount.reports.view import CoopBooks
 
@@ -159,6 +160,18 @@ def test_dev_coop_settled_in_january_2026(dev_2026):
     assert [(str(e.date), str(e.postings[0].units)) for e in dues_2026] == [
         ("2026-01-01", "60.00 USD")] * 6
     assert _account_total(dev_2026, "Assets:Bank:Checking") == Decimal("1929.78")
+
+
+def test_dev_coop_has_one_late_client_at_the_end_of_its_books(dev_2026):
+    end = max(e.date for e in dev_2026.entries)
+    assert end == datetime.date(2026, 3, 31)
+    rows = receivable_rows(dev_2026, end)
+    assert [(r["client"], r["invoice"], r["days_late"], r["age"]) for r in rows] == [
+        ("Pearl Street Press", 34, 106, "90+"), ("Pearl Street Press", 39, 75, "61-90")]
+    assert [r["open"] for r in rows] == [{"USD": Decimal("12000.00")},
+                                         {"USD": Decimal("9600.00")}]
+    (keiko,) = receivable_rows(dev_2026, end, "member")
+    assert (keiko["member"], keiko["late"]) == ("Keiko", {"USD": Decimal("21600.00")})
 
 
 def test_dev_coop_health_plan_by_key_version(dev):

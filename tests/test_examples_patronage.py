@@ -259,7 +259,9 @@ def test_dev_coop_capital_after_the_dividend(dev):
         assert capital == Decimal("100.00") + retained
         assert after[f"Liabilities:Members:{key}:Payable"] == 0
     assert after["Equity:Coop:Unallocated"] == Decimal("-7685.06")
-    assert after["Assets:Bank:Operating"] == Decimal("23631.71")
+    # The late client's invoices and the bank make up the co-op's capital together.
+    assert after["Assets:Clients:PearlStreetPress"] == Decimal("21600.00")
+    assert after["Assets:Bank:Operating"] == Decimal("2031.71")
 
 
 def test_dev_coop_readme_quotes_the_books(dev):
@@ -289,6 +291,11 @@ def test_dev_coop_readme_quotes_the_books(dev):
     known |= {(100 * txn.meta[k] / billings).quantize(CENT, ROUND_HALF_UP)  # 3.84%, 2.88 cents
               for k in ("coop-margin", "coop-pool-amount")}
     known |= {Decimal("100.00"), Decimal("85.00")}  # the share, Gusto's fee
+    # The late client: its unpaid invoices, the others' paid in January, and the bank and
+    # its invoices together after the dividend.
+    late = fy["Assets:Clients:PearlStreetPress"]
+    known |= {late, sum(n for a, n in fy.items() if a.startswith("Assets:Clients")) - late,
+              after["Assets:Bank:Operating"] + after["Assets:Clients:PearlStreetPress"]}
     assert _money_in(section) - {abs(n) for n in known} == set()
 
 
