@@ -172,8 +172,14 @@ def _derived_already(entries: list[data.Directive]) -> bool:
 
 def _run(entries: list[data.Directive], options_map: dict[str, Any], config: PluginConfig,
          ) -> tuple[list[data.Directive], list[CoopError]]:
+    from coop_beancount.books.collector import paused
+
     try:
-        return _derive(entries, options_map, config)
+        # The collector paused: it would walk every entry of the books again and again for
+        # the objects the pass makes, which form no cycles (a quarter of the plugin's time
+        # on the issue-19 benchmark's books; books/collector.py).
+        with paused():
+            return _derive(entries, options_map, config)
     except ArithmeticError as exc:
         # Figures past Decimal's 28 digits that no check caught: an error, never a crash.
         return entries, [CoopError(_plugin_source(options_map), (

@@ -127,3 +127,26 @@ def test_the_books_are_held_only_while_a_command_asks(monkeypatch):
     assert not collector._KEPT
     load_books(books)
     assert not collector._KEPT  # a server's reloads are not held
+
+
+def test_the_plugin_pauses_the_collector_inside_anyone_elses_load(monkeypatch):
+    """Inside bean-check or Fava the plugin's pass runs with the collector off, and leaves
+    it as it found it, freezing nothing (the load is not ours)."""
+    from beancount import loader
+    from coop_beancount.plugins import coop as plugin
+
+    seen = []
+    derive = plugin._derive
+
+    def spy(*args):
+        seen.append(gc.isenabled())
+        return derive(*args)
+
+    monkeypatch.setattr(plugin, "_derive", spy)
+    gc.unfreeze()
+    _, errors, _ = loader.load_string(BAD_BOOKS)
+    assert seen == [False] and gc.isenabled() and gc.get_freeze_count() == 0
+    assert any("Carol" in e.message for e in errors)  # the same checks ran
+    monkeypatch.setenv(PLAIN, "1")
+    loader.load_string(BAD_BOOKS)
+    assert seen == [False, True]

@@ -252,3 +252,18 @@ def test_wrong_directives_are_errors_at_their_lines(load):
         text = f"\n    {line}\n"
         _, errors, _ = load(text)
         assert_one_error_at(errors, text, line.splitlines()[0].strip()[:30], words)
+
+
+def test_the_quick_read_of_a_usual_work_line_is_the_checked_read():
+    from beancount.parser import parser
+
+    from coop_beancount.books.directives import _read_work, read_work
+
+    entries, errors, _ = parser.parse_string(
+        '2025-04-07 custom "coop-work" "Priya" "Cascade" 35 "checkout redesign"\n'
+        '2025-04-08 custom "coop-work" "Priya" "Cascade" 7.5\n'
+        '2025-04-09 custom "coop-work" "Priya" "Cascade" 2 "spike"\n  project: "Shop"\n'
+        '2025-04-10 custom "coop-work" "Priya" "Cascade" 900.00 USD "audit"\n')
+    assert errors == []
+    for entry in entries:
+        assert read_work(entry) == _read_work(entry)

@@ -106,3 +106,24 @@ def quick_exit(code: int | str | None) -> None:
             # A closed pipe (`coop members | head`): what Python reports as exit status 120.
             code = code or 120
     os._exit(code)
+
+
+@contextlib.contextmanager
+def paused() -> Iterator[None]:
+    """The collector off during the block and back on after it, as it was; nothing frozen.
+
+    For the plugin inside someone else's load (bean-check, Fava): its one pass makes a
+    few hundred thousand objects (postings, amounts, metadata) and no garbage cycles, and
+    with the collector running, every one of the full collections they set off walks the
+    whole of the books parsed so far, to free nothing. What the block made is walked
+    afterwards as the loader's own objects are: once young, once old."""
+    if plain():
+        yield
+        return
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -607,6 +607,23 @@ def read_rate(entry: data.Custom) -> BillingRate:
 
 
 def read_work(entry: data.Custom) -> BillableWork:
+    # The usual line (hours, maybe a description, no project), read without the generic
+    # per-value checks: a developers' co-op writes one a week per member, tens of
+    # thousands. Anything else takes the checked path below, with its messages.
+    values = entry.values
+    if values and 3 <= len(values) <= 4 and "project" not in entry.meta:
+        member, client, hours = values[0].value, values[1].value, values[2].value
+        description = values[3].value if len(values) == 4 else ""
+        if (type(member) is str and type(client) is str and type(hours) is Decimal
+                and type(description) is str and hours > 0 and is_valid_key(member)
+                and is_valid_key(client) and too_many_digits(hours) is None):
+            return BillableWork(date=entry.date, member=member, client=client,
+                                source=entry.meta, hours=hours, amount=None, currency=None,
+                                description=description, project=None)
+    return _read_work(entry)
+
+
+def _read_work(entry: data.Custom) -> BillableWork:
     member = _member_key(entry)
     client = _client_key(entry, 1)
     values = entry.values or []

@@ -141,9 +141,12 @@ def fee_in_force(fees: Sequence[FeeRule], member: str, client: str,
 
 def general_rule(fees: Sequence[FeeRule], date: datetime.date) -> FeeRule | None:
     """The latest fee rule for everyone on a date: it names the accounts and the days to pay."""
-    found = [rule for rule in fees if rule.member is None and rule.client is None
-             and rule.date <= date]
-    return max(found, key=lambda rule: rule.date) if found else None
+    best: FeeRule | None = None
+    for rule in fees:
+        if (rule.member is None and rule.client is None and rule.date <= date
+                and (best is None or rule.date > best.date)):
+            best = rule
+    return best
 
 
 def fee_and_earnings(billed: Decimal, share: Decimal) -> tuple[Decimal, Decimal]:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 import datetime
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation, getcontext
@@ -108,6 +109,19 @@ class SplitKeys:
 
 def parse_rule(text: str) -> SplitRule | str:
     """A rule, or the name of a key (a plain word with no ':')."""
+    if isinstance(text, str):
+        # Books repeat their rules (every month's health plan, every shared invoice):
+        # each text is read once (a rule is immutable; a bad one raises every time).
+        return _parse_text(text)
+    return _parse_rule(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_text(text: str) -> SplitRule | str:
+    return _parse_rule(text)
+
+
+def _parse_rule(text: str) -> SplitRule | str:
     if not isinstance(text, str) or not text.strip():
         raise SplitError(f"split must be a rule or a key name in quotes, not {written(text)}")
     text = text.strip()
