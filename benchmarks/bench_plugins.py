@@ -81,6 +81,7 @@ from common import (  # benchmarks/common.py, beside this script
     progress,
     run_benchmark,
     run_check,
+    timed_check,
 )
 
 from coop_beancount.core.dues import dues_charges
@@ -1104,7 +1105,8 @@ PHASES = (
 def time_checks(bean_check: Path, paths: dict[str, Path], repeat: int,
                 warmup: int) -> dict[str, dict[str, Any]]:
     env = dict(os.environ, BEANCOUNT_DISABLE_LOAD_CACHE="1")
-    runs: dict[str, dict[str, Any]] = {side: {"wall_s": [], "phases_ms": []} for side in paths}
+    runs: dict[str, dict[str, Any]] = {
+        side: {"wall_s": [], "cpu_s": [], "load": [], "phases_ms": []} for side in paths}
     for index in range(warmup):
         for side, path in paths.items():
             progress(f"bean-check warm-up {index + 1}/{warmup}: {side}")
@@ -1114,10 +1116,12 @@ def time_checks(bean_check: Path, paths: dict[str, Path], repeat: int,
         # Alternate, and swap the order every round so drift hits both sides alike.
         for side in sides if index % 2 == 0 else sides[::-1]:
             progress(f"bean-check run {index + 1}/{repeat}: {side}")
-            wall, phases = run_check(bean_check, paths[side], env)
-            runs[side]["wall_s"].append(wall)
-            runs[side]["phases_ms"].append(phases)
-            progress(f"  {wall:.2f} s")
+            run = timed_check(bean_check, paths[side], env)
+            runs[side]["wall_s"].append(run.wall_s)
+            runs[side]["cpu_s"].append(run.cpu_s)
+            runs[side]["load"].append(run.load)
+            runs[side]["phases_ms"].append(run.phases_ms)
+            progress(f"  {run.wall_s:.2f} s wall, {run.cpu_s:.2f} s CPU, load {run.load:.1f}")
     return runs
 
 
@@ -1165,9 +1169,14 @@ def report(figures: dict[str, Any]) -> str:
         "",
         f"{'':<36}{'A':>10}{'B':>10}{'A - B':>10}{'overhead':>10}",
     ]
-    for label, key in (("wall time, median (s)", "median_s"), ("wall time, min (s)", "min_s")):
+    for label, key in (("wall time, median (s)", "median_s"), ("wall time, min (s)", "min_s"),
+                       ("CPU time (user+sys), median (s)", "cpu_median_s"),
+                       ("CPU time (user+sys), min (s)", "cpu_min_s")):
         lines.append(f"{label:<36}{a[key]:>10.3f}{b[key]:>10.3f}{a[key] - b[key]:>+10.3f}"
                      f"{overhead(a[key], b[key]):>+9.1f}%")
+    loads = a["load"] + b["load"]
+    lines.append(f"{'load average (1 min) at each start':<36}{min(loads):>10.1f} to "
+                 f"{max(loads):.1f} ({os.cpu_count()} CPUs)")
     lines.append("loader phases, median (ms):")
     for label, _ in PHASES:
         pa, pb = a["phases_median_ms"].get(label), b["phases_median_ms"].get(label)
@@ -1183,7 +1192,10 @@ def report(figures: dict[str, Any]) -> str:
         f"{plugin['entries_out']:,} entries: median {plugin['resort_median_ms']:.0f} ms.",
         "",
         f"Plugin overhead on bean-check wall time: {figures['overhead_median_pct']:+.1f}% "
-        f"(medians), {figures['overhead_min_pct']:+.1f}% (mins).",
+        f"(medians), {figures['overhead_min_pct']:+.1f}% (mins); on its CPU time: "
+        f"{figures['overhead_cpu_median_pct']:+.1f}% (medians), "
+        f"{figures['overhead_cpu_min_pct']:+.1f}% (mins), under a load average of "
+        f"{min(loads):.1f} to {max(loads):.1f}.",
     ]
     limit = figures.get("max_overhead_pct")
     if limit is not None:
@@ -1199,8 +1211,11 @@ def side_figures(runs: dict[str, Any]) -> dict[str, Any]:
         values = [p[key] for p in runs["phases_ms"] if key in p]
         if values:
             phases_median[label] = statistics.median(values)
+    cpus = runs["cpu_s"]
     return {"wall_s": walls, "median_s": statistics.median(walls), "min_s": min(walls),
-            "phases_ms": runs["phases_ms"], "phases_median_ms": phases_median}
+            "cpu_s": cpus, "cpu_median_s": statistics.median(cpus), "cpu_min_s": min(cpus),
+            "load": runs["load"], "phases_ms": runs["phases_ms"],
+            "phases_median_ms": phases_median}
 
 
 def patronage_summary(entries: list[data.Directive],
@@ -1388,6 +1403,8 @@ def run(args: argparse.Namespace, workdir: Path, command: list[str]) -> dict[str
         "bean_check": {"A": a, "B": b},
         "overhead_median_pct": overhead(a["median_s"], b["median_s"]),
         "overhead_min_pct": overhead(a["min_s"], b["min_s"]),
+        "overhead_cpu_median_pct": overhead(a["cpu_median_s"], b["cpu_median_s"]),
+        "overhead_cpu_min_pct": overhead(a["cpu_min_s"], b["cpu_min_s"]),
         "max_overhead_pct": args.max_overhead,
         "plugin_call": {
             "entries_in": plugin["entries_in"],

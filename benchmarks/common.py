@@ -4,7 +4,9 @@ what their `main` does around the run."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -12,7 +14,7 @@ import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 _STARTED = time.perf_counter()
 _TIMING = re.compile(r"Operation: '([^']+)'\s+Time:\s+(\d+) ms")
@@ -26,17 +28,41 @@ def progress(message: str) -> None:
     print(f"[{time.perf_counter() - _STARTED:7.1f}s] {message}", file=sys.stderr, flush=True)
 
 
-def run_check(bean_check: Path, path: Path, env: dict[str, str]) -> tuple[float, dict[str, int]]:
-    """One `bean-check -v` run: wall seconds and the loader's own phase timings (ms)."""
+class CheckRun(NamedTuple):
+    """One `bean-check -v` run."""
+
+    wall_s: float
+    #: The child's CPU time, user + system: what a loaded machine does not inflate much.
+    cpu_s: float
+    #: The 1-minute load average when the run started (the machine's business, for reading
+    #: the wall time).
+    load: float
+    #: The loader's own phase timings (ms).
+    phases_ms: dict[str, int]
+
+
+def timed_check(bean_check: Path, path: Path, env: dict[str, str]) -> CheckRun:
+    """One `bean-check -v` run: wall and CPU seconds, the load average, the loader's phases."""
+    load = os.getloadavg()[0]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.run([str(bean_check), "-v", str(path)], env=env, capture_output=True,
                           text=True, check=False)
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         messages = [line for line in proc.stderr.splitlines() if not line.startswith("INFO")]
         raise BenchmarkError(f"bean-check {path} exited {proc.returncode}:\n"
                              + "\n".join(messages[:20]))
-    return wall, {name: int(ms) for name, ms in _TIMING.findall(proc.stderr)}
+    return CheckRun(wall, cpu, load,
+                    {name: int(ms) for name, ms in _TIMING.findall(proc.stderr)})
+
+
+def run_check(bean_check: Path, path: Path, env: dict[str, str]) -> tuple[float, dict[str, int]]:
+    """One `bean-check -v` run: wall seconds and the loader's own phase timings (ms)."""
+    run = timed_check(bean_check, path, env)
+    return run.wall_s, run.phases_ms
 
 
 def run_benchmark(name: str, args: Any, argv: list[str] | None,
