@@ -240,3 +240,12 @@ def test_a_members_losses_are_netted_off_a_redemption_of_their_equity():
                if p.account == "Equity:Members:G3:Losses:FY2026"]
     assert set_off == [-owed]
     assert losses_left(entries, "G3") == 0
+
+
+def test_a_member_who_leaves_during_the_year_is_paid_the_years_interest():
+    text = BOOKS + '2027-06-30 custom "coop-leave" "G3"\n'
+    entries, errors = load(text)
+    assert errors == []
+    (entry, _) = generated(entries, "interest")
+    accounts = {p.account for p in entry.postings if "G3" in p.account}
+    assert accounts == {"Liabilities:Members:G3:Payable"}

@@ -999,7 +999,7 @@ def interest_entry(item: _InterestYear, records: CoopRecords, chart: MemberChart
     """A fiscal year's interest on the members' capital accounts, booked on its last day:
     each member's balance at the start of the year times the rate, rounded half up to
     the cent (core/capital.py), credited to `Interest:FY<year>` or paid into the payable
-    (a member who has left by the year's start is paid: their account is being paid out)."""
+    (a member who has left by the year's last day is paid: their account is being paid out)."""
     rate, source = item.rate, item.rate.source
     postings: list[data.Posting] = []
     total: dict[str, Decimal] = defaultdict(Decimal)
@@ -1015,7 +1015,9 @@ def interest_entry(item: _InterestYear, records: CoopRecords, chart: MemberChart
         if not amount:
             continue
         left = records.members[member].left if member in records.members else None
-        credited = rate.way == "credited" and (left is None or left >= item.date)
+        # A member who has left by the year's last day is paid: their account is being
+        # (or is about to be) paid out, and a payout takes what stands on its own date.
+        credited = rate.way == "credited" and (left is None or left >= item.end)
         account = (chart.interest(member, item.year) if credited else chart.payable(member))
         postings.append(posting(account, -amount, currency, **{
             "coop-kind": "interest", "coop-capital": balance, "coop-interest": amount}))
@@ -1035,11 +1037,12 @@ def interest_entry(item: _InterestYear, records: CoopRecords, chart: MemberChart
         postings.insert(0, posting(item.account, amount, currency))
     meta = generated_meta(source, "interest", **{
         "coop-year": Decimal(item.year), "coop-rate": percent(rate.rate),
-        "coop-interest-way": rate.way, "coop-basis": f"capital account balance on {item.date}"})
+        "coop-interest-way": rate.way,
+        "coop-basis": f"capital account balance at the start of {item.date}"})
     return data.Transaction(
         meta, item.end, "*", None,
         f"Interest on capital accounts {fiscal_label(item.year)}: {percent(rate.rate)} of each "
-        f"member's balance on {item.date}, {rate.way}",
+        f"member's balance at the start of {item.date}, {rate.way}",
         data.EMPTY_SET, data.EMPTY_SET, postings)
 
 
