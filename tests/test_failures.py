@@ -208,3 +208,29 @@ def test_a_document_that_cannot_be_read_is_named_as_unreadable(tmp_path):
     refused(result, "scale-house-2026-09.csv: cannot be read: No such file or directory")
     assert "not recognised" not in result.output
     assert files_under(tmp_path) == before
+
+
+def test_a_number_too_long_to_book_is_found_in_an_included_file_and_in_a_write(tmp_path):
+    # One walk of the includes (includes.walk) finds the books' files for the loader's
+    # messages and for this search: an included file, and a file as a write would leave it.
+    from coop_beancount.books.includes import book_files, include_lines
+    from coop_beancount.books.loading import load_books
+
+    main_file = tmp_path / "main.beancount"
+    year = tmp_path / "years" / "2025.beancount"
+    year.parent.mkdir()
+    main_file.write_text('plugin "coop_beancount.plugins.coop"\ninclude "years/*.beancount"\n'
+                         "2025-01-01 open Assets:Bank USD\n2025-01-01 open Expenses:Milk USD\n")
+    year.write_text("; nothing yet\n")
+    assert book_files(main_file) == [str(main_file), str(year)]
+    assert [(i.filename, i.lineno, i.matched) for i in include_lines(main_file)] == [
+        (str(main_file), 2, (str(year),))]
+    long = "2025-03-01 * \"Milk\"\n  Expenses:Milk  123456789012345678901234567890.12 USD\n" \
+           "  Assets:Bank\n"
+    errors = load_books(main_file, replaced={year: b"; nothing yet\n" + long.encode()}).errors
+    assert [(e.source["filename"], e.source["lineno"]) for e in errors] == [(str(year), 3)]
+    assert "has 32 digits" in errors[0].message
+    assert year.read_text() == "; nothing yet\n"
+    year.write_text(long)
+    result = coop("check", main_file)
+    refused(result, f"{year}:2: Beancount cannot book this number")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import glob
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,9 +44,24 @@ class Include:
                          f'include "{self.pattern}": {message}', None)
 
 
-def include_lines(main: Path) -> list[Include]:
+def include_lines(main: Path, contents: Mapping[Path, bytes] | None = None) -> list[Include]:
     """Every `include` line of the books, file by file in the loader's order (the main
-    file first, then what it includes, breadth first)."""
+    file first, then what it includes, breadth first). A file in `contents` (by its
+    resolved path) is read from there, not from disk: the books as a write would leave them."""
+    return walk(main, contents)[1]
+
+
+def book_files(main: Path, contents: Mapping[Path, bytes] | None = None) -> list[str]:
+    """The main file and every file it includes, in the loader's order (see `walk`)."""
+    return walk(main, contents)[0]
+
+
+def walk(main: Path, contents: Mapping[Path, bytes] | None = None,
+         ) -> tuple[list[str], list[Include]]:
+    """(the books' files, their `include` lines): the one walk of the includes, a line scan
+    of each file (no parse), following each include as Beancount's loader globs it."""
+    replaced = {Path(p).resolve(): content for p, content in (contents or {}).items()}
+    files: list[str] = []
     found: list[Include] = []
     seen: set[str] = set()
     queue = [os.path.normpath(os.path.abspath(main))]
@@ -54,8 +70,11 @@ def include_lines(main: Path) -> list[Include]:
         if filename in seen:
             continue
         seen.add(filename)
+        files.append(filename)
         try:
-            text = Path(filename).read_bytes().decode("utf-8", "replace")
+            content = replaced.get(Path(filename).resolve())
+            text = (Path(filename).read_bytes() if content is None
+                    else content).decode("utf-8", "replace")
         except OSError:
             continue
         folder = os.path.dirname(filename)
@@ -68,7 +87,7 @@ def include_lines(main: Path) -> list[Include]:
                             glob.glob(os.path.join(folder, pattern), recursive=True))
             found.append(Include(filename, lineno, pattern, matched))
             queue.extend(matched)
-    return found
+    return files, found
 
 
 def located(main: Path, errors: list[Any]) -> list[Any]:

@@ -28,7 +28,7 @@ from beancount.utils import encryption
 
 from coop_beancount.books.collector import keep, kept_out
 from coop_beancount.books.files import appended, atomic_write
-from coop_beancount.books.includes import byte_order_marks, located, unreadable
+from coop_beancount.books.includes import book_files, byte_order_marks, located, unreadable
 from coop_beancount.books.lock import holds_lock
 from coop_beancount.books.printing import aligned
 from coop_beancount.core.errors import CoopError, location, too_many_digits
@@ -269,7 +269,7 @@ def _unbookable(path: Path, replaced: Mapping[Path, bytes], error: ArithmeticErr
     """Where the numbers too long for Beancount's arithmetic are, as errors at their lines."""
     contents = {Path(p).resolve(): content for p, content in replaced.items()}
     found = []
-    for filename in _book_files(path, contents):
+    for filename in book_files(path, contents):
         text = contents.get(Path(filename).resolve())
         try:
             if text is None:
@@ -290,28 +290,3 @@ def _unbookable(path: Path, replaced: Mapping[Path, bytes], error: ArithmeticErr
         {"filename": str(path), "lineno": 0},
         f"Beancount stopped loading these books on a calculation it cannot make "
         f"({type(error).__name__}); look for a number with more than 28 digits", None)]
-
-
-def _book_files(path: Path, contents: Mapping[Path, bytes]) -> list[str]:
-    """The main file and every file it includes, as Beancount's loader finds them."""
-    files: list[str] = []
-    stack = [os.path.abspath(path)]
-    while stack:
-        filename = stack.pop(0)
-        if filename in files:
-            continue
-        files.append(filename)
-        try:
-            content = contents.get(Path(filename).resolve())
-            if content is None:
-                _, _, options = parser.parse_file(filename)
-            else:
-                _, _, options = parser.parse_string(content.decode("utf-8", "replace"),
-                                                    report_filename=filename)
-        except (OSError, ValueError):
-            continue
-        folder = os.path.dirname(filename)
-        for pattern in options.get("include", []):
-            stack.extend(sorted(glob.glob(os.path.join(folder, pattern))))
-    return files
-
