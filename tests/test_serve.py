@@ -80,3 +80,68 @@ def test_served_books_load_with_the_collector_kept_out(tmp_path, monkeypatch):
     assert pages() == plain
     assert gc.get_freeze_count() > 1000
     assert gc.isenabled()
+
+
+def test_a_save_in_served_fava_waits_for_the_books_write_lock(tmp_path, monkeypatch):
+    """Fava's editor save, as `coop serve` runs Fava, takes the books' write lock: while
+    another writer holds it the save waits and writes nothing; then it writes."""
+    import threading
+
+    from fava.application import create_app
+    from fava.core.file import FileModule
+
+    from coop_beancount.books.lock import books_locked
+    from coop_beancount.cli.books import FAVA_WRITERS, locked_fava_writes
+
+    for name in FAVA_WRITERS:  # put Fava's own methods back after the test
+        monkeypatch.setattr(FileModule, name, getattr(FileModule, name))
+    books = tmp_path / "main.beancount"
+    books.write_text(BOOKS)
+    locked_fava_writes(wait=30)
+    locked_fava_writes(wait=30)  # once is enough: not wrapped twice
+    assert not FileModule.set_source.__wrapped__.__dict__.get("books_locked")
+    client = create_app([str(books)], load=True).test_client()
+    url = "/" + client.get("/").headers["Location"].strip("/").split("/")[0] + "/api/source"
+    source = client.get(url).get_json()["data"]
+    saved = BOOKS + "\n; saved in Fava\n"
+    answers = []
+
+    def save():
+        answers.append(client.put(url, json={"file_path": source["file_path"],
+                                             "source": saved,
+                                             "sha256sum": source["sha256sum"]}))
+
+    with books_locked(books, timeout=5):
+        saving = threading.Thread(target=save)
+        saving.start()
+        saving.join(timeout=1.0)
+        assert saving.is_alive(), "the save did not wait for the lock"
+        assert books.read_text() == BOOKS
+    saving.join(timeout=30)
+    assert not saving.is_alive()
+    assert answers[0].status_code == 200, answers[0].get_data()
+    assert books.read_text() == saved
+
+
+def test_a_save_in_served_fava_gives_up_with_fava_s_error_when_the_lock_stays_held(
+        tmp_path, monkeypatch):
+    from fava.application import create_app
+    from fava.core.file import FileModule
+
+    from coop_beancount.books.lock import books_locked
+    from coop_beancount.cli.books import FAVA_WRITERS, locked_fava_writes
+
+    for name in FAVA_WRITERS:
+        monkeypatch.setattr(FileModule, name, getattr(FileModule, name))
+    books = tmp_path / "main.beancount"
+    books.write_text(BOOKS)
+    locked_fava_writes(wait=0.3)
+    client = create_app([str(books)], load=True).test_client()
+    url = "/" + client.get("/").headers["Location"].strip("/").split("/")[0] + "/api/source"
+    source = client.get(url).get_json()["data"]
+    with books_locked(books, timeout=5):
+        answer = client.put(url, json={"file_path": source["file_path"], "source": "x",
+                                       "sha256sum": source["sha256sum"]})
+    assert answer.status_code != 200
+    assert "another coop command has been writing the books" in answer.get_json()["error"]
+    assert books.read_text() == BOOKS

@@ -1,10 +1,12 @@
 """One writer at a time: an exclusive lock over a ledger's books while a command writes.
 
-Every command that writes to the books (`coop settle --write`, `coop import extract --to`)
-holds the lock from before it reads them until its rename. A second writer waits (or gives
-up after a timeout), and then reads what the first one wrote: its duplicate detection sees
-the first import, and its check runs on the books as they now are. So two imports started
-at once never lose one another's entries, nor write the same statement twice.
+Every command that writes to the books (`coop settle --write`, `coop import extract --to`,
+`coop import till`) holds the lock from before it reads them until its rename, and so does
+every write Fava makes while `coop serve` runs it (cli/books.locked_fava_writes). A second
+writer waits (or gives up after a timeout), and then reads what the first one wrote: its
+duplicate detection sees the first import, and its check runs on the books as they now are.
+So two imports started at once never lose one another's entries, nor write the same
+statement twice.
 
 The lock is `flock(2)` on the folder of the main file (of the file it points to, when it is
 a symlink): one lock for every file of the books, however a file is named, whichever file

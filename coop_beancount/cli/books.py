@@ -16,6 +16,7 @@ import click
 
 from coop_beancount.books.collector import keep_until_exit, kept_out
 from coop_beancount.books.loading import format_error, load_books
+from coop_beancount.books.lock import BooksBusy, books_locked
 from coop_beancount.books.register import tin_problems
 from coop_beancount.books.starter import MAIN_FILE, InitError, init_books
 from coop_beancount.cli.common import (
@@ -82,6 +83,7 @@ def _serve(members: bool, sign_in: str, user_header: str | None,
 
     keep_until_exit(False)  # a server loads the books again on every change: hold nothing
     quick_fava_loads()
+    locked_fava_writes()
     files = _books_files(fava_options["filenames"])
     host, port = fava_options["host"], fava_options["port"]
     if not 0 < port <= 65535:
@@ -265,6 +267,43 @@ def quick_fava_loads() -> None:
 
     quick_load_file.collector_kept_out = True  # type: ignore[attr-defined]
     FavaLedger.load_file = quick_load_file  # type: ignore[method-assign]
+
+
+#: How long a write made through Fava waits for a coop command writing the same books.
+FAVA_WAIT = 300.0
+#: Fava's methods that write a file of the books (its editor, an entry's slice, its forms,
+#: metadata, and the import page's entries all go through these).
+FAVA_WRITERS = ("set_source", "save_entry_slice", "delete_entry_slice", "insert_metadata",
+                "insert_entries")
+
+
+def locked_fava_writes(wait: float = FAVA_WAIT) -> None:
+    """Every write Fava makes to the books in this process holds the books' write lock
+    (books/lock.py), as `coop import extract --to` and `coop settle --write` do: a save in
+    Fava's editor while an import writes waits for it (up to `wait` seconds, then Fava shows
+    the error and writes nothing), and the import never reads the books halfway through a
+    save. Fava's own lock only orders the writes of one Fava process."""
+    from fava.core.file import FileModule
+    from fava.helpers import FavaAPIError
+
+    for name in FAVA_WRITERS:
+        write = getattr(FileModule, name)
+        if not getattr(write, "books_locked", False):
+            setattr(FileModule, name, _locked(write, wait, FavaAPIError))
+
+
+def _locked(write: Any, wait: float, api_error: type[Exception]) -> Any:
+    """`write` (a method of Fava's FileModule) holding the lock of its ledger's books."""
+    @functools.wraps(write)
+    def locked(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            with books_locked(Path(self.ledger.beancount_file_path), wait):
+                return write(self, *args, **kwargs)
+        except BooksBusy as error:
+            raise api_error(str(error)) from None
+
+    locked.books_locked = True  # type: ignore[attr-defined]
+    return locked
 
 
 def ledger_slug(path: Path) -> str:
