@@ -838,6 +838,142 @@ def side(runs: list[tuple[float, dict[str, Any]]]) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------
+# A big statement written with --to (issue 15): peak memory against bean-check
+
+
+#: In --big mode, at most this share of the books' bank transactions overlap the statement.
+BIG_OVERLAP_SHARE = 0.4
+_APPENDED = re.compile(r"Appended (\d+) entr")
+
+
+def run_child(command: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """Run `command` (stdout thrown away); its wall and CPU seconds (user + system) and its
+    peak memory (max RSS, of that child alone: os.wait4), and what it printed on stderr."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    stderr = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise BenchmarkError(f"{' '.join(command)} exited {proc.returncode}:\n"
+                             + stderr[-3000:])
+    return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
+            "max_rss_mb": usage.ru_maxrss / 1024, "stderr": stderr}
+
+
+def run_big(args: argparse.Namespace, workdir: Path, command: list[str]) -> dict[str, Any]:
+    """--big ROWS: a ROWS-row statement into the books with `--to`, beside bean-check on
+    the books before and after (one run each: at a million rows each takes minutes)."""
+    load_before = os.getloadavg()
+    books, statement = workdir / BOOKS_NAME, workdir / STATEMENT_NAME
+    config = workdir / CONFIG_NAME
+    args.rows = args.big
+    bank_books = round(args.transactions * args.bank_share)
+    args.overlap = min(args.overlap, BIG_OVERLAP_SHARE * bank_books / args.rows)
+    progress(f"generating {args.rows:,} rows against {args.transactions:,} transactions")
+    plan = generate(args)
+    config.write_text(config_text(plan))
+    importer = bank_importer(config)
+    progress(f"writing {books}")
+    text, _ = books_text(plan, importer)
+    books.write_text(text)
+    del text
+    progress(f"writing {statement}")
+    statement.write_text(statement_text(plan))
+    counts = dict(plan.counts)
+    statement_bytes = statement.stat().st_size
+    books_bytes = books.stat().st_size
+    del plan, importer
+    gc.collect()
+    bin_dir = Path(sys.executable).parent
+    bean_check, coop = str(bin_dir / "bean-check"), str(bin_dir / "coop")
+    env = dict(os.environ, BEANCOUNT_DISABLE_LOAD_CACHE="1")
+    expected = counts["missed"] + counts["after"] + 1  # and the balance assertion
+    steps = (
+        ("bean-check before", [bean_check, str(books)]),
+        ("dry run", [coop, "import", "extract", str(books), str(statement), "--dry-run"]),
+        ("import --to", [coop, "import", "extract", str(books), str(statement),
+                         "--to", str(books)]),
+        ("bean-check after", [bean_check, str(books)]),
+    )
+    results: dict[str, dict[str, Any]] = {}
+    for name, step in steps:
+        progress(f"{name}: {' '.join(step[1:])}")
+        result = run_child(step, env)
+        progress(f"  {result['cpu_s']:.1f} s CPU, {result['wall_s']:.1f} s wall, max RSS "
+                 f"{result['max_rss_mb']:,.0f} MB")
+        results[name] = result
+    dry = _DRY_RUN.search(results["dry run"]["stderr"])
+    written = _APPENDED.search(results["import --to"]["stderr"])
+    found = [int(dry.group(1)) if dry else None,
+             int(written.group(1)) if written else None]
+    if found != [expected, expected]:
+        raise BenchmarkError(f"the dry run found {found[0]} and the import wrote {found[1]} "
+                             f"new entries; the statement has {expected:,} (with its "
+                             "balance assertion)")
+    for result in results.values():
+        del result["stderr"]
+    after = results["bean-check after"]["max_rss_mb"]
+    before = results["bean-check before"]["max_rss_mb"]
+    return {
+        "command": command, "python": platform.python_version(),
+        "beancount": BEANCOUNT_VERSION,
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                    "load_before": load_before, "load_average": os.getloadavg()},
+        "seed": args.seed, "counts": counts, "new_entries": expected,
+        "books_bytes": books_bytes, "books_after_bytes": books.stat().st_size,
+        "statement_bytes": statement_bytes, "steps": results,
+        "import_rss_over_check_after": results["import --to"]["max_rss_mb"] / after,
+        "import_rss_over_check_before": results["import --to"]["max_rss_mb"] / before,
+        "dry_run_rss_over_check_before": results["dry run"]["max_rss_mb"] / before,
+        "max_memory_ratio": args.max_memory_ratio,
+    }
+
+
+def report_big(figures: dict[str, Any]) -> str:
+    counts, steps, machine = figures["counts"], figures["steps"], figures["machine"]
+    lines = [
+        f"Machine: {machine['cpus']} CPUs, Python {figures['python']}, "
+        f"{figures['beancount']}; load average {machine['load_before'][0]:.2f} before, "
+        f"{machine['load_average'][0]:.2f} after (1 min).",
+        f"Books before: {counts['books_bank'] + counts['books_other']:,} transactions, "
+        f"{figures['books_bytes'] / 1e6:.1f} MB; after the import "
+        f"{figures['books_after_bytes'] / 1e6:.1f} MB.",
+        f"Statement: {counts['statement_rows']:,} rows, "
+        f"{figures['statement_bytes'] / 1e6:.1f} MB: {counts['overlap']:,} already in the "
+        f"books (found duplicates), {figures['new_entries']:,} new entries written (with "
+        "the balance assertion).",
+        "",
+        f"{'one run each (cache off)':<44}{'CPU s':>9}{'wall s':>9}{'max RSS MB':>12}",
+    ]
+    for name, label in (("bean-check before", "bean-check books (before)"),
+                        ("dry run", "coop import extract --dry-run"),
+                        ("import --to", "coop import extract --to books"),
+                        ("bean-check after", "bean-check books (after the import)")):
+        step = steps[name]
+        lines.append(f"{label:<44}{step['cpu_s']:>9.1f}{step['wall_s']:>9.1f}"
+                     f"{step['max_rss_mb']:>12,.0f}")
+    lines += [
+        "",
+        f"Peak memory, import --to / bean-check after:  "
+        f"{figures['import_rss_over_check_after']:.2f} (the fair floor: the write checks "
+        "the books it produces)",
+        f"Peak memory, import --to / bean-check before: "
+        f"{figures['import_rss_over_check_before']:.2f}",
+        f"Peak memory, dry run / bean-check before:     "
+        f"{figures['dry_run_rss_over_check_before']:.2f}",
+    ]
+    limit = figures.get("max_memory_ratio")
+    if limit is not None:
+        verdict = ("within" if figures["import_rss_over_check_after"] <= limit else "ABOVE")
+        lines += ["", f"Limit {limit} (import / bean-check after): {verdict}."]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -876,7 +1012,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--profile", type=int, default=0, metavar="ROWS",
                     help="cProfile one in-process extract + deduplicate, print the top ROWS "
                     "functions")
+    ap.add_argument("--big", type=int, metavar="ROWS",
+                    help="instead: import a ROWS-row statement with --to into the books, "
+                    "one run, reporting CPU time and peak memory (max RSS) beside bean-check "
+                    "on the books before and after (issue 15: --big 1000000)")
+    ap.add_argument("--max-memory-ratio", type=float, metavar="RATIO",
+                    help="with --big: exit 1 when the import's max RSS is above RATIO times "
+                    "bean-check's on the books after it")
     args = ap.parse_args(argv)
+    if args.big is not None and args.big < 1:
+        ap.error("--big must be at least 1")
     if min(args.rows, args.transactions, args.members, args.repeat, args.per_day) < 1:
         ap.error("--rows, --transactions, --members, --repeat and --per-day must be at least 1")
     if args.warmup < 0:
@@ -957,6 +1102,13 @@ def run(args: argparse.Namespace, workdir: Path, command: list[str]) -> dict[str
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.big is not None:
+        figures = run_benchmark("bench_import", args, argv, run_big, report_big,
+                                lambda figures: {})
+        if figures is None:
+            return 2
+        limit = args.max_memory_ratio
+        return 1 if limit is not None and figures["import_rss_over_check_after"] > limit else 0
     figures = run_benchmark("bench_import", args, argv, run, report, lambda figures: {
         "one in-process extract + sort + deduplicate": figures["profile"]})
     if figures is None:

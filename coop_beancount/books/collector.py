@@ -90,6 +90,13 @@ def keep(value: T) -> T:
     return value
 
 
+def release(value: object) -> None:
+    """Stop holding `value` (`keep`): a big import lets go of the books it loaded before
+    it loads them again with its new entries to check them, so the two are never in
+    memory at once."""
+    _KEPT[:] = [kept for kept in _KEPT if kept is not value]
+
+
 def quick_exit(code: int | str | None) -> None:
     """End the process with `code` as `sys.exit` would, without taking its objects apart:
     what Python runs at exit (atexit handlers: logging, finalizers) runs, the standard

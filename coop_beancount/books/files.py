@@ -19,8 +19,11 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 
 def atomic_write(path: Path, content: bytes, mode: int | None = None) -> None:
@@ -74,6 +77,61 @@ def atomic_write_all(files: Iterable[tuple[Path, bytes]], mode: int | None = Non
 def _staged(path: Path, content: bytes, mode: int | None, flush: bool) -> str:
     """`content` in a temporary file beside `path`, with the mode and owner `path` has
     (or `mode`); flushed to disk when `flush`. PermissionError for a read-only `path`."""
+    status, mode = _writable(path, mode)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+            if flush:
+                out.flush()
+                os.fsync(out.fileno())
+        _give(temporary, mode, status)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+    return temporary
+
+
+@dataclass
+class Pending:
+    """The new content of a file while it is written: `file` (binary, open for writing)
+    and its `path` (a hidden temporary file beside the file). Set `keep` to False to
+    leave the file as it was."""
+
+    file: BinaryIO
+    path: Path
+    keep: bool = True
+
+
+@contextmanager
+def atomic_replacement(path: Path, mode: int | None = None) -> Iterator[Pending]:
+    """Write the new content of `path` as it comes (never held whole), then put it in the
+    file's place in one rename when the block ends, unless it set `keep` False or raised:
+    then the file is left as it was and the temporary file removed. `atomic_write` with
+    the content streamed: the same checks (read-only refused first), mode and owner kept.
+    The block may read `pending.path` (after flushing) to check the content first."""
+    path = Path(os.path.realpath(path))
+    status, mode = _writable(path, mode)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            pending = Pending(out, Path(temporary))
+            yield pending
+            if not pending.keep:
+                return
+            out.flush()
+            os.fsync(out.fileno())
+        _give(temporary, mode, status)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    _sync_folder(path.parent)
+
+
+def _writable(path: Path, mode: int | None) -> tuple[os.stat_result | None, int]:
+    """(the file's status, the mode its new content gets); PermissionError when read-only."""
     try:
         status: os.stat_result | None = path.stat()
     except FileNotFoundError:
@@ -85,22 +143,15 @@ def _staged(path: Path, content: bytes, mode: int | None, flush: bool) -> str:
                               "write to it); it was left as it was", str(path))
     if mode is None:
         mode = stat.S_IMODE(status.st_mode) if status else 0o666 & ~_umask()
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(content)
-            if flush:
-                out.flush()
-                os.fsync(out.fileno())
-        os.chmod(temporary, mode)
-        if status is not None and (status.st_uid, status.st_gid) != _owner(temporary):
-            with contextlib.suppress(OSError):  # only root may give a file away
-                os.chown(temporary, status.st_uid, status.st_gid)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-    return temporary
+    return status, mode
+
+
+def _give(temporary: str, mode: int, status: os.stat_result | None) -> None:
+    """The temporary file gets the mode, and the owner of the file it replaces."""
+    os.chmod(temporary, mode)
+    if status is not None and (status.st_uid, status.st_gid) != _owner(temporary):
+        with contextlib.suppress(OSError):  # only root may give a file away
+            os.chown(temporary, status.st_uid, status.st_gid)
 
 
 def _owner(path: str) -> tuple[int, int]:
@@ -130,9 +181,14 @@ def _sync_folder(folder: Path) -> None:
 
 def appended(old: bytes, text: str) -> bytes:
     """`old` with `text` after it, a blank line between them."""
-    separator = b"" if not old or old.endswith(b"\n\n") else (b"\n" if old.endswith(b"\n")
-                                                              else b"\n\n")
-    return old + separator + text.encode()
+    return old + separator(old[-2:]) + text.encode()
+
+
+def separator(end: bytes) -> bytes:
+    """What goes between a file that ends with `end` (its last two bytes) and what is
+    appended to it: a blank line."""
+    return b"" if not end or end.endswith(b"\n\n") else (b"\n" if end.endswith(b"\n")
+                                                         else b"\n\n")
 
 
 def atomic_append(path: Path, text: str) -> bytes:

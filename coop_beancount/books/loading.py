@@ -8,16 +8,18 @@ place (`replaced`), and writes only if that checks clean.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import io
 import os
 import re
+import shutil
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from beancount import loader
 from beancount.core import data
@@ -27,7 +29,7 @@ from beancount.parser import options as beancount_options
 from beancount.utils import encryption
 
 from coop_beancount.books.collector import keep, kept_out
-from coop_beancount.books.files import appended, atomic_write
+from coop_beancount.books.files import appended, atomic_replacement, atomic_write, separator
 from coop_beancount.books.includes import book_files, byte_order_marks, located, unreadable
 from coop_beancount.books.lock import holds_lock
 from coop_beancount.books.printing import aligned
@@ -45,12 +47,13 @@ class Loaded:
 
 
 def load_books(path: str | os.PathLike[str],
-               replaced: Mapping[Path, bytes] | None = None) -> Loaded:
+               replaced: Mapping[Path, bytes | Path] | None = None) -> Loaded:
     """Load a ledger with its plugins; every problem ends up in `errors`.
 
     `replaced` maps files of the books to the content to load in their place
-    (what a file would hold after a write): the files on disk are not touched,
-    and errors point at the file and its lines as if the content were written.
+    (what a file would hold after a write), as bytes or as the path of a file that holds
+    it (a write's temporary file): the files on disk are not touched, and errors point at
+    the file and its lines as if the content were written.
     """
     path = Path(path)
     try:
@@ -133,17 +136,43 @@ def replace_checked(loaded: Loaded, target: Path, removed: Iterable[int], text: 
     append `text`, only if the books then check clean (as `append_checked`, which is this
     with nothing removed): one atomic write, or none and the errors returned. The caller
     holds the books' write lock, as for `append_checked`."""
-    if not holds_lock(loaded.path):
-        # A programming error, not a user's: without the lock a second writer could read
-        # the books between this load and the rename, and one write would be lost.
-        raise RuntimeError(f"a write to the books without the write lock of {loaded.path} "
-                           "(take it with books.lock.books_locked before loading)")
+    _require_lock(loaded.path)
     target = Path(target)
     new = appended(without_entries(target.read_bytes(), set(removed)), aligned(text))
     after = load_books(loaded.path, replaced={target: new})
     if not after.errors:
         atomic_write(target, new)
     return after.errors
+
+
+def append_streamed(books: Path, target: Path, write: Callable[[BinaryIO], None],
+                    ) -> list[Any]:
+    """`append_checked` for text too big to hold: `write` writes the (aligned) text to the
+    file it is given, which is the end of the target's new content in a temporary file
+    beside it; the books are then loaded with that file in the target's place, and it
+    replaces the target (one rename) only if they check clean. Else nothing is written and
+    the errors are returned. Nothing of the old or new content is held in memory, so the
+    caller should let go of its own loaded books first: this load is the write's peak. The
+    caller holds the books' write lock, as for `append_checked`."""
+    _require_lock(books)
+    target = Path(target)
+    with atomic_replacement(target) as pending, open(target, "rb") as old:
+        shutil.copyfileobj(old, pending.file, 1 << 20)
+        old.seek(max(old.tell() - 2, 0))
+        pending.file.write(separator(old.read()))
+        write(pending.file)
+        pending.file.flush()
+        errors = load_books(books, replaced={target: pending.path}).errors
+        pending.keep = not errors
+    return errors
+
+
+def _require_lock(books: Path) -> None:
+    if not holds_lock(books):
+        # A programming error, not a user's: without the lock a second writer could read
+        # the books between this load and the rename, and one write would be lost.
+        raise RuntimeError(f"a write to the books without the write lock of {books} "
+                           "(take it with books.lock.books_locked before loading)")
 
 
 def without_entries(content: bytes, starts: set[int]) -> bytes:
@@ -183,7 +212,8 @@ def _identity(filename: str) -> tuple[int, int] | None:
     return status.st_dev, status.st_ino
 
 
-def _load_replacing(path: Path, replaced: Mapping[Path, bytes]) -> tuple[list, list, dict]:
+def _load_replacing(path: Path, replaced: Mapping[Path, bytes | Path],
+                    ) -> tuple[list, list, dict]:
     # By the file itself (device and inode), not its name: a symlink or another spelling
     # of the path must not let the check read the old content.
     contents = {_identity(str(p)): content for p, content in replaced.items()}
@@ -208,8 +238,15 @@ def _load_replacing(path: Path, replaced: Mapping[Path, bytes]) -> tuple[list, l
     return entries, errors, options_map
 
 
-def _parse_books(top: str, contents: dict[Any, bytes]) -> tuple[list, list, dict, set]:
+def _parse_books(top: str, contents: Mapping[Any, bytes | Path],
+                 ) -> tuple[list, list, dict, set]:
     """Every file of the books parsed, following includes; and which replacements were used."""
+    with contextlib.ExitStack() as stack_files:
+        return _parse_each(top, contents, stack_files)
+
+
+def _parse_each(top: str, contents: Mapping[Any, bytes | Path],
+                stack_files: contextlib.ExitStack) -> tuple[list, list, dict, set]:
     entries: list[Any] = []
     errors: list[Any] = []
     options_map = None
@@ -231,7 +268,10 @@ def _parse_books(top: str, contents: dict[Any, bytes]) -> tuple[list, list, dict
         identity = _identity(filename)
         if identity in contents:
             used.add(identity)
-            source = io.BytesIO(contents[identity])
+            content = contents[identity]
+            source = (io.BytesIO(content) if isinstance(content, bytes)
+                      # (closed by the ExitStack when every file is parsed)
+                      else stack_files.enter_context(open(content, "rb")))  # noqa: SIM115
         elif encryption.is_encrypted_file(filename):
             source = io.BytesIO(encryption.read_encrypted_file(filename).encode())
         else:
@@ -264,10 +304,11 @@ _NUMBER = re.compile(r"(?<![\w.:-])-?\d[\d,]*(?:\.\d*)?(?![\w-])")
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
-def _unbookable(path: Path, replaced: Mapping[Path, bytes], error: ArithmeticError,
+def _unbookable(path: Path, replaced: Mapping[Path, bytes | Path], error: ArithmeticError,
                 ) -> list[CoopError]:
     """Where the numbers too long for Beancount's arithmetic are, as errors at their lines."""
-    contents = {Path(p).resolve(): content for p, content in replaced.items()}
+    contents = {Path(p).resolve(): content if isinstance(content, bytes)
+                else Path(content).read_bytes() for p, content in replaced.items()}
     found = []
     for filename in book_files(path, contents):
         text = contents.get(Path(filename).resolve())

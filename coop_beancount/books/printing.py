@@ -43,17 +43,51 @@ def aligned(text: str) -> str:
     """`text` with its numbers aligned as bean-format aligns a file: every number right-
     aligned in one column, the currencies after it, postings at the most common indent
     (whitespace only; bean-format run on the result changes nothing)."""
+    alignment = Alignment()
     lines = text.splitlines()
-    found = [(i, m.groups()) for i, line in enumerate(lines) if (m := _LINE.match(line))]
-    if not found:
+    for line in lines:
+        alignment.measure(line)
+    if not alignment.found:
         return text
-    indents = Counter(len(_INDENT.match(prefix).group()) for _, (prefix, _, _) in found
-                      if prefix[0] in " \t")
-    indent = " " * indents.most_common(1)[0][0] if indents else ""
-    shaped = [(i, indent + prefix.lstrip() if prefix[0] in " \t" else prefix, number, rest)
-              for i, (prefix, number, rest) in found]
-    prefix_width = max(len(prefix) for _, prefix, _, _ in shaped)
-    number_width = max(len(number) for _, _, number, _ in shaped)
-    for i, prefix, number, rest in shaped:
-        lines[i] = f"{prefix.rstrip():<{prefix_width}}  {number:>{number_width}} {rest}"
-    return "\n".join(lines) + "\n"
+    return "\n".join(alignment.line(line) for line in lines) + "\n"
+
+
+class Alignment:
+    """`aligned` in two passes, for text too big to hold: `measure` every line first, then
+    each `line` comes out as `aligned` of the whole text would have it."""
+
+    def __init__(self) -> None:
+        self.indents: Counter[int] = Counter()
+        self.dated = 0      # widest prefix of a dated line
+        self.indented = 0   # widest indented prefix, without its indent
+        self.number = 0     # widest number
+        self.found = False
+        self._shape: tuple[str, int] | None = None  # (indent, prefix width), once measured
+
+    def measure(self, line: str) -> None:
+        match = _LINE.match(line)
+        if match is None:
+            return
+        prefix, number, _ = match.groups()
+        self.found = True
+        self.number = max(self.number, len(number))
+        if prefix[0] in " \t":
+            self.indents[len(_INDENT.match(prefix).group())] += 1  # type: ignore[union-attr]
+            self.indented = max(self.indented, len(prefix.lstrip()))
+        else:
+            self.dated = max(self.dated, len(prefix))
+
+    def line(self, line: str) -> str:
+        """The line (without its newline) as the measured text aligns it."""
+        match = _LINE.match(line)
+        if match is None:
+            return line
+        prefix, number, rest = match.groups()
+        if self._shape is None:
+            indent = self.indents.most_common(1)[0][0] if self.indents else 0
+            self._shape = (" " * indent,
+                           max(self.dated, indent + self.indented if self.indents else 0))
+        indent, width = self._shape
+        if prefix[0] in " \t":
+            prefix = indent + prefix.lstrip()
+        return f"{prefix.rstrip():<{width}}  {number:>{self.number}} {rest}"

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import click
 from click.shell_completion import CompletionItem
@@ -20,6 +20,7 @@ from coop_beancount.books import collector
 from coop_beancount.books.files import atomic_write_all
 from coop_beancount.books.loading import (
     Loaded,
+    append_streamed,
     format_error,
     includes,
     load_books,
@@ -197,9 +198,26 @@ def append_to_books(loaded: Loaded, target: Path, text: str, what: str,
         raise click.ClickException(
             f"{target} is not one of the files of {loaded.path}; write to a file the books "
             "include (for example this year's file)")
-    click.echo(f"Checking {loaded.path} with {what} ...", err=True)
+    _checked_write(loaded.path, target, what, hint,
+                   lambda: replace_checked(loaded, target, removed, text))
+
+
+def append_stream_to_books(books: Path, target: Path, write: Callable[[BinaryIO], None],
+                           what: str, hint: Callable[[list[Any]], str | None] | None = None,
+                           ) -> None:
+    """`append_to_books` for text too big to hold: `write` writes it (aligned) to the file
+    it is given (`loading.append_streamed`). The caller has checked that `target` is a
+    file of the books, and holds the lock (`writing`)."""
+    _checked_write(books, target, what, hint,
+                   lambda: append_streamed(books, target, write))
+
+
+def _checked_write(books: Path, target: Path, what: str,
+                   hint: Callable[[list[Any]], str | None] | None,
+                   checked: Callable[[], list[Any]]) -> None:
+    click.echo(f"Checking {books} with {what} ...", err=True)
     try:
-        errors = replace_checked(loaded, target, removed, text)
+        errors = checked()
     except OSError as error:
         reason = error.strerror or str(error)
         raise click.ClickException(

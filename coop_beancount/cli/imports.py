@@ -23,6 +23,7 @@ same here, in beangulp scripts and in Fava's import page. Files are moved by
 from __future__ import annotations
 
 import contextlib
+import datetime
 import os
 import re
 import sys
@@ -38,19 +39,19 @@ from beangulp import exceptions as beangulp_exceptions
 from beangulp import extract as beangulp_extract
 from beangulp import utils as beangulp_utils
 
-from coop_beancount.books.collector import kept_out
+from coop_beancount.books.collector import kept_out, release
 from coop_beancount.books.files import move_whole
 from coop_beancount.books.loading import Loaded, format_error, includes, load_books
-from coop_beancount.cli.common import WAIT, append_to_books, writing
-from coop_beancount.importers import csvformat
+from coop_beancount.books.spool import Spool, sort_key
+from coop_beancount.cli.common import WAIT, append_stream_to_books, writing
+from coop_beancount.importers import csvformat, dedupe
+from coop_beancount.importers.csvbase import Reading
 from coop_beancount.importers.csvformat import BadRows, ImportFileError
 from coop_beancount.importers.dedupe import DUPLICATE, DUPLICATE_OF
 from coop_beancount.importers.records import RosterImporter
 from coop_beancount.reports.output import table
 
 CONFIG_NAME = "import.yaml"
-#: Past this many entries, writing them out shows a progress bar.
-PROGRESS_ENTRIES = 2000
 #: Duplicates and bad rows listed per file; the rest are counted.
 SHOWN_DUPLICATES = 10
 SHOWN_BAD_ROWS = 50
@@ -103,18 +104,25 @@ def _importers(books: Path, config: Path | None) -> list[Any]:
 
 @dataclass
 class Document:
+    """A document and what its import made: counts, the first duplicates (to list), its
+    bad rows, its days, its section of the printed entries (the entries are not kept)."""
+
     path: Path
     importer: Any
-    entries: list[Any] = field(default_factory=list)
+    new: int = 0
+    duplicates: int = 0
+    shown: list[Any] = field(default_factory=list)
     bad_rows: list[ImportFileError] = field(default_factory=list)
+    first: datetime.date | None = None
+    last: datetime.date | None = None
+    section: int = -1
 
-    @property
-    def new(self) -> list[Any]:
-        return [e for e in self.entries if not e.meta.get(DUPLICATE)]
-
-    @property
-    def duplicates(self) -> list[Any]:
-        return [e for e in self.entries if e.meta.get(DUPLICATE)]
+    def order(self) -> tuple[Any, ...]:
+        """beangulp's order of documents (extract.sort_extracted_entries): by last day,
+        account, first day, file; a document with no entry last."""
+        never = datetime.date(9999, 1, 1)
+        return (self.last or never, self.importer.account(str(self.path)),
+                self.first or never, str(self.path))
 
 
 def _walk(docs: tuple[Path, ...]) -> list[tuple[Path, bool]]:
@@ -230,18 +238,6 @@ def _check_target(loaded: Loaded, target: Path) -> None:
             "include (for example this year's file)")
 
 
-def _progress(items: list[Any], label: str, shown: bool) -> Any:
-    """A progress bar on stderr when `shown`, else the items as they are."""
-    if not shown:
-        return contextlib.nullcontext(items)
-    return click.progressbar(items, label=label, file=sys.stderr)
-
-
-def _is_bad_rows(error: ImportFileError) -> bool:
-    """Some rows are bad, the others read (`errors`, and `entries` of the good rows)."""
-    return isinstance(error, BadRows)
-
-
 class _RowsRead:
     """A progress bar on stderr for each big file read: the bar its bytes, the count its
     rows (csvformat.PROGRESS tells it). A file read before its first report (a few
@@ -289,44 +285,130 @@ def _rows_progress() -> Any:
         bar.close()
 
 
-def _extract_documents(documents: list[Document], existing: list[Any],
-                       ) -> list[ImportFileError]:
-    """Extract every document; returns the files that could not be read at all."""
-    with _rows_progress():
-        return _extract_each(documents, existing)
+class _Run:
+    """One import: each document's entries made, checked for duplicates and printed into
+    the spool as they come (a statement's entries are never held together).
 
+    A bank statement (an importer with `extract_each`) is a stream: each entry is looked
+    up in an index of the books' keys (`dedupe.Index`: import-ids, and hand-written
+    entries' date, account and amount), printed, and let go; those that may match a
+    hand-written entry a day or two away wait until every exact day has had its match, as
+    `dedupe.mark_duplicates` does. Other documents (rosters, patronage records: small) are
+    extracted whole by beangulp and marked by their importer's `deduplicate`. Earlier
+    documents of the run count as existing for later ones (rosters first).
+    """
 
-def _extract_each(documents: list[Document], existing: list[Any],
-                  ) -> list[ImportFileError]:
-    failed = []
-    # A roster first: its new members are then members for the patronage files of this run.
-    documents.sort(key=lambda d: not isinstance(d.importer, RosterImporter))
-    seen = list(existing)
-    with _progress(documents, "Extracting", len(documents) > 1) as bar:
-        for document in bar:
-            try:
-                document.entries = beangulp_extract.extract_from_file(
-                    document.importer, str(document.path), seen)
-            except ImportFileError as error:
-                if not _is_bad_rows(error):
+    def __init__(self, documents: list[Document], existing: list[Any], spool: Spool,
+                 show_duplicates: bool) -> None:
+        self.documents = documents
+        self.seen = list(existing)
+        self.spool = spool
+        self.show_duplicates = show_duplicates
+        self.index: dedupe.Index | None = None
+        self.remember = False
+        self.render = printer.EntryPrinter()  # one printer for all
+
+    def extract_all(self) -> list[ImportFileError]:
+        """Extract every document; returns the files that could not be read at all."""
+        failed = []
+        # A roster first: its new members are then members for the patronage files.
+        self.documents.sort(key=lambda d: not isinstance(d.importer, RosterImporter))
+        several = len(self.documents) > 1
+        bar = (click.progressbar(self.documents, label="Extracting", file=sys.stderr)
+               if several else contextlib.nullcontext(self.documents))
+        with bar as documents:
+            for number, document in enumerate(documents):
+                self.remember = number + 1 < len(self.documents)
+                try:
+                    self._extract(document)
+                except ImportFileError as error:
+                    self.spool.drop_section()
+                    document.section = -1
                     failed.append(error)
-                    continue
-                document.entries, document.bad_rows = list(error.entries), list(error.errors)
-                document.importer.sort(document.entries)
-            seen.extend(document.entries)
-    return failed
+        return failed
 
+    def _extract(self, document: Document) -> None:
+        header = f"; Imported from {document.path.name} ({document.importer.name})\n\n"
+        streamed = hasattr(document.importer, "extract_each")
+        document.section = self.spool.section(header, ordered=not streamed)
+        if streamed:
+            self._stream(document)
+        else:
+            self._whole(document)
 
-def _deduplicate(documents: list[Document], existing: list[Any]) -> None:
-    """Each importer marks its duplicates; earlier documents of this run count as existing."""
-    extracted = [(str(d.path), d.entries, d.importer.account(str(d.path)), d)
-                 for d in documents]
-    beangulp_extract.sort_extracted_entries(extracted)
-    documents[:] = [d for *_, d in extracted]
-    seen = list(existing)
-    for document in documents:
-        document.importer.deduplicate(document.entries, seen)
-        seen.extend(document.new)
+    def _books_index(self) -> dedupe.Index:
+        if self.index is None:
+            accounts = {d.importer.account(str(d.path)) for d in self.documents
+                        if hasattr(d.importer, "extract_each")}
+            self.index = dedupe.Index(self.seen, accounts, set())
+        return self.index
+
+    def _stream(self, document: Document) -> None:
+        index = self._books_index()
+        reading = Reading()
+        waiting = []
+        path = str(document.path)
+        for entry in document.importer.extract_each(path, self.seen, reading):
+            data.sanity_check_types(entry)
+            original = index.original(entry)
+            if original is not None:
+                dedupe.mark(entry, original)
+            elif index.may_be_near(entry):
+                waiting.append(entry)
+                continue
+            self._add(document, entry)
+        dedupe.mark_nearby(index, waiting)
+        for entry in waiting:
+            self._add(document, entry)
+        if reading.broke_off:
+            # Nothing of a file read only in part is offered: its bad rows are listed.
+            self.spool.drop_section()
+            document.section, document.new, document.duplicates = -1, 0, 0
+            document.shown = []
+        document.bad_rows = reading.bad
+
+    def _whole(self, document: Document) -> None:
+        importer, path = document.importer, str(document.path)
+        try:
+            entries = beangulp_extract.extract_from_file(importer, path, self.seen)
+        except ImportFileError as error:
+            if not isinstance(error, BadRows):
+                raise
+            entries, document.bad_rows = list(error.entries), list(error.errors)
+            importer.sort(entries)
+        importer.deduplicate(entries, self.seen)
+        for entry in entries:
+            self._add(document, entry)
+        self.seen.extend(entries)
+
+    def _add(self, document: Document, entry: Any) -> None:
+        """Count the entry, print it into the spool (a duplicate commented out, or left
+        out), and let it go."""
+        if document.first is None or entry.date < document.first:
+            document.first = entry.date
+        if document.last is None or entry.date > document.last:
+            document.last = entry.date
+        duplicate = bool(entry.meta.get(DUPLICATE))
+        if duplicate:
+            document.duplicates += 1
+            if len(document.shown) < SHOWN_DUPLICATES:
+                document.shown.append(entry)
+            if not self.show_duplicates:
+                return
+        else:
+            document.new += 1
+            if self.remember:
+                self._books_index().remember(entry)
+        text = self.render(entry)
+        if duplicate:
+            text = (f"; duplicate of {_duplicate_of(entry)}\n"
+                    + "".join(f"; {line}" for line in text.splitlines(keepends=True)))
+        self.spool.add(sort_key(entry), text + "\n")
+
+    def order(self) -> list[int]:
+        """The sections in beangulp's order of documents (those that were read)."""
+        return [d.section for d in sorted(self.documents, key=Document.order)
+                if d.section >= 0]
 
 
 def _where(entry: Any) -> str:
@@ -350,19 +432,18 @@ def _duplicate_of(entry: Any) -> str:
 
 
 def _summary(documents: list[Document]) -> None:
-    rows = [{"file": d.path.name, "importer": d.importer.name, "new": len(d.new),
-             "duplicates": len(d.duplicates), "bad": len(d.bad_rows)} for d in documents]
+    rows = [{"file": d.path.name, "importer": d.importer.name, "new": d.new,
+             "duplicates": d.duplicates, "bad": len(d.bad_rows)} for d in documents]
     click.echo(table(rows, [("file", "File"), ("importer", "Importer"), ("new", "New"),
                             ("duplicates", "Duplicates (not written)"),
                             ("bad", "Bad rows")]), nl=False, err=True)
     for document in documents:
-        duplicates = document.duplicates
-        for entry in duplicates[:SHOWN_DUPLICATES]:
+        for entry in document.shown:
             click.echo(f"  duplicate: {_where(entry)}: {_describe(entry)}, already in "
                        f"{_duplicate_of(entry)}", err=True)
-        if len(duplicates) > SHOWN_DUPLICATES:
-            click.echo(f"  ... and {len(duplicates) - SHOWN_DUPLICATES} more duplicates in "
-                       f"{document.path.name}", err=True)
+        if document.duplicates > len(document.shown):
+            click.echo(f"  ... and {document.duplicates - len(document.shown)} more "
+                       f"duplicates in {document.path.name}", err=True)
         for error in document.bad_rows[:SHOWN_BAD_ROWS]:
             click.echo(f"  bad row: {error}", err=True)
         if len(document.bad_rows) > SHOWN_BAD_ROWS:
@@ -380,28 +461,6 @@ def _describe(entry: Any) -> str:
         parts = [entry.payee, entry.narration, first and f"{first.number} {first.currency}"]
         return f"{entry.date} {', '.join(p for p in parts if p)}"
     return f"{entry.date} {type(entry).__name__.lower()}"
-
-
-def _ledger_text(documents: list[Document], show_duplicates: bool) -> str:
-    """The entries as Beancount text, one section per document; duplicates left out (or
-    commented out, for a dry run to show them)."""
-    sections = [(d, d.entries if show_duplicates else d.new) for d in documents]
-    entries = [(d, entry) for d, chosen in sections for entry in chosen]
-    out: list[str] = []
-    current = None
-    render = printer.EntryPrinter()  # one printer for all: format_entry builds one per entry
-    with _progress(entries, "Formatting entries", len(entries) > PROGRESS_ENTRIES) as bar:
-        for document, entry in bar:
-            if document is not current:
-                current = document
-                out.append(f"; Imported from {document.path.name} ({document.importer.name})"
-                           "\n\n")
-            text = render(entry)
-            if entry.meta.get(DUPLICATE):
-                text = (f"; duplicate of {_duplicate_of(entry)}\n"
-                        + "".join(f"; {line}" for line in text.splitlines(keepends=True)))
-            out.append(text + "\n")
-    return "".join(out)
 
 
 _UNKNOWN_ACCOUNT = re.compile(r"unknown account '([^']+)'")
@@ -472,37 +531,48 @@ def _extract(books: Path, docs: tuple[Path, ...], target: Path | None, dry_run: 
     if not documents:
         raise click.ClickException("no document to import (every file was skipped)")
     write = target is not None and not dry_run
-    loaded = _load_clean(books, dry_run=not write)
+    loaded: Loaded | None = _load_clean(books, dry_run=not write)
+    assert loaded is not None
     if target is not None:
         _check_target(loaded, target)
-    failed = _extract_documents(documents, loaded.entries)
-    if failed:
-        for error in failed:
-            click.echo(str(error), err=True)
-        raise click.ClickException(f"{len(failed)} file(s) cannot be read (above); nothing "
-                                   "was written")
-    _deduplicate(documents, loaded.entries)
-    _summary(documents)
-    bad = sum(len(d.bad_rows) for d in documents)
-    refused = (f"{bad} bad row(s) (above), so nothing was written; fix them, or pass "
-               "--skip-bad-rows to write the other rows")
-    if bad and not skip_bad_rows and write:
-        raise click.ClickException(refused)
-    new = sum(len(d.new) for d in documents)
-    plural = "entry" if new == 1 else "entries"
-    if not write:
-        click.echo(_ledger_text(documents, show_duplicates=True), nl=False)
-        where = f" to {target}" if target else ""
-        click.echo(f"Dry run: {new} new {plural} would be appended{where}; nothing was "
-                   "written.", err=True)
-        if bad and not skip_bad_rows:
+    with Spool(align=write) as spool:
+        run = _Run(documents, loaded.entries, spool, show_duplicates=not write)
+        with _rows_progress():
+            failed = run.extract_all()
+        if failed:
+            for error in failed:
+                click.echo(str(error), err=True)
+            raise click.ClickException(f"{len(failed)} file(s) cannot be read (above); "
+                                       "nothing was written")
+        _summary(sorted(documents, key=Document.order))
+        bad = sum(len(d.bad_rows) for d in documents)
+        refused = (f"{bad} bad row(s) (above), so nothing was written; fix them, or pass "
+                   "--skip-bad-rows to write the other rows")
+        if bad and not skip_bad_rows and write:
             raise click.ClickException(refused)
-        return
-    if not new:
-        click.echo("Nothing new to import: nothing was written.", err=True)
-        return
-    append_to_books(loaded, target, _ledger_text(documents, show_duplicates=False),
-                    "the imported entries", _placeholder_hint)
+        new = sum(d.new for d in documents)
+        plural = "entry" if new == 1 else "entries"
+        if not write:
+            spool.write_to(lambda text: click.echo(text, nl=False), run.order())
+            where = f" to {target}" if target else ""
+            click.echo(f"Dry run: {new} new {plural} would be appended{where}; nothing was "
+                       "written.", err=True)
+            if bad and not skip_bad_rows:
+                raise click.ClickException(refused)
+            return
+        if not new:
+            click.echo("Nothing new to import: nothing was written.", err=True)
+            return
+        assert target is not None
+        order = run.order()
+        # The books and the index of their keys are let go before the check loads the books
+        # with the new entries: that load is the write's peak, and it holds no other copy.
+        release(loaded)
+        del run, loaded
+        append_stream_to_books(
+            books, target, lambda out: spool.write_to(
+                lambda text: out.write(text.encode("utf-8")), order),
+            "the imported entries", _placeholder_hint)
     click.echo(f"Appended {new} {plural} to {target}; the books check clean.", err=True)
 
 

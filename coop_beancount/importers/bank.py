@@ -203,34 +203,41 @@ class BankImporter(CsvImporter):
         Raises ImportFileError for a file that cannot be read, BadRows (with the good
         rows' entries in `.entries`) when some rows cannot be. The good rows of a statement
         with bad ones give no balance assertion: without the bad rows it could not hold.
+        """
+        reading = Reading()
+        entries = list(self.extract_each(filepath, existing, reading))
+        if reading.broke_off:
+            raise BadRows(filepath, reading.bad, [])
+        if reading.bad:
+            raise BadRows(filepath, reading.bad, entries)
+        return entries
 
-        The rows are read, checked and made into entries one at a time: only the entries
-        and, for the balance assertions, each day's first and last row are kept.
+    def extract_each(self, filepath: str, existing: data.Entries | None,
+                     reading: Reading) -> Iterator[Any]:
+        """The statement's entries one at a time, as its rows are read: a transaction per
+        good row, then (when no row was bad) the balance assertions. Bad rows, and amounts
+        finer than the books' (`_too_fine`), go to `reading.bad` in row order; when the file
+        breaks off, `reading.broke_off` is set and nothing of the file may be used.
+
+        Only each day's first and last row are kept (for the balance assertions) and a small
+        digest per row (for identical rows' ids): a statement of millions of rows is never
+        held, nor are its entries.
         """
         members = matching.members_from_entries(existing or ())
         rules = matching.build_rules(members, self.matching)
         ids = dedupe.RowIds()
         places: dict[str, int] = {}
-        reading = Reading()
         closing = _Closing()
-        entries: list[Any] = []
-        too_fine: list[ImportFileError] = []
         for row in self._each(filepath, reading):
             error = self._too_fine(filepath, row, existing, places)
             if error is not None:
-                too_fine.append(error)
+                reading.bad.append(error)
                 continue
             closing.add(row)
-            entries.append(self._transaction(filepath, row, rules, ids))
-        if reading.broke_off:
-            raise BadRows(filepath, reading.bad, [])
-        bad = reading.bad
-        if too_fine:
-            bad = sorted([*bad, *too_fine], key=lambda error: error.row or 0)
-        if bad:
-            raise BadRows(filepath, bad, entries)
-        entries.extend(self._balances(filepath, closing))
-        return entries
+            yield self._transaction(filepath, row, rules, ids)
+        if reading.bad or reading.broke_off:
+            return
+        yield from self._balances(filepath, closing)
 
     def _too_fine(self, filepath: str, row: StatementRow, existing: data.Entries | None,
                   places: dict[str, int]) -> ImportFileError | None:

@@ -95,27 +95,35 @@ def import_id(*parts: object) -> str:
 
 
 def _hash(normalized: tuple[str, ...]) -> str:
-    text = "\x1f".join(normalized)
+    return _id_of("\x1f".join(normalized))
+
+
+def _id_of(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
 
 class RowIds:
     """Ids for the rows of one file, counting identical rows: 0 for the first, 1, 2 ...
 
-    Call it once per row, in file order, with the row's identifying parts.
+    Call it once per row, in file order, with the row's identifying parts. What it keeps
+    of a row is an 8-byte digest of its parts (not the parts: a statement of a million
+    rows would hold them all), enough to count identical rows.
     """
 
     def __init__(self) -> None:
-        self._seen: dict[tuple[str, ...], int] = {}
+        self._seen: dict[bytes, int] = {}
 
     def __call__(self, *parts: object) -> str:
-        key = tuple(map(normalize, parts))
-        occurrence = self._seen.get(key, 0)
-        self._seen[key] = occurrence + 1
-        return _hash((*key, str(occurrence)))
+        text = "\x1f".join(map(normalize, parts))
+        digest = hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
+        occurrence = self._seen.get(digest, 0)
+        self._seen[digest] = occurrence + 1
+        return _id_of(f"{text}\x1f{occurrence}")
 
 
 def _where(entry: Any) -> str | None:
+    if isinstance(entry, str):  # an entry of this import, remembered by its place
+        return entry
     meta = getattr(entry, "meta", None) or {}
     if meta.get("filename") is None or meta.get("lineno") is None:
         return None
@@ -140,34 +148,26 @@ def _fallback_key(entry: Any, date: datetime.date) -> Hashable | None:
     return None
 
 
-class _Index:
-    """The existing entries: ids, and counts of the hand-written ones' keys.
+class Index:
+    """The existing entries as keys: their ids, and counts of the hand-written ones' keys.
 
-    Only what a new entry can be looked up by is counted: postings to the accounts of the
-    new entries, dated within their days (and the window around them). The books' other
-    100,000 entries cost one comparison each.
+    Only what a new entry can be looked up by is counted: postings to `accounts`, balance
+    assertions of `accounts`, `custom` directives of `types`, dated from `low` to `high`.
+    The books' other entries cost one comparison each. Built once from the books, it then
+    answers for new entries one at a time (`original`, `may_be_near`, `near`), so a
+    statement's entries need not be held together to find their duplicates.
     """
 
-    def __init__(self, existing: Iterable[Any], new_entries: Sequence[Any],
-                 window_days: int) -> None:
+    def __init__(self, existing: Iterable[Any], accounts: set[str], types: set[str],
+                 low: datetime.date = datetime.date.min,
+                 high: datetime.date = datetime.date.max,
+                 window_days: int = WINDOW_DAYS) -> None:
+        #: import-id -> the existing entry with it (or, for an entry of this import,
+        #: where it was read: `remember`)
         self.ids: dict[str, Any] = {}
         #: key -> [hand-written entries left with this key, the first of them]
         self.slots: dict[Hashable, list[Any]] = {}
-        #: (account, number, currency) of the hand-written transactions' keys, any day.
-        self.amounts: set[tuple[Any, ...]] = set()
-        accounts: set[str] = set()
-        types: set[str] = set()
-        for entry in new_entries:
-            if isinstance(entry, data.Transaction) and entry.postings:
-                accounts.add(entry.postings[0].account)
-            elif isinstance(entry, data.Balance):
-                accounts.add(entry.account)
-            elif isinstance(entry, data.Custom):
-                types.add(entry.type)
-        window = datetime.timedelta(days=window_days)
-        dates = [entry.date for entry in new_entries]
-        low = min(dates, default=datetime.date.max) - window
-        high = max(dates, default=datetime.date.min) + window
+        self.window_days = window_days
         for entry in existing:
             meta = entry.meta
             known = meta.get(IMPORT_ID) if meta else None
@@ -185,12 +185,32 @@ class _Index:
                 # One entry counts once per account and amount, however many postings.
                 for key in (set(keys) if len(keys) > 1 else keys):
                     self._add(key, entry)
-                    self.amounts.add(key[1:])
             elif isinstance(entry, data.Balance) and entry.account in accounts:
                 self._add(("balance", date, entry.account, entry.amount.number,
                            entry.amount.currency), entry)
             elif isinstance(entry, data.Custom) and entry.type in types:
                 self._add(_custom_key(entry), entry)
+
+    @classmethod
+    def around(cls, existing: Iterable[Any], new_entries: Sequence[Any],
+               window_days: int = WINDOW_DAYS) -> Index:
+        """The index for these new entries: their accounts and types, their days and the
+        window around them."""
+        accounts: set[str] = set()
+        types: set[str] = set()
+        for entry in new_entries:
+            if isinstance(entry, data.Transaction) and entry.postings:
+                accounts.add(entry.postings[0].account)
+            elif isinstance(entry, data.Balance):
+                accounts.add(entry.account)
+            elif isinstance(entry, data.Custom):
+                types.add(entry.type)
+        window = datetime.timedelta(days=window_days)
+        dates = [entry.date for entry in new_entries]
+        if not dates:
+            return cls(existing, accounts, types, datetime.date.max, datetime.date.min)
+        return cls(existing, accounts, types, min(dates) - window, max(dates) + window,
+                   window_days)
 
     def _add(self, key: Hashable, entry: Any) -> None:
         slot = self.slots.get(key)
@@ -207,12 +227,66 @@ class _Index:
         slot[0] -= 1
         return slot[1]
 
+    def original(self, entry: Any) -> Any | None:
+        """The entry's original by its import-id, or else a hand-written entry of its day
+        (used up); None when it has neither."""
+        known = entry.meta.get(IMPORT_ID)
+        original = self.ids.get(known) if known is not None else None
+        if original is None:
+            original = self.take(_fallback_key(entry, entry.date))
+        return original
 
-def _mark(entry: Any, original: Any) -> None:
+    def may_be_near(self, entry: Any) -> bool:
+        """Whether a hand-written transaction is left on a nearby day (within the window)
+        for this one: only such an entry is looked for there (`near`), after every exact
+        day has had its match."""
+        if not isinstance(entry, data.Transaction):
+            return False  # balances and records: their own day only
+        for days in range(1, self.window_days + 1):
+            for offset in (-days, days):
+                slot = self.slots.get(_fallback_key(
+                    entry, entry.date + datetime.timedelta(days=offset)))
+                if slot is not None and slot[0] > 0:
+                    return True
+        return False
+
+    def near(self, entry: Any, offset: int) -> Any | None:
+        """Use up a hand-written entry `offset` days from this one's; None if none is left."""
+        return self.take(_fallback_key(entry, entry.date + datetime.timedelta(days=offset)))
+
+    def remember(self, entry: Any) -> None:
+        """Count a new entry as existing (for the later files of one import), by its id and
+        where it was read: the entry itself is not kept."""
+        known = entry.meta.get(IMPORT_ID)
+        if known is not None:
+            self.ids.setdefault(known, _where(entry) or "this import")
+
+
+def mark(entry: Any, original: Any) -> None:
+    """Mark `entry` a duplicate of `original` (an entry, or where it is: "file:line")."""
     entry.meta[DUPLICATE] = True
     where = _where(original)
     if where:
         entry.meta[DUPLICATE_OF] = where
+
+
+def mark_nearby(index: Index, pending: Sequence[Any]) -> list[Any]:
+    """Of the entries with no original on their own day, mark those with a hand-written
+    entry on the nearest day in the window, nearest first, each day tried for all of them
+    before the next (-1, +1, -2, +2); returns those marked."""
+    found = []
+    for days in range(1, index.window_days + 1):
+        for offset in (-days, days):
+            still = []
+            for entry in pending:
+                original = index.near(entry, offset)
+                if original is None:
+                    still.append(entry)
+                else:
+                    mark(entry, original)
+                    found.append(entry)
+            pending = still
+    return found
 
 
 def mark_duplicates(new_entries: Sequence[Any], existing: Iterable[Any] | None,
@@ -222,36 +296,17 @@ def mark_duplicates(new_entries: Sequence[Any], existing: Iterable[Any] | None,
     Sets `meta["__duplicate__"] = True` (and `__duplicate_of__`, "file:line", when the
     original has a place) on each duplicate. See the module docstring for the rules.
     """
-    index = _Index(existing or (), new_entries, window_days)
-    found: dict[int, Any] = {}
+    index = Index.around(existing or (), new_entries, window_days)
+    found: set[int] = set()
     pending = []
-    for position, entry in enumerate(new_entries):
-        known = entry.meta.get(IMPORT_ID)
-        original = index.ids.get(known) if known is not None else None
+    for entry in new_entries:
         # Hand-written books: the same day first, for every row ...
-        if original is None:
-            original = index.take(_fallback_key(entry, entry.date))
+        original = index.original(entry)
         if original is not None:
-            found[position] = original
-        elif isinstance(entry, data.Transaction) and entry.postings:
-            units = entry.postings[0].units
-            # (only a row whose account and amount the books have at all can match nearby)
-            if units is not None and (entry.postings[0].account, units.number,
-                                      units.currency) in index.amounts:
-                pending.append(position)
+            mark(entry, original)
+            found.add(id(entry))
+        elif index.may_be_near(entry):
+            pending.append(entry)
     # ... then the nearest day in the window (balances and records: their own day only).
-    for days in range(1, window_days + 1):
-        for offset in (-days, days):
-            delta = datetime.timedelta(days=offset)
-            still = []
-            for position in pending:
-                entry = new_entries[position]
-                original = index.take(_fallback_key(entry, entry.date + delta))
-                if original is None:
-                    still.append(position)
-                else:
-                    found[position] = original
-            pending = still
-    for position, original in found.items():
-        _mark(new_entries[position], original)
-    return [new_entries[position] for position in sorted(found)]
+    found.update(id(entry) for entry in mark_nearby(index, pending))
+    return [entry for entry in new_entries if id(entry) in found]
