@@ -46,6 +46,7 @@ def test_the_spool_writes_sections_in_the_order_asked_each_sorted_and_aligned():
         spool.section("; first\n\n")
         for entry in first:
             spool.add(sort_key(entry), entries_text([entry]) + "\n")
+        spool.section("; nothing new\n\n")  # no text: left out, header and all
         spool.section("; second\n\n")
         for entry in second:
             spool.add(sort_key(entry), entries_text([entry]) + "\n")
@@ -53,12 +54,12 @@ def test_the_spool_writes_sections_in_the_order_asked_each_sorted_and_aligned():
         spool.add(0, "never written\n")
         spool.drop_section()
         written: list[str] = []
-        spool.write_to(written.append, [1, 0])
+        spool.write_to(written.append, [2, 1, 0])
     by_key = sorted(second, key=data.entry_sortkey), sorted(first, key=data.entry_sortkey)
     expected = aligned("; second\n\n" + "".join(entries_text([e]) + "\n" for e in by_key[0])
                        + "; first\n\n" + "".join(entries_text([e]) + "\n" for e in by_key[1]))
     assert "".join(written) == expected
-    assert "never" not in expected
+    assert "never" not in expected and "nothing new" not in expected
 
 
 @pytest.fixture

@@ -101,7 +101,8 @@ class Spool:
                  ) -> None:
         """Hand every text to `write`, in gathered chunks: the sections in `order` (every
         one, in the order made, by default), a section's header first, then its texts
-        sorted by key (stable: equal keys keep their order)."""
+        sorted by key (stable: equal keys keep their order); a section with no text is left
+        out, header and all."""
         self._file.flush()
         chosen = range(len(self._sections)) if order is None else order
         pending: list[str] = []
@@ -122,6 +123,8 @@ class Spool:
     def _texts(self, number: int, section: _Section) -> Iterable[str]:
         last = (self._sections[number + 1].first if number + 1 < len(self._sections)
                 else len(self._keys))
+        if last == section.first:
+            return  # no text: no header either
         yield section.header
         keys = self._keys
         indexes: Iterable[int] = range(section.first, last)

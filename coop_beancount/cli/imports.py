@@ -397,8 +397,10 @@ class _Run:
                 return
         else:
             document.new += 1
-            if self.remember:
-                self._books_index().remember(entry)
+            if self.remember and self.index is not None:
+                # (a later statement looks it up there; a later small document finds it in
+                # `seen`, and the index, when a statement comes later, is built from that)
+                self.index.remember(entry)
         text = self.render(entry)
         if duplicate:
             text = (f"; duplicate of {_duplicate_of(entry)}\n"
