@@ -13,11 +13,15 @@ Why these commands and not beangulp's `Ingest` group mounted as is: its importer
 when the group is built, but ours come from a configuration found next to BOOKS; its extract
 overwrites an output file, while ours appends to a file of the books only when they check
 clean before and with the new entries (checked before anything is written); it prints
-every problem as a trapped exception, while a bookkeeper needs file, row and a fix. The
-pieces are beangulp's: `extract.extract_from_file`, each importer's `deduplicate` and `sort`,
-`extract.sort_extracted_entries` and `archive.filepath`; so the same importers behave the
-same here, in beangulp scripts and in Fava's import page. Files are moved by
-`files.move_whole`, not `archive.move`, so a crash never leaves half a document.
+every problem as a trapped exception, while a bookkeeper needs file, row and a fix; and it
+holds every entry of a statement, while ours streams a bank statement's entries (made,
+checked for duplicates, printed and let go: `_Run`, books/spool.py). The pieces are
+beangulp's where they hold: `extract.extract_from_file` and each importer's `deduplicate`
+and `sort` for small documents, its order of documents (`sort_extracted_entries`'s key,
+`Document.order`) and `archive.filepath`; a bank importer's `extract` gives the entries its
+`extract_each` streams, so the same importers behave the same here, in beangulp scripts and
+in Fava's import page. Files are moved by `files.move_whole`, not `archive.move`, so a
+crash never leaves half a document.
 """
 
 from __future__ import annotations
