@@ -55,6 +55,7 @@ import csv
 import datetime
 import gc
 import io
+import json
 import math
 import os
 import platform
@@ -846,22 +847,35 @@ BIG_OVERLAP_SHARE = 0.4
 _APPENDED = re.compile(r"Appended (\d+) entr")
 
 
+#: Runs the command given in its arguments and prints its rusage as JSON. The benchmark
+#: holds the generated statement (a gigabyte at a million rows), and a child forked from it
+#: counts that in its max RSS until it execs: this small process forks the command instead.
+_MEASURE = """
+import json, os, subprocess, sys
+proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(proc.pid, 0)
+print(json.dumps({"code": os.waitstatus_to_exitcode(status), "maxrss_kb": usage.ru_maxrss,
+                  "cpu_s": usage.ru_utime + usage.ru_stime}))
+"""
+
+
 def run_child(command: list[str], env: dict[str, str]) -> dict[str, Any]:
     """Run `command` (stdout thrown away); its wall and CPU seconds (user + system) and its
-    peak memory (max RSS, of that child alone: os.wait4), and what it printed on stderr."""
+    peak memory (max RSS of that process alone, from os.wait4 in a small process that
+    starts it: `_MEASURE`), and what it printed on stderr."""
     started = time.perf_counter()
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
-    assert proc.stderr is not None
-    stderr = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    proc = subprocess.run([sys.executable, "-c", _MEASURE, *command], env=env,
+                          capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise BenchmarkError(f"{' '.join(command)} exited {proc.returncode}:\n"
-                             + stderr[-3000:])
-    return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
-            "max_rss_mb": usage.ru_maxrss / 1024, "stderr": stderr}
+    try:
+        usage = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        usage = {"code": proc.returncode}
+    if proc.returncode != 0 or usage["code"] != 0:
+        raise BenchmarkError(f"{' '.join(command)} exited {usage['code']}:\n"
+                             + proc.stderr[-3000:])
+    return {"wall_s": wall, "cpu_s": usage["cpu_s"], "max_rss_mb": usage["maxrss_kb"] / 1024,
+            "stderr": proc.stderr}
 
 
 def run_big(args: argparse.Namespace, workdir: Path, command: list[str]) -> dict[str, Any]:
