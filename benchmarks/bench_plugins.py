@@ -318,6 +318,8 @@ def gen_members(book: Book, rng: random.Random) -> None:
                             2 if rng.random() < 0.2 else 1, left or book.end)
         book.members.append(member)
         book.directive(joined, "member", f'custom "coop-member" "{key}" "{name}"')
+        # Consent to qualified notices (IRC 1388(c)), signed with the application.
+        book.directive(joined, "consent", f'custom "coop-consent" "{key}" "written"')
         book.directive(joined, "subscription",
                        f'custom "coop-subscription" "{key}" "{SHARE_CLASS}" {member.shares}')
 

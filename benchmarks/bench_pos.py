@@ -218,6 +218,9 @@ def books_figures(args: Any, workdir: Path) -> dict[str, Any]:
              f'{first}-01-01 custom "coop-measure" "purchases"']
     lines += [f'{first}-01-01 custom "coop-member" "{n}" "Owner {n}"'
               for n in range(1, args.owners + 1)]
+    # Consent to qualified notices (IRC 1388(c)), signed with the application.
+    lines += [f'{first}-01-01 custom "coop-consent" "{n}" "written"'
+              for n in range(1, args.owners + 1)]
     for year in range(first, 2026):
         total = 0
         for month in range(13 - months, 13):

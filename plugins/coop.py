@@ -220,6 +220,7 @@ def _derive(entries: list[data.Directive], options_map: dict[str, Any], config: 
                                scan.totals, scan.member_pl, scan.unattributed)
     figures.section_521 = config.section_521
     figures.specified_cooperative = config.specified_cooperative
+    figures.without_consent = config.without_consent
     opened, member_postings = scan.opened, scan.member_postings
     members = records.members
     member_postings.extend(

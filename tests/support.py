@@ -45,9 +45,13 @@ plugin "coop_beancount.plugins.coop" "{'as_of': '2026-12-31'}"
 2024-01-01 open Income:NonPatronage:Interest USD
 
 2024-01-01 custom "coop-measure" "barrels"
+2024-01-01 custom "coop-consent" "G1" "written"
 2024-01-01 custom "coop-member" "G1" "Grower One"
+2024-01-01 custom "coop-consent" "G2" "written"
 2024-01-01 custom "coop-member" "G2" "Grower Two"
+2024-01-01 custom "coop-consent" "G3" "written"
 2024-01-01 custom "coop-member" "G3" "Grower Three"
+2024-01-01 custom "coop-consent" "G4" "written"
 2024-01-01 custom "coop-member" "G4" "Grower Four"
 2025-10-01 custom "coop-patronage" "G1" "barrels" 12000
 2025-10-01 custom "coop-patronage" "G2" "barrels" 7500

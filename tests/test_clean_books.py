@@ -41,7 +41,9 @@ plugin "coop_beancount.plugins.coop" "{'as_of': '2025-03-31'}"
 2025-01-01 open Income:Members:SharedCosts USD
 2025-01-01 open Expenses:Rent USD
 2025-01-01 custom "coop-dues" "Monthly dues" 5.00 USD "monthly"
+2025-01-01 custom "coop-consent" "Ana" "written"
 2025-01-01 custom "coop-member" "Ana" "Ana A"
+2025-01-01 custom "coop-consent" "Ben" "written"
 2025-01-01 custom "coop-member" "Ben" "Ben B"
 2025-02-01 * "Landlord" "Rent"
   Expenses:Rent  100.00 USD
@@ -132,7 +134,9 @@ def test_a_split_at_cost_or_price_splits_what_was_paid(load):
     text = """
     2025-01-01 open Assets:Brokerage HOOL
     2025-01-01 open Income:Members:SharedCosts USD
+    2025-01-01 custom "coop-consent" "Ana" "written"
     2025-01-01 custom "coop-member" "Ana" "Ana A"
+    2025-01-01 custom "coop-consent" "Ben" "written"
     2025-01-01 custom "coop-member" "Ben" "Ben B"
     2025-02-01 * "Broker" "Shares bought for the members"
       Assets:Brokerage  10 HOOL {100.00 USD}
@@ -157,7 +161,9 @@ def test_a_margin_counts_the_dues_the_plugin_charges(load):
     2024-01-01 open Assets:Cash USD
     2024-01-01 open Income:Dues USD
     2024-01-01 custom "coop-measure" "hours"
+    2024-01-01 custom "coop-consent" "Ana" "written"
     2024-01-01 custom "coop-member" "Ana" "Ana A"
+    2024-01-01 custom "coop-consent" "Ben" "written"
     2024-01-01 custom "coop-member" "Ben" "Ben B"
     2024-01-01 custom "coop-dues" "Yearly dues" 100.00 USD "yearly"
       account: Income:Dues
@@ -297,7 +303,9 @@ def test_a_qualified_share_that_is_no_percentage_is_an_error(load):
 SUB_ACCOUNTS = """
     2025-01-01 open Assets:Members:Ana:Receivable:Extra USD
     2025-01-01 open Liabilities:Members:Ben:Payable:Travel USD
+    2025-01-01 custom "coop-consent" "Ana" "written"
     2025-01-01 custom "coop-member" "Ana" "Ana A"
+    2025-01-01 custom "coop-consent" "Ben" "written"
     2025-01-01 custom "coop-member" "Ben" "Ben B"
     2025-02-01 * "Ana A" "Tools taken home"
       Assets:Members:Ana:Receivable:Extra  140.00 USD
@@ -329,6 +337,7 @@ def test_a_sub_account_counts_in_the_account_it_sits_under(load):
 def test_a_member_account_the_chart_does_not_know_is_an_error(load):
     text = """
     2025-01-01 open Assets:Members:Ana:Loan USD
+    2025-01-01 custom "coop-consent" "Ana" "written"
     2025-01-01 custom "coop-member" "Ana" "Ana A"
     2025-02-01 * "Ana A" "Loan"
       Assets:Members:Ana:Loan  140.00 USD
@@ -365,8 +374,11 @@ def test_a_linked_refund_gives_each_member_the_negative_of_their_part(load):
     """ for month in range(1, 7))
     text = """
     2025-01-01 open Income:Members:SharedCosts USD
+    2025-01-01 custom "coop-consent" "Ana" "written"
     2025-01-01 custom "coop-member" "Ana" "Ana A"
+    2025-01-01 custom "coop-consent" "Ben" "written"
     2025-01-01 custom "coop-member" "Ben" "Ben B"
+    2025-01-01 custom "coop-consent" "Cy" "written"
     2025-01-01 custom "coop-member" "Cy" "Cy C"
     """ + pairs
     entries = clean(load, text)
@@ -381,7 +393,9 @@ def test_a_linked_refund_gives_each_member_the_negative_of_their_part(load):
 def test_a_partial_refund_follows_the_cost_parts(load):
     text = """
     2025-01-01 open Income:Members:SharedCosts USD
+    2025-01-01 custom "coop-consent" "Ana" "written"
     2025-01-01 custom "coop-member" "Ana" "Ana A"
+    2025-01-01 custom "coop-consent" "Ben" "written"
     2025-01-01 custom "coop-member" "Ben" "Ben B"
     2025-02-01 * "Shop" "Jars" ^jars
       Expenses:Supplies  90.00 USD
@@ -402,6 +416,7 @@ def test_a_refund_without_its_cost_is_an_error(load):
                          ("^jars", "is more than the cost")):
         text = f"""
         2025-01-01 open Income:Members:SharedCosts USD
+        2025-01-01 custom "coop-consent" "Ana" "written"
         2025-01-01 custom "coop-member" "Ana" "Ana A"
         2025-02-01 * "Shop" "Jars" ^jars
           Expenses:Supplies  10.00 USD

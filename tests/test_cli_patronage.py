@@ -317,8 +317,11 @@ FORM_1099 = textwrap.dedent("""\
     2024-01-01 open Assets:Bank USD
     2024-01-01 open Income:Patronage:Sales USD
     2024-01-01 custom "coop-measure" "barrels"
+    2024-01-01 custom "coop-consent" "G1" "written"
     2024-01-01 custom "coop-member" "G1" "Grower One"
+    2025-01-01 custom "coop-consent" "G2" "written"
     2025-01-01 custom "coop-member" "G2" "Grower Two"
+    2025-01-01 custom "coop-consent" "G3" "written"
     2025-01-01 custom "coop-member" "G3" "Grower Three"
     2025-01-01 custom "coop-retain" "barrels" 0.50 USD
 
@@ -439,8 +442,11 @@ MULTI_YEAR = textwrap.dedent("""\
 
     2023-01-01 custom "coop-measure" "barrels"
     2023-01-01 custom "coop-retain" "barrels" 0.25 USD
+    2023-01-01 custom "coop-consent" "G1" "written"
     2023-01-01 custom "coop-member" "G1" "Grower One"
+    2023-01-01 custom "coop-consent" "G2" "written"
     2023-01-01 custom "coop-member" "G2" "Grower Two"
+    2023-01-01 custom "coop-consent" "G3" "written"
     2023-01-01 custom "coop-member" "G3" "Grower Three"
     2026-06-30 custom "coop-leave" "G3"
 

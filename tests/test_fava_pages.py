@@ -1338,3 +1338,27 @@ def test_a_table_of_thousands_of_members_is_sent_a_page_at_a_time(tmp_path):
     assert last.foot and [c.text for c in last.foot[0]] == [c.text for c in first.foot[0]]
     beyond, _ = members_table("?page=99")  # past the end: the last page
     assert [c.text for c in beyond.body[0]] == [c.text for c in last.body[0]]
+
+
+def test_certificates_are_those_coop_certificates_writes(fava, tmp_path):
+    """The Patronage page links each member's per-unit retain certificate of the year, and
+    the page it serves is the one `coop certificates` writes (no register: no addresses)."""
+    path = books_path("growers-coop")
+    out = tmp_path / "certificates"
+    code, output = cli_run("certificates", path, "--year", "2025", "--out", str(out))
+    assert code == 0, output
+    written = sorted(p.name for p in out.iterdir() if p.name != "index.html")
+    assert written
+    page = fava.client.get(fava.url("growers-coop", "CoopPatronage", "?year=2025"))
+    html = page.get_data(as_text=True)
+    assert "Per-unit retain certificates" in html
+    for name in written:
+        key = name.removeprefix("FY2025-").removesuffix(".html")
+        assert f"certificate?year=2025&amp;member={key}" in html
+        response = fava.client.get(fava.url("growers-coop", "CoopPatronage",
+                                            f"certificate?year=2025&member={key}"))
+        assert response.status_code == 200
+        assert response.get_data(as_text=True) == (out / name).read_text()
+    missing = fava.client.get(fava.url("growers-coop", "CoopPatronage",
+                                       "certificate?year=2025&member=Nobody"))
+    assert missing.status_code == 404

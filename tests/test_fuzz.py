@@ -172,8 +172,11 @@ plugin "coop_beancount.plugins.coop" "{'as_of': '2025-12-31'}"
 2024-01-01 open Income:Members:SharedCosts USD,EUR
 2024-01-01 custom "coop-share-class" "Member" 20.00 USD
 2024-01-01 custom "coop-measure" "barrels"
+2024-01-01 custom "coop-consent" "Alice" "written"
 2024-01-01 custom "coop-member" "Alice" "Alice Smith"
+2024-01-01 custom "coop-consent" "Bob" "written"
 2024-01-01 custom "coop-member" "Bob" "Bob Jones"
+2024-03-01 custom "coop-consent" "Carol" "written"
 2024-03-01 custom "coop-member" "Carol" "Carol King"
 2024-09-30 custom "coop-leave" "Carol"
 2024-05-01 * "Sales"

@@ -14,8 +14,11 @@ D = Decimal
 BOOKS = """
     2024-01-01 open Income:Patronage:Sales USD
     2024-01-01 open Assets:Cash USD
+    2024-01-01 custom "coop-consent" "Ana" "written"
     2024-01-01 custom "coop-member" "Ana" "Ana Souza"
+    2024-01-01 custom "coop-consent" "Ben" "written"
     2024-01-01 custom "coop-member" "Ben" "Ben Okafor"
+    2024-01-01 custom "coop-consent" "Cy" "written"
     2024-01-01 custom "coop-member" "Cy" "Cy Park"
     2024-06-30 * "Client work"
       Assets:Cash  10000.00 USD
@@ -150,6 +153,7 @@ def test_wrong_measure_settings_are_errors_at_the_measure(load):
 
 def test_a_kind_of_more_than_one_word_is_an_error(load):
     text = """
+    2024-01-01 custom "coop-consent" "Ana" "written"
     2024-01-01 custom "coop-member" "Ana" "Ana Souza"
     2024-03-02 custom "coop-hours" "Ana" 10
       kind: "user research"

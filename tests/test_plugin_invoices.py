@@ -20,7 +20,9 @@ CENT = D("0.01")
 BOOKS = """
     2025-01-01 open Expenses:Payroll:Wages USD
     2025-01-01 open Liabilities:Payroll USD
+    2025-01-01 custom "coop-consent" "Priya" "written"
     2025-01-01 custom "coop-member" "Priya" "Priya Raman"
+    2025-01-01 custom "coop-consent" "Jen" "written"
     2025-01-01 custom "coop-member" "Jen" "Jen Alvarez"
     2025-01-01 custom "coop-client" "Cascade" "Cascade Outfitters"
       terms: 15

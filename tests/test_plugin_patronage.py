@@ -28,9 +28,13 @@ BOOKS = """
     2024-01-01 open Expenses:Growing USD
     2024-01-01 open Income:NonPatronage:Interest USD
     2024-01-01 custom "coop-measure" "barrels"
+    2024-01-01 custom "coop-consent" "G1" "written"
     2024-01-01 custom "coop-member" "G1" "Grower One"
+    2024-01-01 custom "coop-consent" "G2" "written"
     2024-01-01 custom "coop-member" "G2" "Grower Two"
+    2024-01-01 custom "coop-consent" "G3" "written"
     2024-01-01 custom "coop-member" "G3" "Grower Three"
+    2024-01-01 custom "coop-consent" "G4" "written"
     2024-01-01 custom "coop-member" "G4" "Grower Four"
     2024-10-01 custom "coop-patronage" "G1" "barrels" 12000
     2024-10-01 custom "coop-patronage" "G2" "barrels" 7500
@@ -298,7 +302,9 @@ BILLINGS = """
     2024-01-01 open Income:Patronage:Billings:Consulting USD
     2024-01-01 open Expenses:Delivery USD
     2024-01-01 custom "coop-measure" "billings" Income:Patronage:Billings
+    2024-01-01 custom "coop-consent" "G1" "written"
     2024-01-01 custom "coop-member" "G1" "Grower One"
+    2024-01-01 custom "coop-consent" "G2" "written"
     2024-01-01 custom "coop-member" "G2" "Grower Two"
     2024-03-01 * "Billing G1"
       member: "G1"
@@ -364,7 +370,9 @@ def test_an_expense_measure_counts_the_amount_as_it_is(load):
     2024-01-01 open Income:Sales USD
     2024-01-01 open Expenses:Purchases:Milk USD
     2024-01-01 custom "coop-measure" "milk" Expenses:Purchases
+    2024-01-01 custom "coop-consent" "G1" "written"
     2024-01-01 custom "coop-member" "G1" "Grower One"
+    2024-01-01 custom "coop-consent" "G2" "written"
     2024-01-01 custom "coop-member" "G2" "Grower Two"
     2024-03-01 * "Milk from G1"
       member: "G1"
@@ -461,6 +469,7 @@ def test_a_measure_account_must_be_income_or_expense_and_opened(load):
 
 RETAINS = """
     2024-01-01 custom "coop-measure" "barrels"
+    2024-01-01 custom "coop-consent" "G1" "written"
     2024-01-01 custom "coop-member" "G1" "Grower One"
     2024-01-01 custom "coop-retain" "barrels" 0.50 USD
     2024-07-01 custom "coop-retain" "barrels" 0.75 USD
@@ -510,6 +519,7 @@ def test_retains_fall_in_the_fiscal_year_of_the_config(load):
 def test_no_retain_before_the_first_rate_nor_after_as_of(load):
     text = """
     2024-01-01 custom "coop-measure" "barrels"
+    2024-01-01 custom "coop-consent" "G1" "written"
     2024-01-01 custom "coop-member" "G1" "Grower One"
     2024-02-01 custom "coop-patronage" "G1" "barrels" 100
     2024-03-01 custom "coop-retain" "barrels" 0.50 USD
@@ -521,6 +531,7 @@ def test_no_retain_before_the_first_rate_nor_after_as_of(load):
 def test_a_retain_is_rounded_half_up_to_the_cent(load):
     text = """
     2024-01-01 custom "coop-measure" "barrels"
+    2024-01-01 custom "coop-consent" "G1" "written"
     2024-01-01 custom "coop-member" "G1" "Grower One"
     2024-01-01 custom "coop-retain" "barrels" 0.125 USD
     2024-03-01 custom "coop-patronage" "G1" "barrels" 1
@@ -549,7 +560,9 @@ OLDER = """
     2023-06-01 custom "coop-patronage" "G1" "barrels" 100
     2023-06-01 custom "coop-patronage" "G2" "barrels" 300
     """
-OLDER_BOOKS = BOOKS.replace('2024-01-01 custom "coop-member"', '2023-01-01 custom "coop-member"')
+OLDER_BOOKS = BOOKS.replace('2024-01-01 custom "coop-member"', '2023-01-01 custom "coop-member"'
+                            ).replace('2024-01-01 custom "coop-consent"',
+                                      '2023-01-01 custom "coop-consent"')
 
 
 def redemption_of(entries: list) -> dict[str, Decimal]:
@@ -733,6 +746,7 @@ def test_patronage_for_a_non_member(load):
 
 def test_patronage_outside_membership(load):
     text = BOOKS + """
+    2024-11-01 custom "coop-consent" "G5" "written"
     2024-11-01 custom "coop-member" "G5" "Grower Five"
     2024-10-01 custom "coop-patronage" "G5" "barrels" 5
     2024-06-30 custom "coop-leave" "G4"
@@ -918,8 +932,11 @@ FUZZ_BASE = """\
 2023-01-01 open Income:NonPatronage:Interest USD
 2023-01-01 custom "coop-measure" "barrels"
 2023-01-01 custom "coop-measure" "billings" Income:Patronage:Billings
+2023-01-01 custom "coop-consent" "G1" "written"
 2023-01-01 custom "coop-member" "G1" "Grower One"
+2023-06-01 custom "coop-consent" "G2" "written"
 2023-06-01 custom "coop-member" "G2" "Grower Two"
+2023-01-01 custom "coop-consent" "G3" "written"
 2023-01-01 custom "coop-member" "G3" "Grower Three"
 2024-08-31 custom "coop-leave" "G3"
 """ + "".join(f"""\

@@ -303,6 +303,9 @@ def write_membership(books: Books) -> None:
     for member in books.members:
         books.add(member.joined, f'{member.joined} custom "coop-member" "{member.key}" '
                                  f'"{member.name}"')
+        # Consent to qualified notices (IRC 1388(c)), signed on joining.
+        books.add(member.joined, f'{member.joined} custom "coop-consent" "{member.key}" '
+                                 '"written"')
         if member.left:
             forfeit = "\n  redeem-shares: FALSE" if member.forfeits else ""
             books.add(member.left, f'{member.left} custom "coop-leave" "{member.key}"{forfeit}')

@@ -237,6 +237,7 @@ plugin "coop_beancount.plugins.coop" "{'as_of': '2026-12-31', 'rules': 'ca'}"
 2025-01-01 open Assets:Bank CAD
 2025-01-01 open Income:Patronage:A CAD
 2025-01-01 open Income:Patronage:B CAD
+2025-01-01 custom "coop-consent" "M1" "written"
 2025-01-01 custom "coop-member" "M1" "Member One"
 2025-01-01 custom "coop-measure" "a"
 2025-01-01 custom "coop-patronage" "M1" "a" 1

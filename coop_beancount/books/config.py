@@ -28,6 +28,11 @@ A Python dict literal, like the configs of Beancount's own plugins. Keys:
   that pays non-patronage distributions (`distribution: "nonpatronage"`, box 2).
 * `specified_cooperative`: TRUE for a specified agricultural or horticultural co-op
   (IRC section 199A(g)(4)): boxes 6 and 7 and the "specified coop" box of the 1099-PATR.
+* `without_consent`: what a qualified notice to a member with no consent in force
+  (IRC 1388(c): no `coop-consent`, no qualified check cashed in time) is:
+  'error' (the default: an error at the decision) or 'non-qualified' (that
+  member's part is issued non-qualified, by rule, and the notice says so).
+  The notices and certificates print the co-op's address from `payer`.
 """
 
 from __future__ import annotations
@@ -58,6 +63,15 @@ class PluginConfig:
     payer: Payer | None = None
     section_521: bool = False
     specified_cooperative: bool = False
+    #: A qualified notice to a member with no consent in force: "error" or "non-qualified".
+    without_consent: str = "error"
+
+    @property
+    def address(self) -> str:
+        """The co-op's postal address (the payer's), a line per line, for printed pages."""
+        text = self.payer.address if self.payer else ""
+        return "\n".join(line.strip() for line in text.replace(";", "\n").splitlines()
+                         if line.strip())
 
 
 @dataclass(frozen=True)
@@ -71,7 +85,10 @@ class Payer:
 
 
 KNOWN_KEYS = ("as_of", "recovery_account", "fiscal_year_end", "earnings_account", "rules",
-              "cash_rounding", "payer", "section_521", "specified_cooperative")
+              "cash_rounding", "payer", "section_521", "specified_cooperative",
+              "without_consent")
+#: What a qualified notice to a member without consent in force is (IRC 1388(c)).
+WITHOUT_CONSENT = ("error", "non-qualified")
 PAYER_KEYS = ("name", "tin", "address", "phone")
 #: An employer identification number: 12-3456789 (or the nine digits).
 EIN = re.compile(r"^(\d{2}-\d{7}|\d{9})$")
@@ -132,7 +149,9 @@ def parse_config(text: str | None, today: datetime.date | None = None) -> Plugin
                         earnings_account=earnings, rules=rules, cash_rounding=rounding,
                         payer=_payer(value.get("payer")),
                         section_521=_flag(value, "section_521"),
-                        specified_cooperative=_flag(value, "specified_cooperative"))
+                        specified_cooperative=_flag(value, "specified_cooperative"),
+                        without_consent=_choice(value, "without_consent", WITHOUT_CONSENT,
+                                                "error"))
 
 
 def _flag(value: dict, key: str) -> bool:

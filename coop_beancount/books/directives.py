@@ -18,6 +18,12 @@ The syntax, one directive per line (docs/syntax.md has the full reference)::
     2025-10-02 custom "coop-patronage" "G1" "barrels" 1200
     2026-01-31 custom "coop-non-member-business" "purchases" 18233.10 "till 2026-01"
     2025-01-01 custom "coop-retain" "barrels" 0.50 USD
+      qualified: FALSE                             ; non-qualified certificates
+    2024-03-01 custom "coop-consent" "G1" "written"
+    2023-01-15 custom "coop-consent" "G2" "bylaw"
+      notified: 2024-02-01
+    2026-05-01 custom "coop-consent" "G1" "revoked"
+    2026-04-02 custom "coop-check-cashed" "G3" 2025 "barrels"
     2026-03-01 custom "coop-allocation" 2025 "cranberries"
       margin: "Income:Patronage:Cranberries Expenses:Cranberries"
       measure: "barrels"
@@ -56,6 +62,8 @@ from beancount.core.amount import Amount
 
 from coop_beancount.core.accounts import is_valid_key, is_valid_share_class
 from coop_beancount.core.capital import INTEREST_WAYS, PAYOUT_FREQUENCIES
+from coop_beancount.core.consent import BYLAW, CheckCashed, ConsentRecord
+from coop_beancount.core.consent import KINDS as CONSENT_KINDS
 from coop_beancount.core.errors import CoopError, too_many_digits, twice, written
 from coop_beancount.core.patronage import DEFAULT_POOL
 from coop_beancount.core.records import (
@@ -107,6 +115,10 @@ USAGE = {
                         'margin: "Income:Patronage:Cranberries", measure: "barrels", '
                         'reserve: "10%", cash: "20%", paid: 2026-03-15'),
     "coop-redemption": '2029-06-30 custom "coop-redemption" 25000.00 USD',
+    "coop-consent": ('2024-03-01 custom "coop-consent" "G1" "written" (or "bylaw" with '
+                     'notified: 2024-02-01, the day the member got the bylaw in writing; '
+                     'or "revoked")'),
+    "coop-check-cashed": '2026-04-02 custom "coop-check-cashed" "G3" 2025 "barrels"',
     "coop-client": '2025-01-01 custom "coop-client" "Cascade" "Cascade Outfitters"',
     "coop-rate": '2025-01-01 custom "coop-rate" "Priya" "Cascade" 120.00 USD',
     "coop-work": ('2025-04-07 custom "coop-work" "Priya" "Cascade" 35 "checkout redesign" '
@@ -422,7 +434,45 @@ def read_retain(entry: data.Custom) -> PerUnitRetain:
     if rate.number is None or rate.number < 0:
         raise DirectiveError(f"a per-unit retain of {rate} cannot be negative")
     return PerUnitRetain(measure=measure, date=entry.date, rate=rate.number,
-                         currency=rate.currency, source=entry.meta)
+                         currency=rate.currency, source=entry.meta,
+                         qualified=_meta(entry, "qualified", bool, "TRUE for qualified per-unit "
+                                         "retain certificates, FALSE for non-qualified", True))
+
+
+def read_consent(entry: data.Custom) -> ConsentRecord:
+    member = _member_key(entry)
+    kind = _value(entry, 1, str, 'the kind: "written", "bylaw" or "revoked"')
+    _no_extra_values(entry, 2)
+    if kind not in CONSENT_KINDS:
+        raise DirectiveError(f"coop-consent kind {kind!r} is not one of "
+                             f"{', '.join(map(repr, CONSENT_KINDS))}; write it as: "
+                             f"{USAGE[entry.type]}")
+    notified = _meta(entry, "notified", datetime.date, "the day the member was given the "
+                     "consent bylaw in writing")
+    if kind == BYLAW and notified is None:
+        raise DirectiveError(
+            f"coop-consent \"bylaw\" for {member!r} needs notified:, the day {member} was given "
+            "written notice of the consent bylaw and a copy of it (consent by bylaw counts only "
+            "for patronage after it, 26 CFR 1.1388-1(c)(3)(ii)(b)); add notified: 2024-02-01")
+    if notified is not None and kind != BYLAW:
+        raise DirectiveError(f"coop-consent {kind!r} takes no notified: (only \"bylaw\" does); "
+                             "remove it")
+    if notified is not None and notified < entry.date:
+        raise DirectiveError(
+            f"coop-consent \"bylaw\": {member!r} is notified of the bylaw on {notified}, before "
+            f"it is adopted on {entry.date}; date the line on the bylaw's adoption")
+    return ConsentRecord(entry.date, member, kind, entry.meta, notified)
+
+
+def read_check_cashed(entry: data.Custom) -> CheckCashed:
+    member = _member_key(entry)
+    year = _value(entry, 1, Decimal, "the fiscal year of the dividend, like 2025")
+    pool = _value(entry, 2, str, "the pool's name", DEFAULT_POOL)
+    _no_extra_values(entry, 3)
+    if year != year.to_integral_value() or not 1900 < year < 3000:
+        raise DirectiveError(f"coop-check-cashed fiscal year must be a year like 2025, not "
+                             f"{year}")
+    return CheckCashed(entry.date, member, int(year), pool, entry.meta)
 
 
 def _share(entry: data.Custom, key: str, default: str | None = None) -> Decimal:
@@ -510,6 +560,8 @@ def read_allocation(entry: data.Custom) -> AllocationDecision:
                    "period on purpose", False),
         nonpatronage=_distribution(entry),
         deduction_199a_g=_deduction(entry),
+        qualified_check=_meta(entry, "qualified-check", bool, "whether the cash parts are "
+                              "paid by qualified checks", False),
     )
 
 
@@ -849,6 +901,9 @@ def read_records(entries: Iterable[data.Custom]) -> tuple[CoopRecords, list[Coop
         "coop-private": lambda e: records.private_keys.update(read_private(e)),
         "coop-site": add_site,
         "coop-backup-withholding": lambda e: records.backup.append(read_backup_withholding(e)),
+        "coop-consent": lambda e: records.consents.setdefault(
+            (c := read_consent(e)).member, []).append(c),
+        "coop-check-cashed": lambda e: records.checks_cashed.append(read_check_cashed(e)),
     }
     for entry in entries:
         reader = readers.get(entry.type)
@@ -862,6 +917,12 @@ def read_records(entries: Iterable[data.Custom]) -> tuple[CoopRecords, list[Coop
         except DirectiveError as exc:
             errors.append(CoopError(entry.meta, str(exc), entry))
 
+    for key, lines in records.consents.items():
+        if key not in records.members:
+            errors.extend(CoopError(line.source, (
+                f"coop-consent names unknown member {key!r}; fix the key (members: "
+                f"{', '.join(sorted(records.members)) or 'none declared'})"), None)
+                for line in lines)
     for entry, key, redeem in leaves:
         member = records.members.get(key)
         if member is None:

@@ -44,6 +44,7 @@ from beancount.core.amount import Amount
 from coop_beancount.core.accounts import NON_QUALIFIED_KIND, QUALIFIED, MemberChart
 from coop_beancount.core.capital import charge_loss, instalments, set_off
 from coop_beancount.core.capital import interest as capital_interest
+from coop_beancount.core.consent import Consent, check_consent, consent_for
 from coop_beancount.core.errors import CoopError, location, twice
 from coop_beancount.core.hours import hours_patronage
 from coop_beancount.core.patronage import (
@@ -114,6 +115,9 @@ class PatronageFigures:
     #: The plugin's `section_521` and `specified_cooperative` settings.
     section_521: bool = False
     specified_cooperative: bool = False
+    #: A qualified notice to a member with no consent in force: "error" or "non-qualified"
+    #: (the plugin's `without_consent`).
+    without_consent: str = "error"
 
     def count_derived(self, date: datetime.date, postings: Iterable[data.Posting],
                       chart: MemberChart) -> None:
@@ -208,9 +212,11 @@ def derive_patronage(
         if fiscal is not None:
             equity.add(date, fiscal[0], member, account, currency, -number)
             derived.use(account, date)
-    _retains(records, patronage, chart, figures.calendar, as_of, derived, equity)
+    _retains(records, patronage, chart, figures, as_of, derived, equity)
     losses = _allocations(records, measures, by_year, figures, chart, opened, as_of,
-                          draw_account, derived, equity)
+                          draw_account, derived, equity, first_patronage(patronage,
+                                                                         figures.calendar))
+    derived.errors.extend(cashing_problems(records))
     _redemptions(records, chart, as_of, derived, equity, losses, draw_account,
                  _Withholding(figures.rules, records),
                  _interest_years(records, figures.calendar, chart, as_of, derived))
@@ -262,6 +268,18 @@ def patronage_by_year(patronage: Iterable[PatronageRecord], calendar: FiscalCale
             year = years[date] = calendar.year_of(date)
         by_year[(record.measure, year)][record.member] += record.quantity
     return by_year
+
+
+def first_patronage(patronage: Iterable[PatronageRecord], calendar: FiscalCalendar,
+                    ) -> dict[tuple[str, int, str], datetime.date]:
+    """(measure, fiscal year, member) -> the day of the member's first patronage in it:
+    a consent by bylaw counts only for patronage after the member was notified of it."""
+    first: dict[tuple[str, int, str], datetime.date] = {}
+    for record in patronage:
+        key = (record.measure, calendar.year_of(record.date), record.member)
+        if key not in first or record.date < first[key]:
+            first[key] = record.date
+    return first
 
 
 def figures_from_entries(entries: Iterable[data.Directive], chart: MemberChart,
@@ -486,10 +504,11 @@ class _EquityLedger:
 
 
 def _retains(records: CoopRecords, patronage: list[PatronageRecord], chart: MemberChart,
-             calendar: FiscalCalendar, as_of: datetime.date, derived: Derived,
+             figures: PatronageFigures, as_of: datetime.date, derived: Derived,
              equity: _EquityLedger) -> None:
     if not records.retains:
         return
+    calendar = figures.calendar
     rates: dict[str, list[PerUnitRetain]] = defaultdict(list)
     for retain in sorted(records.retains, key=lambda r: r.date):
         if retain.measure not in records.measures:
@@ -497,8 +516,18 @@ def _retains(records: CoopRecords, patronage: list[PatronageRecord], chart: Memb
                 f"per-unit retain on unknown measure {retain.measure!r}; declare it with "
                 f'custom "coop-measure" "{retain.measure}"'), None))
             continue
+        if not retain.qualified and not figures.rules.qualified_notices:
+            derived.errors.append(CoopError(retain.source, (
+                f"qualified: FALSE means US non-qualified per-unit retain certificates, but the "
+                f"books keep the rules {figures.rules.name!r} ({figures.rules.title}), which "
+                "have no such certificates; remove 'qualified:'"), None))
+            continue
         rates[retain.measure].append(retain)
     members = records.members
+    # Qualified certificates to members with no consent in force: retain line -> member ->
+    # the first such patronage (one error per line and member, not per record).
+    unconsented: dict[int, dict[str, tuple[PerUnitRetain, datetime.date, str]]] = (
+        defaultdict(dict))
     for record in sorted(patronage, key=lambda r: r.date):
         if record.date > as_of or record.measure not in rates:
             continue
@@ -517,21 +546,49 @@ def _retains(records: CoopRecords, patronage: list[PatronageRecord], chart: Memb
         if amount == 0:
             continue
         year = calendar.year_of(record.date)
-        account = chart.retains(record.member, year)
+        qualified, basis = retain.qualified, ""
+        if qualified and figures.rules.qualified_notices:
+            member = members[record.member]
+            consent = consent_for(records.consents.get(record.member, ()), year,
+                                  calendar.year_of, record.date, member.left)
+            basis = consent.basis
+            if not consent.in_force:
+                if figures.without_consent != "non-qualified":
+                    unconsented[id(retain)].setdefault(record.member,
+                                                       (retain, record.date, consent.basis))
+                    continue
+                qualified = False
+                basis = f"{consent.basis}: issued non-qualified, by rule"
+        account = chart.retains(record.member, year, qualified)
         payable = chart.payable(record.member)
         money = Amount(amount, retain.currency)
         meta = generated_meta(record.source, "retain", **{
             "coop-measure": record.measure, "coop-quantity": record.quantity,
             "coop-rate": retain.rate, "coop-year": Decimal(year)})
+        kind = {"coop-kind": QUALIFIED if qualified else NON_QUALIFIED_KIND}
+        if basis:
+            kind["coop-consent"] = basis
         derived.entries.append(data.Transaction(
             meta, record.date, "*", members[record.member].name,
             f"Per-unit retain: {record.quantity} {record.measure} at {retain.rate} "
             f"{retain.currency}", data.EMPTY_SET, data.EMPTY_SET, [
                 data.Posting(payable, money, None, None, None, posting_meta(record.source)),
-                data.Posting(account, -money, None, None, None, posting_meta(record.source)),
+                data.Posting(account, -money, None, None, None,
+                             posting_meta(record.source, **kind)),
             ]))
         derived.use(account, record.date, record.source)
         equity.add(record.date, year, record.member, account, retain.currency, amount)
+    for found in unconsented.values():
+        retain = next(iter(found.values()))[0]
+        who = "; ".join(f"{key} (from {day}: {why})" for key, (_, day, why) in sorted(
+            found.items()))
+        derived.errors.append(CoopError(retain.source, (
+            f"qualified per-unit retain certificates on {retain.measure!r} need each member's "
+            f"consent (IRC 1388(h)), and none is in force for {who}; record it "
+            f'(custom "coop-consent" "<key>" "written", or "bylaw" with notified:), write '
+            "qualified: FALSE on this line for non-qualified certificates, or set the plugin's "
+            "'without_consent': 'non-qualified' to issue theirs non-qualified by rule; their "
+            "retains are not booked until then"), None))
 
 
 def pool_margin(decision: AllocationDecision, accounts: tuple[str, ...], totals: Totals,
@@ -587,6 +644,7 @@ def _allocations(
     by_year: dict[tuple[str, int], dict[str, Decimal]], figures: PatronageFigures,
     chart: MemberChart, opened: set[str], as_of: datetime.date, draw_account: str,
     derived: Derived, equity: _EquityLedger,
+    first: dict[tuple[str, int, str], datetime.date] | None = None,
 ) -> list[_LossCharge]:
     """Book each dividend; return the losses to charge, which take members' equity as it
     stands on their date (after the redemptions before it: see _redemptions)."""
@@ -643,14 +701,89 @@ def _allocations(
         result = allocate_pool(amount, decision.reserve, decision.cash, patronage,
                                rounding=figures.cash_rounding,
                                minimum_cash=least_cash(figures.rules, decision.qualified))
+        consents, problems = notice_consents(decision, result, records, figures, as_of,
+                                             first or {})
+        if problems:
+            derived.errors.extend(CoopError(decision.source, p, None) for p in problems)
+            continue
         withheld, problems = withholding.take(decision, result, currency)
         if problems:
             derived.errors.extend(CoopError(decision.source, p, None) for p in problems)
             continue
         derived.entries.append(allocation_entry(
             decision, result, non_patronage.get(currency, Decimal(0)), currency, records, chart,
-            draw_account, derived, equity, withheld, split))
+            draw_account, derived, equity, withheld, split, consents))
     return losses
+
+
+def notice_consents(decision: AllocationDecision, result: PoolAllocation,
+                    records: CoopRecords, figures: PatronageFigures, as_of: datetime.date,
+                    first: dict[tuple[str, int, str], datetime.date],
+                    ) -> tuple[dict[str, Consent], list[str]]:
+    """Each member's consent to the decision's qualified notices (IRC 1388(c); rules with
+    qualified notices only): a `coop-consent` in force, else the qualified check when the
+    decision pays by one, else none. A member with none: a problem naming them, or with
+    `without_consent: non-qualified` their notice issued non-qualified (a Consent not in
+    force). No problem is reported for a notice with no qualified part."""
+    if not (decision.qualified and figures.rules.qualified_notices):
+        return {}, []
+    calendar, year = figures.calendar, decision.fiscal_year
+    cashed = {c.member: c.date for c in records.checks_cashed
+              if c.year == year and c.pool == decision.pool}
+    last = payment_deadline(calendar, year, figures.rules)
+    consents: dict[str, Consent] = {}
+    missing = []
+    for dividend in result.dividends:
+        member = records.members.get(dividend.member)
+        consent = consent_for(records.consents.get(dividend.member, ()), year,
+                              calendar.year_of, first.get((decision.measure, year,
+                                                           dividend.member)),
+                              member.left if member else None)
+        if not consent.in_force and decision.qualified_check and last is not None:
+            consent = check_consent(cashed.get(dividend.member), last, as_of)
+        if not consent.in_force and figures.without_consent != "non-qualified" and not (
+                decision.qualified_check):
+            if notice_parts(dividend.retained, decision.qualified)[0]:
+                missing.append(f"{dividend.member} ({consent.basis})")
+            continue
+        if not consent.in_force and not decision.qualified_check:
+            consent = Consent(False, f"{consent.basis}: issued non-qualified, by rule")
+        consents[dividend.member] = consent
+    if missing:
+        return {}, [
+            f"pool {decision.pool!r} for {fiscal_label(year)} issues qualified notices, and a "
+            f"notice is qualified only with the member's consent (IRC 1388(c)); none is in "
+            f"force for {', '.join(missing)}: record it (custom \"coop-consent\" \"<key>\" "
+            "\"written\" dated the day they signed, or \"bylaw\" with notified: the day they "
+            "were given the consent bylaw in writing), pay by qualified check (qualified-check: "
+            "TRUE on this decision), write qualified: FALSE, or set the plugin's "
+            "'without_consent': 'non-qualified' to issue theirs non-qualified, by rule"]
+    return consents, []
+
+
+def cashing_problems(records: CoopRecords) -> list[CoopError]:
+    """`coop-check-cashed` lines that name no member or no decision paying by qualified
+    check, or a check cashed before it was paid."""
+    decisions = {(d.fiscal_year, d.pool): d for d in records.decisions if not d.draft}
+    problems = []
+    for cashed in records.checks_cashed:
+        decision = decisions.get((cashed.year, cashed.pool))
+        label = f"pool {cashed.pool!r} for {fiscal_label(cashed.year)}"
+        if cashed.member not in records.members:
+            problem = (f"coop-check-cashed names unknown member {cashed.member!r}; fix the key")
+        elif decision is None:
+            problem = (f"no decision allocates {label}; fix the year or the pool's name (the "
+                       "third value)")
+        elif not decision.qualified_check:
+            problem = (f"the decision for {label} at {location(decision.source)} does not pay "
+                       "by qualified check; add qualified-check: TRUE to it, or remove this line")
+        elif cashed.date < decision.paid:
+            problem = (f"{cashed.member}'s qualified check of {label} is cashed on "
+                       f"{cashed.date}, before it is paid on {decision.paid}; fix the date")
+        else:
+            continue
+        problems.append(CoopError(cashed.source, problem, None))
+    return problems
 
 
 class _Withholding:
@@ -831,6 +964,10 @@ def decision_problems(
                             "only one of margin: and non-patronage:")
     problems.extend(share_problems(decision.reserve, decision.cash, decision.qualified,
                                    figures.rules))
+    if decision.qualified_check and not (decision.qualified and figures.rules.qualified_notices):
+        problems.append(f"{label} pays by qualified check (qualified-check: TRUE), which is "
+                        "the consent to a US qualified notice; these notices are not qualified "
+                        "ones: remove qualified-check:")
     problem = deadline_problem(figures.calendar, decision.fiscal_year, decision.paid,
                                figures.rules)
     if decision.loss and decision.paid > figures.calendar.end(decision.fiscal_year):
@@ -859,7 +996,11 @@ def allocation_entry(
     records: CoopRecords, chart: MemberChart, draw_account: str, derived: Derived,
     equity: _EquityLedger, withheld: dict[str, Decimal] | None = None,
     split: NonMemberSplit = NO_NON_MEMBERS,
+    consents: dict[str, Consent] | None = None,
 ) -> data.Transaction:
+    """The decision's transaction. `consents` (notice_consents) turns the notice of a
+    member with no consent in force non-qualified, and is written on their postings."""
+    consents = consents or {}
     date = decision.paid
     year = decision.fiscal_year
     meta = generated_meta(decision.source, "allocation", **{
@@ -883,6 +1024,8 @@ def allocation_entry(
         meta["coop-nonpatronage"] = True
     if decision.deduction_199a_g is not None:  # split among the members by the reports
         meta["coop-deduction-199a-g"] = decision.deduction_199a_g
+    if decision.qualified_check:
+        meta["coop-qualified-check"] = True
     split_notices = 0 < decision.qualified < 1
     if split_notices:
         meta["coop-qualified-share"] = percent(decision.qualified)
@@ -899,6 +1042,9 @@ def allocation_entry(
         postings.append(posting(chart.unallocated(), -unallocated))
     for dividend in result.dividends:
         detail = {"coop-patronage": dividend.patronage, "coop-allocation": dividend.allocation}
+        consent = consents.get(dividend.member)
+        if consent is not None:
+            detail["coop-consent"] = consent.basis
         if dividend.cash:
             cash = posting(chart.payable(dividend.member), -dividend.cash,
                            {"coop-kind": "cash", **detail})
@@ -914,7 +1060,8 @@ def allocation_entry(
                                     {"coop-kind": WITHHELD, **detail}))
             postings.append(posting(chart.tax_withheld(), -tax,
                                     {"coop-kind": WITHHELD, "coop-member": dividend.member}))
-        qualified, non_qualified = notice_parts(dividend.retained, decision.qualified)
+        share = decision.qualified if consent is None or consent.in_force else Decimal(0)
+        qualified, non_qualified = notice_parts(dividend.retained, share)
         for part, is_qualified in ((qualified, True), (non_qualified, False)):
             if part:
                 account = chart.allocated(dividend.member, year, is_qualified)

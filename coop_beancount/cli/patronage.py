@@ -2,6 +2,7 @@
 
     coop patronage BOOKS --year 2025    a year's patronage dividends (or --what-if)
     coop notices BOOKS --year 2025 --out DIR   members' written notices of allocation
+    coop certificates BOOKS --year 2025 --out DIR   members' per-unit retain certificates
     coop 1099-patr BOOKS --year 2026    Form 1099-PATR figures for a calendar year
     coop 1099-int BOOKS --year 2027     Form 1099-INT figures: interest on capital accounts
     coop t4a BOOKS --year 2026          T4A slips' patronage figures (rules 'ca')
@@ -33,6 +34,7 @@ from coop_beancount.cli.common import (
 from coop_beancount.core.patronage import DEFAULT_POOL, deadline, fiscal_label, percent
 from coop_beancount.core.records import AllocationDecision
 from coop_beancount.core.rules import RuleSet
+from coop_beancount.reports.certificates import iter_certificates, member_certificates
 from coop_beancount.reports.interest import form_1099_int
 from coop_beancount.reports.output import FORMATS, amount_text, render, total_row
 from coop_beancount.reports.patronage import (
@@ -233,7 +235,7 @@ def _allocation_rows(pool: BookedPool, names: dict[str, str],
              "name": names.get(d.member, ""), "measure": pool.measure,
              "quantity": d.patronage, "allocation": {money: d.allocation},
              "cash": {money: d.cash}, "withheld": {money: d.withheld},
-             "retained": {money: d.retained}, "notice": pool.notice,
+             "retained": {money: d.retained}, "notice": pool.notice_of(d.member, d.retained),
              "booked": {money: before.get(d.member, Decimal(0))}}
             for d in pool.result.dividends]
 
@@ -412,39 +414,12 @@ def notices(books: Path, year: int, out_dir: Path, replace: bool, paper: str, pd
       coop notices main.beancount --year 2025 --out notices/FY2025
       coop notices main.beancount --year 2025 --out notices/FY2025 --pdf
     """
-    if pdf:  # said before anything is loaded or written
-        try:
-            require_pdf()
-        except PdfUnavailable as exc:
-            raise click.ClickException(str(exc)) from None
-    loaded = load_checked(books, ignore_errors)
-    coop = CoopBooks.from_entries(loaded.entries, loaded.options)
-    title = loaded.options.get("title")
-    if not title or title == UNNAMED:
-        raise click.ClickException(
-            f'{books} does not name the co-op, and a notice of allocation must; add a line '
-            f'like: option "title" "Cranberry Growers Co-operative"')
-    # The members' addresses, from the private register beside the books (not in git).
-    try:
-        register = load_register(register_path(books))
-    except RegisterError as exc:
-        raise click.ClickException(str(exc)) from None
-    found = member_notices(coop, _pools(coop, books, year, None),
-                           {key: details.address for key, details in register.items()})
+    _require_pdf(pdf)
+    coop, title, addresses = _printing(books, ignore_errors, "a notice of allocation")
+    found = member_notices(coop, _pools(coop, books, year, None), addresses)
     files = iter_notices(found, title, paper.upper() if paper.lower() == "a4" else "letter",
                            plugin_settings(coop.options))
-    if pdf:
-        files = _with_pdfs(files)
-    names = [n.file_name for n in found] + ["index.html"]  # known before any is rendered
-    if pdf:
-        names += [_pdf_name(n.file_name) for n in found]
-    there = sorted(name for name in names if (out_dir / name).exists())
-    if there and not replace:
-        shown = ", ".join(there[:5]) + (f" and {len(there) - 5} more" if len(there) > 5 else "")
-        raise click.ClickException(
-            f"{out_dir} already has {shown}; nothing was written. Pass --replace to replace "
-            "them, or choose another folder with --out")
-    write_files(out_dir, files, "the notices", len(names), "Writing notices")
+    _write_pages(out_dir, [n.file_name for n in found], files, replace, "notices", pdf)
     rows = [{"member": n.member.key, "name": n.member.name,
              "allocation": n.total("allocation"), "cash": n.total("cash"),
              "retained": n.total("retained"), "notice": ", ".join(n.kinds),
@@ -458,6 +433,15 @@ def _pdf_name(html_name: str) -> str:
     return html_name.removesuffix(".html") + ".pdf"
 
 
+def _require_pdf(pdf: bool) -> None:
+    """With --pdf, WeasyPrint must be there: said before anything is loaded or written."""
+    if pdf:
+        try:
+            require_pdf()
+        except PdfUnavailable as exc:
+            raise click.ClickException(str(exc)) from None
+
+
 def _with_pdfs(files: Any) -> Any:
     """Each page's HTML, then its PDF (the index stays HTML only), one at a time."""
     for name, html in files:
@@ -467,6 +451,98 @@ def _with_pdfs(files: Any) -> Any:
                 yield _pdf_name(name), html_to_pdf(html)
             except PdfUnavailable as exc:
                 raise click.ClickException(str(exc)) from None
+
+
+def _printing(books: Path, ignore_errors: bool, what: str,
+              ) -> tuple[CoopBooks, str, dict[str, str]]:
+    """The loaded books, the co-op's name and the members' addresses, for printed pages
+    (notices, certificates): `what` must name the co-op."""
+    loaded = load_checked(books, ignore_errors)
+    coop = CoopBooks.from_entries(loaded.entries, loaded.options)
+    title = loaded.options.get("title")
+    if not title or title == UNNAMED:
+        raise click.ClickException(
+            f'{books} does not name the co-op, and {what} must; add a line '
+            f'like: option "title" "Cranberry Growers Co-operative"')
+    # The members' addresses, from the private register beside the books (not in git).
+    try:
+        register = load_register(register_path(books))
+    except RegisterError as exc:
+        raise click.ClickException(str(exc)) from None
+    return coop, title, {key: details.address for key, details in register.items()}
+
+
+def _write_pages(out_dir: Path, names: list[str], files: Any, replace: bool,
+                 what: str, pdf: bool = False) -> None:
+    """Write printed pages and their index.html (with `pdf`, each page's PDF beside it),
+    refusing to replace any already there (sent before) unless `replace`."""
+    if pdf:
+        files = _with_pdfs(files)
+    # Known before any is rendered.
+    names = [*names, "index.html", *(_pdf_name(name) for name in names if pdf)]
+    there = sorted(name for name in names if (out_dir / name).exists())
+    if there and not replace:
+        shown = ", ".join(there[:5]) + (f" and {len(there) - 5} more" if len(there) > 5 else "")
+        raise click.ClickException(
+            f"{out_dir} already has {shown}; nothing was written. Pass --replace to replace "
+            "them, or choose another folder with --out")
+    write_files(out_dir, files, f"the {what}", len(names), f"Writing {what}")
+
+
+CERTIFICATE_COLUMNS = [("member", "Member"), ("name", "Name"), ("retained", "Retained"),
+                       ("certificate", "Certificate"), ("file", "File")]
+
+
+@main.command()
+@BOOKS
+@click.option("--year", required=True, type=YEAR, help="The fiscal year of the retains "
+              "(2025 = FY2025).")
+@click.option("--out", "out_dir", required=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the certificates (made if missing).")
+@click.option("--replace", is_flag=True,
+              help="Replace certificates (and index.html) already in the folder "
+              "[default: refuse].")
+@click.option("--paper", type=click.Choice(["letter", "A4"], case_sensitive=False),
+              default="letter", show_default=True, help="Paper size when printed.")
+@click.option("--pdf", is_flag=True,
+              help="Also write each certificate as PDF (FY2025-G1.pdf beside FY2025-G1.html); "
+              "needs pip install 'coop-beancount[pdf]'.")
+@FORMAT
+@IGNORE_ERRORS
+def certificates(books: Path, year: int, out_dir: Path, replace: bool, paper: str, pdf: bool,
+                 fmt: str, ignore_errors: bool) -> None:
+    """Write each member's per-unit retain certificate for a fiscal year (--year).
+
+    One printable HTML page per member with per-unit retains (coop-retain) in
+    the year: the co-op's name and address, the member's name and address (from
+    the private register), each retain (date, measure, quantity, rate, amount),
+    whether the certificate is qualified (income when issued, 1099-PATR box 3)
+    or non-qualified (income when redeemed, box 5), and the member's consent.
+    Files are named FY2025-G1.html, with an index.html (with --pdf also
+    FY2025-G1.pdf); as for notices, files already there are not replaced unless
+    you pass --replace.
+
+    \b
+    Example:
+      coop certificates main.beancount --year 2025 --out certificates/FY2025 --pdf
+    """
+    _require_pdf(pdf)
+    coop, title, addresses = _printing(books, ignore_errors, "a per-unit retain certificate")
+    found = member_certificates(coop, year, addresses)
+    if not found:
+        raise click.ClickException(
+            f"{books}: no per-unit retains in {fiscal_label(year)}, so no certificates; retains "
+            'are booked from a rate per unit: custom "coop-retain" "<measure>" 0.50 USD')
+    files = iter_certificates(found, title, "A4" if paper.lower() == "a4" else "letter",
+                              plugin_settings(coop.options))
+    _write_pages(out_dir, [c.file_name for c in found], files, replace, "certificates", pdf)
+    rows = [{"member": c.member.key, "name": c.member.name, "retained": c.total(),
+             "certificate": ", ".join(c.kinds), "file": str(out_dir / c.file_name)}
+            for c in found]
+    click.echo(render(rows, CERTIFICATE_COLUMNS, fmt), nl=False)
+    click.echo(f"Wrote {len(found)} per-unit retain certificate(s) for {fiscal_label(year)}"
+               f"{' (HTML and PDF)' if pdf else ''} and {out_dir / 'index.html'}.", err=True)
 
 
 PATR_COLUMNS = [("member", "member"), ("name", "name"),

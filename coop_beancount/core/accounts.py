@@ -9,6 +9,7 @@ One member's money is always found under one key::
     Equity:Members:<key>:Allocated:FY2025  retained patronage (qualified notices) of FY2025
     Equity:Members:<key>:Allocated:FY2025:NonQualified   ... on non-qualified notices
     Equity:Members:<key>:Retains:FY2025    per-unit retains withheld in FY2025
+    Equity:Members:<key>:Retains:FY2025:NonQualified   ... on non-qualified certificates
     Equity:Members:<key>:Interest:FY2027   interest on the capital account credited for FY2027
     Equity:Members:<key>:Losses:FY2025     a loss charged beyond the member's retained equity
     Equity:Coop:Unallocated                the co-op's own: reserve, non-patronage margin
@@ -76,8 +77,9 @@ class MemberChart:
         account = f"{self.equity}:{MEMBERS}:{key}:{ALLOCATED}:FY{year}"
         return account if qualified else f"{account}:{NON_QUALIFIED}"
 
-    def retains(self, key: str, year: int) -> str:
-        return f"{self.equity}:{MEMBERS}:{key}:{RETAINS}:FY{year}"
+    def retains(self, key: str, year: int, qualified: bool = True) -> str:
+        account = f"{self.equity}:{MEMBERS}:{key}:{RETAINS}:FY{year}"
+        return account if qualified else f"{account}:{NON_QUALIFIED}"
 
     def interest(self, key: str, year: int) -> str:
         """Interest on a member's capital account credited for a fiscal year."""
@@ -171,6 +173,10 @@ def _retained_equity(equity: str, account: str) -> tuple[int, str] | None:
         return int(label[2:]), RETAIN
     if kind == INTEREST and len(parts) == 5:
         return int(label[2:]), INTEREST_KIND
+    if kind == RETAINS and parts[5] == NON_QUALIFIED:
+        # Non-qualified per-unit retain certificates: taxed when redeemed, like
+        # non-qualified notices (Form 1099-PATR box 5).
+        return int(label[2:]), NON_QUALIFIED_KIND
     return None
 
 
@@ -195,7 +201,7 @@ def _figure_account(assets: str, liabilities: str, equity: str, account: str) ->
         return f"{base}:{rest[0]}"  # a loss charged beyond the member's equity: capital too
     if (kind in (ALLOCATED, RETAINS, INTEREST) and rest[0].startswith("FY")
             and rest[0][2:].isdigit()):
-        if kind == ALLOCATED and rest[1:2] == [NON_QUALIFIED]:
+        if kind in (ALLOCATED, RETAINS) and rest[1:2] == [NON_QUALIFIED]:
             return f"{base}:{rest[0]}:{NON_QUALIFIED}"
         return f"{base}:{rest[0]}"
     return None

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from coop_beancount.core.consent import CheckCashed, ConsentRecord
 from coop_beancount.core.site import OPEN_BOOKS
 from coop_beancount.core.splits import SplitKeys
 
@@ -204,6 +205,9 @@ class AllocationDecision:
     #: The section 199A(g) deduction a specified agricultural co-op passes through to the
     #: pool's members (`deduction-199a-g: 1200.00 USD`), split like the pool: box 6.
     deduction_199a_g: Decimal | None = None
+    #: The cash parts are paid by qualified checks (`qualified-check: TRUE`): a member with
+    #: no other consent consents by cashing theirs in time (core/consent.py).
+    qualified_check: bool = False
 
     @property
     def issue_date(self) -> datetime.date:
@@ -219,6 +223,9 @@ class PerUnitRetain:
     rate: Decimal
     currency: str
     source: Source
+    #: Qualified per-unit retain certificates (TRUE, the default: box 3 of Form 1099-PATR
+    #: when issued) or non-qualified ones (`qualified: FALSE`: box 5 when redeemed).
+    qualified: bool = True
 
 
 #: The reasons a member's payments are backup withheld, and the word that ends it.
@@ -384,6 +391,10 @@ class CoopRecords:
     private_keys: set[str] = field(default_factory=set)
     #: The members' site's policy (`coop-site`): "open books" or "own statement".
     site_policy: str = OPEN_BOOKS
+    #: Each member's `coop-consent` lines, in date order (core/consent.py).
+    consents: dict[str, list[ConsentRecord]] = field(default_factory=dict)
+    #: `coop-check-cashed` lines: qualified checks cashed.
+    checks_cashed: list[CheckCashed] = field(default_factory=list)
 
     def backup_reason(self, member: str, day: datetime.date) -> str | None:
         """Why `member`'s payments on `day` are backup withheld ("no-tin", "b-notice"), or

@@ -167,11 +167,12 @@ class CoopPage(FavaExtensionBase):
         value = request.args.get(name)
         return value.strip() if value is not None else None
 
-    def notice_url(self, year: int, member: str) -> str:
-        """The address of a member's notice of allocation (the Patronage page serves it)."""
+    def notice_url(self, year: int, member: str, page: str = "notice") -> str:
+        """The address of a member's notice of allocation (or, `page` "certificate", their
+        per-unit retain certificate): the Patronage page serves them."""
         # url_for cannot build this route: its `endpoint` part clashes with url_for's own.
         report = url_for("extension_report", extension_name="CoopPatronage").split("?", 1)[0]
-        return f"{report}notice?{urlencode({'year': year, 'member': member})}"
+        return f"{report}{page}?{urlencode({'year': year, 'member': member})}"
 
     def page(self, build: Any, *args: Any) -> Any:
         """The page's data, or Fava's page with a 404 for a URL naming what is not there."""

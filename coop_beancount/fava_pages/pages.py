@@ -12,7 +12,13 @@ from flask import Response
 
 from coop_beancount.fava_pages import base, views
 from coop_beancount.fava_pages.i18n import N_
-from coop_beancount.reports.patronage import booked_pools, member_notices, render_notice
+from coop_beancount.reports.certificates import member_certificates, render_certificate
+from coop_beancount.reports.patronage import (
+    booked_pools,
+    member_notices,
+    plugin_settings,
+    render_notice,
+)
 from coop_beancount.reports.pdf import PdfUnavailable, html_to_pdf
 
 UNNAMED = "Beancount"
@@ -67,6 +73,16 @@ class CoopPatronage(base.CoopPage):
                                               text=repr(text)))
         return int(digits)
 
+    def pdf(self, html: str, file_name: str) -> Response:
+        """A printable page as PDF (WeasyPrint, the pdf extra; a 501 without it)."""
+        try:
+            pdf = html_to_pdf(html)
+        except PdfUnavailable as exc:
+            base.no_pdf(str(exc))
+        name = file_name.removesuffix(".html") + ".pdf"
+        return Response(pdf, mimetype="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="{name}"'})
+
     @extension_endpoint("notice")
     def notice(self) -> Response:
         """A member's written notice of allocation for a fiscal year, ready to print; with
@@ -79,16 +95,32 @@ class CoopPatronage(base.CoopPage):
                 "No notice of allocation for member %(key)s in FY%(year)s in these books.",
                 key=repr(key), year=year or "?"))
         title = self.ledger.options.get("title") or UNNAMED
+        settings = plugin_settings(self.books.options)
         if self.arg("format") == "pdf":
-            try:
-                pdf = html_to_pdf(render_notice(found[0], title, "letter"))
-            except PdfUnavailable as exc:
-                base.no_pdf(str(exc))
-            name = found[0].file_name.removesuffix(".html") + ".pdf"
-            return Response(pdf, mimetype="application/pdf",
-                            headers={"Content-Disposition": f'inline; filename="{name}"'})
-        html = render_notice(found[0], title, "letter",
+            return self.pdf(render_notice(found[0], title, "letter", settings),
+                            found[0].file_name)
+        html = render_notice(found[0], title, "letter", settings,
                              pdf_url=self.notice_url(found[0].year, key) + "&format=pdf")
+        return Response(html, mimetype="text/html")
+
+    @extension_endpoint("certificate")
+    def certificate(self) -> Response:
+        """A member's per-unit retain certificate for a fiscal year, ready to print (the
+        member's address is left off: Fava does not read the private register);
+        `&format=pdf`: as PDF."""
+        year, key = self.year_arg(), self.arg("member") or ""
+        found = [c for c in (member_certificates(self.books, year) if year else [])
+                 if c.member.key == key]
+        if not found:
+            base.not_found(f"No per-unit retain certificate for member {key!r} in "
+                           f"FY{year or '?'} in these books.")
+        title = self.ledger.options.get("title") or UNNAMED
+        settings = plugin_settings(self.books.options)
+        if self.arg("format") == "pdf":
+            return self.pdf(render_certificate(found[0], title, "letter", settings),
+                            found[0].file_name)
+        url = self.notice_url(found[0].year, key, "certificate") + "&format=pdf"
+        html = render_certificate(found[0], title, "letter", settings, pdf_url=url)
         return Response(html, mimetype="text/html")
 
 

@@ -23,9 +23,10 @@ from markupsafe import Markup, escape
 
 from coop_beancount.books.collector import kept_out
 from coop_beancount.books.config import PluginConfig
-from coop_beancount.core.patronage import fiscal_label, percent
+from coop_beancount.core.patronage import MemberDividend, fiscal_label, percent
 from coop_beancount.core.periods import period_first_day
 from coop_beancount.fava_pages.i18n import N_, Gettext, english, gettext_for
+from coop_beancount.reports.certificates import member_certificates, retain_years
 from coop_beancount.reports.invoices import BUCKETS as AGE_BUCKETS
 from coop_beancount.reports.invoices import earnings_rows, receivable_rows, receivables_day
 from coop_beancount.reports.members import MemberRow, member_rows, statement
@@ -56,7 +57,7 @@ from coop_beancount.reports.view import CoopBooks, Money, add
 #: ({currency: number}), a member's key (a link to their page), a notice ((year, member
 #: key, label): a link to the member's notice of allocation for the year).
 STR, DATE, DECIMAL, INT, MONEY = "text", "date", "number", "count", "money"
-MEMBER, NOTICE = "member", "notice"
+MEMBER, NOTICE, CERTIFICATE = "member", "notice", "certificate"
 NUMERIC = (DECIMAL, INT, MONEY)
 #: A table's rows sent to the browser at once: 20,000 owners' rows are paged, never sent
 #: whole (the totals row is still the whole table's).
@@ -137,7 +138,7 @@ class Table:
         return [kind in NUMERIC for _, kind in self.columns]
 
     def body_html(self, member_url: Callable[[str], str],
-                  notice_url: Callable[[int, str], str], page: int = 1) -> Markup:
+                  notice_url: Callable[[int, str, str], str], page: int = 1) -> Markup:
         """Page `page` of the rows, as `_coop.html`'s `cell` macro writes each cell, in one
         go: a statement has thousands of cells, and a macro call for each made it slow."""
         opening = []
@@ -153,7 +154,7 @@ class Table:
                 if item.link and item.link[0] == "member":
                     text = Markup(f'<a href="{escape(member_url(item.link[1]))}">{text}</a>')
                 elif item.link:
-                    href = escape(notice_url(item.link[1], item.link[2]))
+                    href = escape(notice_url(item.link[1], item.link[2], item.link[0]))
                     text = Markup(f'<a data-remote target="_blank" rel="noopener" '
                                   f'href="{href}">{text}</a>')
                 sort = f"{escape(item.sort)}" if numeric else ""
@@ -171,9 +172,9 @@ def cell(value: Any, kind: str) -> Cell:
         return Cell(f"{value:,}", str(value))
     if kind == MEMBER:
         return Cell(value, value, ("member", value))
-    if kind == NOTICE:
+    if kind in (NOTICE, CERTIFICATE):
         year, key, label = value
-        return Cell(label, label, ("notice", year, key))
+        return Cell(label, label, (kind, year, key))
     return Cell(str(value), str(value))
 
 
@@ -337,7 +338,8 @@ def member_page(books: CoopBooks, key: str, start: datetime.date | None,
           y.outstanding] for y in result.equity], total=True, _=_)
     history = [[fiscal_label(pool.year), pool.pool, pool.measure, d.patronage,
                 {pool.currency: d.allocation}, {pool.currency: d.cash},
-                {pool.currency: d.retained}, (pool.year, key, _(pool.notice)), pool.paid]
+                {pool.currency: d.retained},
+                (pool.year, key, _member_notice_kind(pool, d, _)), pool.paid]
                for pool in booked_pools(books.entries, books.chart)
                if end is None or pool.paid <= end
                for d in pool.result.dividends if d.member == key]
@@ -483,13 +485,16 @@ class PatronageYear:
     year: int
     label: str
     pools: list[dict[str, Any]] = field(default_factory=list)
+    #: The members' per-unit retain certificates of the year (None: no retains).
+    certificates: Table | None = None
 
 
 @once_per_load
 def patronage_page(books: CoopBooks, year: int | None, locale: str = "en") -> dict[str, Any]:
     _ = gettext_for(locale)
     pools = booked_pools(books.entries, books.chart)
-    years = sorted({pool.year for pool in pools}, reverse=True)
+    retained = retain_years(books)
+    years = sorted({pool.year for pool in pools} | retained, reverse=True)
     if year is not None and year not in years:
         known = ", ".join(fiscal_label(y) for y in years) or _("none")
         raise PageNotFound(_("No patronage is allocated for %(year)s in these books (years "
@@ -502,6 +507,14 @@ def patronage_page(books: CoopBooks, year: int | None, locale: str = "en") -> di
         entry = PatronageYear(shown_year, fiscal_label(shown_year))
         for pool in (p for p in pools if p.year == shown_year):
             entry.pools.append(_pool_view(pool, settings, names, _))
+        if shown_year in retained:
+            entry.certificates = table(
+                [(N_("Member"), MEMBER), (N_("Name"), STR), (N_("Retained"), MONEY),
+                 (N_("Certificate"), CERTIFICATE)],
+                [[c.member.key, c.member.name, c.total(),
+                  (shown_year, c.member.key, _("%(kind)s certificate") % {
+                      "kind": ", ".join(_(kind) for kind in c.kinds)})]
+                 for c in member_certificates(books, shown_year)], total=True, _=_)
         shown.append(entry)
     return {"years": shown, "all_years": years, "year": year}
 
@@ -511,6 +524,14 @@ def _notice_kind(pool: BookedPool, _: Gettext = english) -> str:
     if pool.split_notices:
         return _("%(share)s qualified") % {"share": percent(pool.qualified_share)}
     return _("qualified") if pool.qualified else _("non-qualified")
+
+
+def _member_notice_kind(pool: BookedPool, dividend: MemberDividend, _: Gettext = english,
+                        ) -> str:
+    """A member's kind of notice (non-qualified for want of consent in a qualified pool),
+    in the page's language."""
+    kind = pool.notice_of(dividend.member, dividend.retained)
+    return _notice_kind(pool, _) if kind == pool.notice else _(kind)
 
 
 def _pool_view(pool: BookedPool, settings: PluginConfig, names: dict[str, str],
@@ -535,7 +556,8 @@ def _pool_view(pool: BookedPool, settings: PluginConfig, names: dict[str, str],
          (N_("Notice"), NOTICE)],
         [[d.member, names.get(d.member, ""), d.patronage, {money: d.allocation},
           {money: d.cash}, {money: d.retained},
-          (pool.year, d.member, _("%(kind)s notice") % {"kind": notice})]
+          (pool.year, d.member, _("%(kind)s notice") % {
+              "kind": _member_notice_kind(pool, d, _)})]
          for d in result.dividends], total=True, _=_)
     return {"pool": pool, "figures": figures, "checks": checks,
             "failed": sum(1 for c in checks if c["status"] == "failed"),

@@ -136,6 +136,27 @@ class BookedPool:
     #: the part of the margin it took (counted in `non_patronage`).
     non_member_business: Decimal = Decimal(0)
     non_member_part: Decimal = Decimal(0)
+    #: Each member's retained part as booked: (in qualified notices, in non-qualified),
+    #: after their consent (a member with none in force: all non-qualified).
+    member_notices: Mapping[str, tuple[Decimal, Decimal]] = field(default_factory=dict)
+    #: Each member's consent to qualified notices, in words (IRC 1388(c)).
+    consents: Mapping[str, str] = field(default_factory=dict)
+    #: The cash parts are paid by qualified checks (`qualified-check: TRUE`).
+    qualified_check: bool = False
+
+    def notices_of(self, member: str, retained: Decimal) -> tuple[Decimal, Decimal]:
+        """A member's retained part in qualified and in non-qualified notices: as booked,
+        else (a what-if) the decision's rule."""
+        if member in self.member_notices:
+            return self.member_notices[member]
+        return notice_parts(retained, self.qualified_share)
+
+    def notice_of(self, member: str, retained: Decimal) -> str:
+        """The kind of a member's notice: "qualified", "non-qualified" or "50% qualified"."""
+        qualified, non_qualified = self.notices_of(member, retained)
+        if member not in self.member_notices or (qualified and non_qualified):
+            return self.notice
+        return NON_QUALIFIED_KIND if non_qualified else self.notice
 
     @property
     def issue_date(self) -> datetime.date:
@@ -183,6 +204,8 @@ def _booked_pool(entry: data.Transaction, year: int, chart: MemberChart) -> Book
     members: dict[str, dict[str, Decimal]] = {}
     payments: dict[str, tuple[tuple[datetime.date, Decimal], ...]] = {}
     paid: dict[str, datetime.date | None] = {}
+    notices: dict[str, list[Decimal]] = {}
+    consents: dict[str, str] = {}
     currency = None
     for posting in entry.postings:
         currency = currency or posting.units.currency
@@ -196,6 +219,11 @@ def _booked_pool(entry: data.Transaction, year: int, chart: MemberChart) -> Book
             "allocation": posting.meta["coop-allocation"],
             "cash": Decimal(0), "retained": Decimal(0), "withheld": Decimal(0)})
         part = kind if kind in ("cash", WITHHELD) else "retained"
+        if "coop-consent" in posting.meta:
+            consents[member] = posting.meta["coop-consent"]
+        if kind in (QUALIFIED, NON_QUALIFIED_KIND):
+            notices.setdefault(member, [Decimal(0), Decimal(0)])[
+                kind == NON_QUALIFIED_KIND] -= posting.units.number
         if kind == "cash" and posting.units.number < 0:
             payments[member] = tuple(parse_payments(posting.meta.get(CASH_PAYMENTS, "")))
             paid[member] = posting.meta.get(CASH_PAID)
@@ -217,7 +245,9 @@ def _booked_pool(entry: data.Transaction, year: int, chart: MemberChart) -> Book
         issued=meta.get("coop-issued"),
         cash_payments=payments, cash_paid=paid, late=bool(meta.get("coop-late")),
         non_member_business=meta.get("coop-non-member-business", Decimal(0)),
-        non_member_part=meta.get("coop-non-member-part", Decimal(0)))
+        non_member_part=meta.get("coop-non-member-part", Decimal(0)),
+        member_notices={m: (q, n) for m, (q, n) in notices.items()}, consents=consents,
+        qualified_check=bool(meta.get("coop-qualified-check")))
 
 
 def what_if(booked: BookedPool, reserve: Decimal | None = None, cash: Decimal | None = None,
@@ -247,7 +277,7 @@ def what_if(booked: BookedPool, reserve: Decimal | None = None, cash: Decimal | 
                            minimum_cash=minimum_cash(settings.rules, qualified))
     share = booked.qualified_share if qualified == booked.qualified else Decimal(int(qualified))
     return replace(booked, reserve_share=reserve, cash_share=cash, qualified=qualified,
-                   result=result, qualified_share=share)
+                   result=result, qualified_share=share, member_notices={})
 
 
 def unbooked_decisions(books: CoopBooks, year: int, pool: str | None,
@@ -300,7 +330,8 @@ def draft_pool(books: CoopBooks, decision: AllocationDecision,
         cash_share=decision.cash, qualified=decision.qualified > 0, result=result,
         source=decision.source, issued=decision.issued,
         qualified_share=Decimal(decision.qualified),
-        non_member_business=split.business, non_member_part=split.part)
+        non_member_business=split.business, non_member_part=split.part,
+        qualified_check=decision.qualified_check)
 
 
 def plugin_config(options: Mapping[str, Any]) -> PluginConfig | None:
@@ -385,8 +416,29 @@ class NoticeLine:
 
     @property
     def notices(self) -> tuple[Decimal, Decimal]:
-        """The retained part in qualified and in non-qualified notices: the plugin's rule."""
-        return notice_parts(self.dividend.retained, self.pool.qualified_share)
+        """The retained part in qualified and in non-qualified notices, as booked."""
+        return self.pool.notices_of(self.dividend.member, self.dividend.retained)
+
+    @property
+    def notice(self) -> str:
+        """This member's kind of notice ("qualified", "non-qualified", "50% qualified")."""
+        return self.pool.notice_of(self.dividend.member, self.dividend.retained)
+
+    @property
+    def split(self) -> bool:
+        return all(self.notices)
+
+    @property
+    def kinds(self) -> list[str]:
+        qualified, non_qualified = self.notices
+        if not qualified and not non_qualified:  # all in cash: the decision's kind
+            return self.pool.notice_kinds
+        return [QUALIFIED] * bool(qualified) + [NON_QUALIFIED_KIND] * bool(non_qualified)
+
+    @property
+    def consent(self) -> str:
+        """The member's consent to this pool's qualified notice, in words ("" if none)."""
+        return self.pool.consents.get(self.dividend.member, "")
 
 
 @dataclass(frozen=True)
@@ -407,8 +459,7 @@ class Notice:
 
     @property
     def kinds(self) -> list[str]:
-        return sorted({kind for line in self.lines for kind in line.pool.notice_kinds},
-                      reverse=True)
+        return sorted({kind for line in self.lines for kind in line.kinds}, reverse=True)
 
     @property
     def file_name(self) -> str:
@@ -475,7 +526,8 @@ def _notice_templates(settings: PluginConfig | None) -> Any:
     environment.filters["money"] = _money
     environment.filters["number"] = lambda n: f"{n:,}"
     environment.globals.update(fiscal_label=fiscal_label, percent=percent,
-                               rules=settings.rules, cash_rounding=settings.cash_rounding)
+                               rules=settings.rules, cash_rounding=settings.cash_rounding,
+                               coop_address=settings.address)
     return environment
 
 
