@@ -287,3 +287,33 @@ def test_notices_state_the_consent_basis_and_both_addresses(tmp_path):
                             "json").stdout)
     g4_equity = next(r for r in equity if r["member"] == "G4")
     assert Decimal(g4_equity["non_qualified"]["USD"]) == RETAINED["G4"]
+
+
+def test_a_what_if_keeps_a_member_non_qualified_for_want_of_consent(tmp_path):
+    text = books(others("G1", "G2", "G3"), config="'without_consent': 'non-qualified'")
+    path = tmp_path / "main.beancount"
+    path.write_text(text)
+    result = run("patronage", path, "--year", "2025", "--what-if", "--cash", "30%",
+                 "--format", "json")
+    assert result.exit_code == 0, result.output
+    rows = {r["member"]: r for r in json.loads(result.stdout)}
+    assert rows["G4"]["notice"] == "non-qualified"
+    assert rows["G1"]["notice"] == "qualified"
+    assert rows["G1"]["cash"] == {"USD": "6539.13"}  # 21,797.08 x 30%, rounded up
+
+
+def test_a_draft_decision_is_checked_for_consent_like_a_booked_one(tmp_path):
+    text = books(others("G1", "G2", "G3")).replace(
+        "  paid: 2026-03-15", "  paid: 2026-03-15\n  draft: TRUE")
+    path = tmp_path / "main.beancount"
+    path.write_text(text.replace('2026-06-30 custom "coop-redemption" 10000.00 USD', ""))
+    result = run("patronage", path, "--year", "2025", "--what-if")
+    assert result.exit_code == 1
+    assert "what-if refused" in result.output and "G4 (no consent recorded)" in result.output
+    allowed = text.replace("'as_of': '2026-12-31'",
+                           "'as_of': '2026-12-31', 'without_consent': 'non-qualified'")
+    path.write_text(allowed.replace('2026-06-30 custom "coop-redemption" 10000.00 USD', ""))
+    result = run("patronage", path, "--year", "2025", "--what-if", "--format", "json")
+    assert result.exit_code == 0, result.output
+    rows = {r["member"]: r for r in json.loads(result.stdout)}
+    assert rows["G4"]["notice"] == "non-qualified" and rows["G3"]["notice"] == "qualified"

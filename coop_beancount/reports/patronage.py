@@ -36,6 +36,8 @@ from coop_beancount.books.patronage import (
     Derived,
     decision_problems,
     figures_from_entries,
+    first_patronage,
+    notice_consents,
     non_member_split,
     parse_payments,
     patronage_by_year,
@@ -276,8 +278,14 @@ def what_if(booked: BookedPool, reserve: Decimal | None = None, cash: Decimal | 
                            rounding=settings.cash_rounding,
                            minimum_cash=minimum_cash(settings.rules, qualified))
     share = booked.qualified_share if qualified == booked.qualified else Decimal(int(qualified))
+    # A member whose notice the plugin issued non-qualified for want of consent (or a
+    # qualified check cashed late) stays so in the what-if.
+    unconsented = {member for member, (q, n) in booked.member_notices.items()
+                   if booked.qualified and n and not q}
+    notices = {d.member: (Decimal(0), d.retained) for d in result.dividends
+               if qualified and d.member in unconsented}
     return replace(booked, reserve_share=reserve, cash_share=cash, qualified=qualified,
-                   result=result, qualified_share=share, member_notices={})
+                   result=result, qualified_share=share, member_notices=notices)
 
 
 def unbooked_decisions(books: CoopBooks, year: int, pool: str | None,
@@ -322,6 +330,12 @@ def draft_pool(books: CoopBooks, decision: AllocationDecision,
     result = allocate_pool(amount, decision.reserve, decision.cash, patronage,
                            rounding=settings.cash_rounding,
                            minimum_cash=minimum_cash(settings.rules, decision.qualified))
+    # Each member's consent, as the plugin would check it when the decision is booked.
+    figures.without_consent = settings.without_consent
+    consents, problems = notice_consents(decision, result, books.records, figures,
+                                         settings.as_of, first_patronage(records, calendar))
+    if problems:
+        raise ReportError("; ".join(problems))
     return BookedPool(
         year=decision.fiscal_year, pool=decision.pool, measure=decision.measure,
         paid=decision.paid, currency=currency,
@@ -331,7 +345,11 @@ def draft_pool(books: CoopBooks, decision: AllocationDecision,
         source=decision.source, issued=decision.issued,
         qualified_share=Decimal(decision.qualified),
         non_member_business=split.business, non_member_part=split.part,
-        qualified_check=decision.qualified_check)
+        qualified_check=decision.qualified_check,
+        consents={m: c.basis for m, c in consents.items()},
+        member_notices={d.member: notice_parts(d.retained, decision.qualified
+                                               if consents[d.member].in_force else Decimal(0))
+                        for d in result.dividends if d.member in consents})
 
 
 def plugin_config(options: Mapping[str, Any]) -> PluginConfig | None:
