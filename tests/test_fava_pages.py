@@ -1358,7 +1358,15 @@ def test_certificates_are_those_coop_certificates_writes(fava, tmp_path):
         response = fava.client.get(fava.url("growers-coop", "CoopPatronage",
                                             f"certificate?year=2025&member={key}"))
         assert response.status_code == 200
-        assert response.get_data(as_text=True) == (out / name).read_text()
+        # The same page, but for Fava's link to its PDF (left off the print).
+        shown = response.get_data(as_text=True)
+        link = re.search(r'  <p class="no-print coop-pdf-link"><a href="([^"]+)">'
+                         r'Download this certificate as PDF</a></p>\n', shown)
+        assert link is not None
+        assert urlsplit(link[1]).path.endswith("/CoopPatronage/certificate")
+        assert parse_qs(urlsplit(link[1].replace("&amp;", "&")).query) == {
+            "year": ["2025"], "member": [key], "format": ["pdf"]}
+        assert shown.replace(link[0], "") == (out / name).read_text()
     missing = fava.client.get(fava.url("growers-coop", "CoopPatronage",
                                        "certificate?year=2025&member=Nobody"))
     assert missing.status_code == 404

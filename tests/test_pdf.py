@@ -156,3 +156,23 @@ def test_statement_pdf_without_weasyprint(no_weasyprint, tmp_path):
     result = CliRunner().invoke(main, ["statement", GROWERS, "Andrade", "--pdf", str(path)])
     assert result.exit_code == 1 and INSTALL in result.stderr
     assert not path.exists()
+
+
+def test_coop_certificates_pdf(tmp_path):
+    """Per-unit retain certificates print to PDF like the notices: the co-op, the member,
+    their retains and the kind of certificate read back from the PDF."""
+    out = tmp_path / "certificates"
+    result = CliRunner().invoke(main, ["certificates", GROWERS, "--year", "2025", "--out",
+                                       str(out), "--pdf", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert rows
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [f"FY2025-{r['member']}.{ext}" for r in rows for ext in ("html", "pdf")]
+        + ["index.html"])
+    row = rows[0]
+    text = pdf_text((out / f"FY2025-{row['member']}.pdf").read_bytes())
+    assert CO_OP in text and "Per-unit retain certificate" in text
+    assert f"Member {row['name']}" in text
+    assert f"{Decimal(str(row['retained']['USD'])):,} USD" in text
+    assert "1388(h)" in text
