@@ -194,10 +194,15 @@ BACKUP = textwrap.dedent(f"""\
     2025-01-01 open Income:Patronage:Other USD
     2025-01-01 custom "coop-measure" "barrels"
     2025-01-01 custom "coop-measure" "crates"
+    2025-01-01 custom "coop-consent" "G1" "written"
     2025-01-01 custom "coop-member" "G1" "Grower One"
+    2025-01-01 custom "coop-consent" "G2" "written"
     2025-01-01 custom "coop-member" "G2" "Grower Two"
+    2025-01-01 custom "coop-consent" "G3" "written"
     2025-01-01 custom "coop-member" "G3" "Grower Three"
+    2025-01-01 custom "coop-consent" "G4" "written"
     2025-01-01 custom "coop-member" "G4" "Grower Four"
+    2025-01-01 custom "coop-consent" "G5" "written"
     2025-01-01 custom "coop-member" "G5" "Grower Five"
     2025-06-01 custom "coop-patronage" "G1" "barrels" 600
     2025-06-01 custom "coop-patronage" "G2" "barrels" 300
@@ -341,6 +346,7 @@ REDEEMED = textwrap.dedent(f"""\
     2025-01-01 open Assets:Bank USD
     2025-01-01 open Income:Patronage:Sales USD
     2025-01-01 custom "coop-measure" "barrels"
+    2025-01-01 custom "coop-consent" "G2" "written"
     2025-01-01 custom "coop-member" "G2" "Grower Two"
     2025-06-01 custom "coop-patronage" "G2" "barrels" 100
     2025-11-01 * "Sales"
@@ -411,7 +417,9 @@ SPECIFIED = textwrap.dedent(f"""\
     2025-01-01 open Income:Patronage:Sales USD
     2025-01-01 open Income:Interest USD
     2025-01-01 custom "coop-measure" "barrels"
+    2025-01-01 custom "coop-consent" "G1" "written"
     2025-01-01 custom "coop-member" "G1" "Grower One"
+    2025-01-01 custom "coop-consent" "G2" "written"
     2025-01-01 custom "coop-member" "G2" "Grower Two"
     2025-06-01 custom "coop-patronage" "G1" "barrels" 600
     2025-06-01 custom "coop-patronage" "G2" "barrels" 300
