@@ -284,6 +284,8 @@ def year_end_books(folder: Path, owners: int, seed: int) -> Path:
              '2025-01-01 custom "coop-measure" "purchases"']
     lines += [f'2025-01-01 custom "coop-member" "{n}" "Owner {n}"'
               for n in range(1, owners + 1)]
+    # Consent to qualified notices (IRC 1388(c)), signed with the application.
+    lines += [f'2025-01-01 custom "coop-consent" "{n}" "written"' for n in range(1, owners + 1)]
     total = 0
     for n in range(1, owners + 1):
         cents = rng.randint(20_000, 900_000)
