@@ -288,8 +288,11 @@ def locked_fava_writes(wait: float = FAVA_WAIT) -> None:
 
     for name in FAVA_WRITERS:
         write = getattr(FileModule, name)
-        if not getattr(write, "books_locked", False):
-            setattr(FileModule, name, _locked(write, wait, FavaAPIError))
+        if getattr(write, "books_locked", False):
+            # Wrapped before (an earlier call in this process): wrap Fava's own method
+            # again, so this call's `wait` holds and no save locks twice.
+            write = write.__wrapped__
+        setattr(FileModule, name, _locked(write, wait, FavaAPIError))
 
 
 def _locked(write: Any, wait: float, api_error: type[Exception]) -> Any:
