@@ -33,7 +33,7 @@ DOMAIN = "coop"
 LANGUAGES = ("de",)
 
 Gettext = Callable[[str], str]
-__all__ = ["N_", "Gettext", "english", "gettext_for"]
+__all__ = ["N_", "Gettext", "english", "gettext_for", "pgettext"]
 
 
 @functools.cache
@@ -49,6 +49,17 @@ def gettext_for(locale: str | None) -> Gettext:
     return catalogue(locale).gettext
 
 
+def pgettext(context: str, text: str, _: Gettext = english) -> str:
+    """TEXT in CONTEXT, through `_` (gettext_for's), for an English word that is two in
+    another language: "Patronage" the page (dividends, Rückvergütung) and
+    `pgettext("quantity", "Patronage", _)` the members' use of the co-op (Umsatz). The
+    catalogue keeps it as `msgctxt "quantity"` (gettext's `context\x04text` key); without
+    a translation, TEXT."""
+    key = f"{context}\x04{text}"
+    found = _(key)
+    return text if found == key else found
+
+
 def N_(text: str) -> str:
     """Marks a text for the catalogue where it is translated later, by its value (a column
     heading, a status): `_(heading)` in a template."""
@@ -59,4 +70,5 @@ def N_(text: str) -> str:
 #: marked here for the catalogue.
 VALUES = (N_("active"), N_("qualified"), N_("non-qualified"), N_("retain"), N_("ok"),
           N_("failed"), N_("n/a"), N_("pending"), N_("weekly"), N_("monthly"),
-          N_("quarterly"), N_("yearly"), N_("week"), N_("month"), N_("quarter"), N_("year"))
+          N_("quarterly"), N_("yearly"), N_("week"), N_("month"), N_("quarter"), N_("year"),
+          N_("current"))

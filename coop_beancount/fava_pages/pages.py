@@ -112,8 +112,9 @@ class CoopPatronage(base.CoopPage):
         found = [c for c in (member_certificates(self.books, year) if year else [])
                  if c.member.key == key]
         if not found:
-            base.not_found(f"No per-unit retain certificate for member {key!r} in "
-                           f"FY{year or '?'} in these books.")
+            base.not_found(base.TEXTS.gettext(
+                "No per-unit retain certificate for member %(key)s in FY%(year)s in these "
+                "books.", key=repr(key), year=year or "?"))
         title = self.ledger.options.get("title") or UNNAMED
         settings = plugin_settings(self.books.options)
         if self.arg("format") == "pdf":
@@ -137,7 +138,7 @@ class CoopEquity(base.CoopPage):
 class CoopClients(base.CoopPage):
     """Clients' open invoices by age, who is late, what members wait for, their earnings."""
 
-    report_title = "Clients"
+    TITLE = N_("Clients")
 
     def clients(self) -> dict[str, Any]:
-        return views.clients_page(self.books, self.start(), self.end())
+        return views.clients_page(self.books, self.start(), self.end(), self.locale())

@@ -25,7 +25,7 @@ from coop_beancount.books.collector import kept_out
 from coop_beancount.books.config import PluginConfig
 from coop_beancount.core.patronage import MemberDividend, fiscal_label, percent
 from coop_beancount.core.periods import period_first_day
-from coop_beancount.fava_pages.i18n import N_, Gettext, english, gettext_for
+from coop_beancount.fava_pages.i18n import N_, Gettext, english, gettext_for, pgettext
 from coop_beancount.reports.certificates import member_certificates, retain_years
 from coop_beancount.reports.invoices import BUCKETS as AGE_BUCKETS
 from coop_beancount.reports.invoices import earnings_rows, receivable_rows, receivables_day
@@ -345,7 +345,8 @@ def member_page(books: CoopBooks, key: str, start: datetime.date | None,
                for d in pool.result.dividends if d.member == key]
     patronage = table(
         [(N_("Fiscal year"), STR), (N_("Pool"), STR), (N_("Measure"), STR),
-         (N_("Patronage"), DECIMAL), (N_("Allocation"), MONEY), (N_("Cash"), MONEY),
+         (pgettext("quantity", "Patronage", _), DECIMAL), (N_("Allocation"), MONEY),
+         (N_("Cash"), MONEY),
          (N_("Retained"), MONEY), (N_("Notice"), NOTICE), (N_("Paid"), DATE)],
         history, total=("Allocation", "Cash", "Retained"), _=_)
     capital_points: dict[datetime.date, Money] = {}
@@ -542,7 +543,8 @@ def _pool_view(pool: BookedPool, settings: PluginConfig, names: dict[str, str],
         [(N_("Pool"), STR), (N_("Measure"), STR), (N_("Paid"), DATE),
          (N_("Patronage margin"), MONEY), (N_("Non-patronage margin"), MONEY),
          (N_("Reserve %"), STR), (N_("Reserve"), MONEY), (N_("Pool amount"), MONEY),
-         (N_("Patronage"), DECIMAL), (N_("Rate per unit"), STR), (N_("Cash %"), STR),
+         (pgettext("quantity", "Patronage", _), DECIMAL), (N_("Rate per unit"), STR),
+         (N_("Cash %"), STR),
          (N_("Notices"), STR)],
         [[pool.pool, pool.measure, pool.paid, {money: result.margin},
           {money: pool.non_patronage}, percent(pool.reserve_share), {money: result.reserve},
@@ -625,16 +627,17 @@ def equity_page(books: CoopBooks, as_of: datetime.date | None, budget_text: str 
 
 @once_per_load
 def clients_page(books: CoopBooks, start: datetime.date | None,
-                 end: datetime.date | None) -> dict[str, Any]:
+                 end: datetime.date | None, locale: str = "en") -> dict[str, Any]:
     """Clients' open invoices by age, who is late, what each member still waits for, and
     the members' earnings: `coop receivables` (--per client, invoice, member) and `coop
     earnings` on the same days (the end of the time filter, else the books' last day)."""
+    _ = gettext_for(locale)
     as_of = receivables_day(books, end)
     by_client = receivable_rows(books, as_of, "client")
     invoices = receivable_rows(books, as_of, "invoice")
     waiting = receivable_rows(books, as_of, "member")
     earned = earnings_rows(books, start, as_of)
-    ages = [name for _, name in AGE_BUCKETS]
+    ages = [name for _start, name in AGE_BUCKETS]
     late: dict[str, int] = {}
     for row in invoices:
         if row["days_late"] > 0:
@@ -642,27 +645,29 @@ def clients_page(books: CoopBooks, start: datetime.date | None,
     return {
         "as_of": as_of, "open": money_text(_total(row["open"] for row in by_client)),
         "late": sorted(late.items(), key=lambda item: -item[1]),
-        "by_client": table([("Client", STR), ("Open invoices", INT),
-                            *[(f"{age} days" if age != "current" else "Current", MONEY)
-                              for age in ages], ("Open", MONEY)],
+        "by_client": table([(N_("Client"), STR), (N_("Open invoices"), INT),
+                            *[(_("%(age)s days") % {"age": age} if age != "current"
+                               else N_("Current"), MONEY) for age in ages],
+                            (N_("Open"), MONEY)],
                            [[row["client"], row["invoices"], *[row[age] for age in ages],
-                             row["open"]] for row in by_client], total=True),
-        "invoices": table([("Client", STR), ("Invoice", STR), ("Date", DATE), ("Due", DATE),
-                           ("Total", MONEY), ("Open", MONEY), ("Days late", INT),
-                           ("Age", STR)],
+                             row["open"]] for row in by_client], total=True, _=_),
+        "invoices": table([(N_("Client"), STR), (N_("Invoice"), STR), (N_("Date"), DATE),
+                           (N_("Due"), DATE), (N_("Total"), MONEY), (N_("Open"), MONEY),
+                           (N_("Days late"), INT), (N_("Age"), STR)],
                           [[row["client"], str(row["invoice"]), row["date"], row["due"],
-                            row["total"], row["open"], row["days_late"], row["age"]]
-                           for row in invoices], total=("Total", "Open")),
-        "waiting": table([("Member", MEMBER), ("Name", STR), ("Open invoices", INT),
-                          ("Billings open", MONEY), ("Of which late", MONEY)],
+                            row["total"], row["open"], row["days_late"], _(row["age"])]
+                           for row in invoices], total=("Total", "Open"), _=_),
+        "waiting": table([(N_("Member"), MEMBER), (N_("Name"), STR),
+                          (N_("Open invoices"), INT), (N_("Billings open"), MONEY),
+                          (N_("Of which late"), MONEY)],
                          [[row["member"], row["name"], row["invoices"], row["open"],
-                           row["late"]] for row in waiting], total=True),
-        "earnings": table([("Member", MEMBER), ("Name", STR), ("Billed", MONEY),
-                           ("Co-op's fee", MONEY), ("Earned", MONEY), ("Wages paid", MONEY),
-                           ("To be paid", MONEY)],
+                           row["late"]] for row in waiting], total=True, _=_),
+        "earnings": table([(N_("Member"), MEMBER), (N_("Name"), STR), (N_("Billed"), MONEY),
+                           (N_("Co-op's fee"), MONEY), (N_("Earned"), MONEY),
+                           (N_("Wages paid"), MONEY), (N_("To be paid"), MONEY)],
                           [[row["member"], row["name"],
                             *[{row["currency"]: row[k]} for k in EARNINGS]]
-                           for row in earned], total=True),
+                           for row in earned], total=True, _=_),
     }
 
 
