@@ -14,7 +14,8 @@ from tests.support import assert_one_error_at, coop_errors, line_no
 D = Decimal
 
 #: A grocery's FY2024: sales 1,000.00, costs 400.00 (a margin of 600.00); owners bought
-#: 300 + 500, non-owners 200 in two months (one total in the next year, which is not FY2024's).
+#: 300 + 500, non-owners 200 in two months (one total in the next year, which is not FY2024's);
+#: both owners consented in writing, so the pool's notices may be qualified.
 BOOKS = """
     2024-01-01 open Assets:Cash USD
     2024-01-01 open Income:Sales USD
@@ -22,6 +23,8 @@ BOOKS = """
     2024-01-01 custom "coop-measure" "purchases"
     2024-01-01 custom "coop-member" "1001" "Ann"
     2024-01-01 custom "coop-member" "1002" "Bo"
+    2024-01-01 custom "coop-consent" "1001" "written"
+    2024-01-01 custom "coop-consent" "1002" "written"
     2024-06-30 custom "coop-patronage" "1001" "purchases" 300
     2024-06-30 custom "coop-patronage" "1002" "purchases" 500
     2024-06-30 custom "coop-non-member-business" "purchases" 150.00 "till 2024-06"
