@@ -198,6 +198,8 @@ def _derive(entries: list[data.Directive], options_map: dict[str, Any], config: 
         from coop_beancount.books.directives import read_records
 
         records, errors = read_records(directives)
+        if config.start is not None:
+            errors.extend(_closed_decisions(records, config))
         counted = _counted_accounts(records, chart, config.as_of)
     scan = _scan(entries, chart, config, counted)
     if not directives:
@@ -232,6 +234,9 @@ def _derive(entries: list[data.Directive], options_map: dict[str, Any], config: 
     errors.extend(_check_work(records))
 
     charges = _dues(records, config.as_of, errors)
+    if config.start is not None:
+        # Charged before the books start: the opening balances carry what is still owed.
+        charges = [charge for charge in charges if charge.date >= config.start]
     for charge_entry in _charge_entries(chart, members, charges):
         figures.count_derived(charge_entry.date, charge_entry.postings, chart)
         new_entries.append(charge_entry)
@@ -296,8 +301,33 @@ def _derive(entries: list[data.Directive], options_map: dict[str, Any], config: 
     errors.extend(derived.errors)
     for account, (date, source) in invoiced.used.items():
         derived.use(account, date, source)
+    if config.start is not None:
+        # Split books (docs/scale.md): what the rules derive before the start (a leaver's
+        # redemption, a retain, an allocation) is in the opening balances already.
+        start = config.start
+        new_entries = [entry for entry in new_entries if entry.date >= start]
     new_entries.extend(_member_opens(chart, records, opened, derived.used))
     return entries + new_entries, errors
+
+
+def _closed_decisions(records: CoopRecords, config: PluginConfig) -> list[CoopError]:
+    """Leave out (and report) the decisions for fiscal years that ended before the books'
+    `start`: their margin and patronage are in the earlier books, not these. `coop
+    close-year` writes the entries such a decision made into the new books instead."""
+    assert config.start is not None
+    first = config.fiscal_year.year_of(config.start)
+    closed = [d for d in records.decisions if d.fiscal_year < first]
+    if not closed:
+        return []
+    records.decisions = [d for d in records.decisions if d.fiscal_year >= first]
+    # A qualified check of such a year is that year's books' business too.
+    records.checks_cashed = [c for c in records.checks_cashed if c.year >= first]
+    return [CoopError(decision.source, (
+        f"this decision allocates fiscal year {decision.fiscal_year}, which ended before these "
+        f"books start ({config.start}, the plugin's 'start'), so its margin and patronage are "
+        "not in them; decide it in the books that hold that year (coop close-year then "
+        "carries the entries it makes into these books), or remove it"), None)
+        for decision in closed]
 
 
 def _coop_directives(entries: list[data.Directive]) -> list[data.Custom]:

@@ -33,6 +33,11 @@ A Python dict literal, like the configs of Beancount's own plugins. Keys:
   'error' (the default: an error at the decision) or 'non-qualified' (that
   member's part is issued non-qualified, by rule, and the notice says so).
   The notices and certificates print the co-op's address from `payer`.
+* `start`: the first day of the fiscal year these books start on, when a co-op splits its
+  books by year (`coop close-year`, docs/scale.md): the plugin derives nothing dated before
+  it (dues, retains, allocations, redemptions: the books' opening balances, dated the day
+  before, carry what they came to), and reports a patronage decision for a fiscal year
+  that ended before it (its margin and patronage are in the earlier books).
 """
 
 from __future__ import annotations
@@ -65,6 +70,8 @@ class PluginConfig:
     specified_cooperative: bool = False
     #: A qualified notice to a member with no consent in force: "error" or "non-qualified".
     without_consent: str = "error"
+    #: The first day of the books (`start`): nothing is derived before it.
+    start: datetime.date | None = None
 
     @property
     def address(self) -> str:
@@ -86,7 +93,7 @@ class Payer:
 
 KNOWN_KEYS = ("as_of", "recovery_account", "fiscal_year_end", "earnings_account", "rules",
               "cash_rounding", "payer", "section_521", "specified_cooperative",
-              "without_consent")
+              "without_consent", "start")
 #: What a qualified notice to a member without consent in force is (IRC 1388(c)).
 WITHOUT_CONSENT = ("error", "non-qualified")
 PAYER_KEYS = ("name", "tin", "address", "phone")
@@ -143,6 +150,7 @@ def parse_config(text: str | None, today: datetime.date | None = None) -> Plugin
             raise ConfigError(
                 f"the coop plugin's 'fiscal_year_end' must be the year's last day written "
                 f"'MM-DD', such as '06-30', not {_short(raw)}") from None
+    start = _start(value, fiscal_year)
     rules = rule_set(_choice(value, "rules", NAMES, "us"))
     rounding = _choice(value, "cash_rounding", CASH_ROUNDINGS, "up")
     return PluginConfig(as_of=as_of, recovery_account=recovery, fiscal_year=fiscal_year,
@@ -151,7 +159,28 @@ def parse_config(text: str | None, today: datetime.date | None = None) -> Plugin
                         section_521=_flag(value, "section_521"),
                         specified_cooperative=_flag(value, "specified_cooperative"),
                         without_consent=_choice(value, "without_consent", WITHOUT_CONSENT,
-                                                "error"))
+                                                "error"),
+                        start=start)
+
+
+def _start(value: dict, calendar: FiscalCalendar) -> datetime.date | None:
+    """The `start` date, which must open a fiscal year: the books split at a year's end."""
+    if "start" not in value:
+        return None
+    raw = value["start"]
+    try:
+        start = datetime.date.fromisoformat(str(raw))
+    except ValueError:
+        raise ConfigError(
+            f"the coop plugin's 'start' must be a date written YYYY-MM-DD, not "
+            f"{_short(raw)}") from None
+    year = calendar.year_of(start)
+    if calendar.start(year) != start:
+        raise ConfigError(
+            f"the coop plugin's 'start' must be the first day of a fiscal year, where split "
+            f"books begin; {start} is inside fiscal year {year}, which starts on "
+            f"{calendar.start(year)}")
+    return start
 
 
 def _flag(value: dict, key: str) -> bool:
