@@ -33,6 +33,10 @@ BAD_BOOKS = textwrap.dedent("""\
       Income:Patronage:Sales   -10.00 USD
 
     2025-03-01 custom "coop-hours" "Carol" 2 "shift"
+
+    2025-03-02 * "A sale a cent short"
+      Assets:Bank               10.00 USD
+      Income:Patronage:Sales    -9.99 USD
     """)
 
 
@@ -63,6 +67,7 @@ def test_the_same_errors(tmp_path):
     fast = _run(["check", str(books)], plain=False)
     assert fast[0] != 0
     assert b"Bob" in fast[1] and b"Carol" in fast[1] and b"does not say whose" in fast[1]
+    assert b"Transaction does not balance: (0.01 USD)" in fast[1]
     assert fast == _run(["check", str(books)], plain=True)
 
 

@@ -28,6 +28,7 @@ from beancount.parser import booking, parser
 from beancount.parser import options as beancount_options
 from beancount.utils import encryption
 
+from coop_beancount.books.balance_check import quick_balance_check
 from coop_beancount.books.collector import keep, kept_out
 from coop_beancount.books.files import appended, atomic_replacement, atomic_write, separator
 from coop_beancount.books.includes import book_files, byte_order_marks, located, unreadable
@@ -58,8 +59,9 @@ def load_books(path: str | os.PathLike[str],
     path = Path(path)
     try:
         # Without the collector's full passes over the entries being made (about 40% of
-        # Beancount's own load time on large books): see books/collector.py.
-        with kept_out():
+        # Beancount's own load time on large books): see books/collector.py; and with
+        # Beancount's balance check's quick equivalent (books/balance_check.py).
+        with kept_out(), quick_balance_check():
             if replaced:
                 entries, errors, options = _load_replacing(path, replaced)
             else:

@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from coop_beancount.books.balance_check import quick_balance_check
 from coop_beancount.books.collector import keep_until_exit, kept_out
 from coop_beancount.books.loading import format_error, load_books
 from coop_beancount.books.lock import BooksBusy, books_locked
@@ -252,8 +253,9 @@ MIN_PASSWORD = 10
 
 def quick_fava_loads() -> None:
     """Every load of the books by Fava in this process (the first, and the reload after a
-    file changes) with the garbage collector kept out, as the `coop` commands load them
-    (books/collector.py): Fava's load of large books takes about a third less time."""
+    file changes) with the garbage collector kept out and Beancount's balance check in its
+    quick equivalent form, as the `coop` commands load them (books/collector.py,
+    books/balance_check.py): Fava's load of large books takes about a third less time."""
     from fava.core import FavaLedger
 
     load_file = FavaLedger.load_file
@@ -262,7 +264,7 @@ def quick_fava_loads() -> None:
 
     @functools.wraps(load_file)
     def quick_load_file(self: Any) -> None:
-        with kept_out():
+        with kept_out(), quick_balance_check():
             load_file(self)
 
     quick_load_file.collector_kept_out = True  # type: ignore[attr-defined]
