@@ -169,6 +169,13 @@ def append_streamed(books: Path, target: Path, write: Callable[[BinaryIO], None]
     return errors
 
 
+def written_entries(path: Path) -> list[Any]:
+    """The entries of every file of the books as they are written, each with its file and
+    line: no plugin, no booking (what `coop close-year` keeps or drops line by line)."""
+    entries, _, _, _ = _parse_books(str(path), {})
+    return entries
+
+
 def _require_lock(books: Path) -> None:
     if not holds_lock(books):
         # A programming error, not a user's: without the lock a second writer could read

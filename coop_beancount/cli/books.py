@@ -1,8 +1,9 @@
-"""The books themselves: `coop check`, `coop init` and `coop serve`.
+"""The books themselves: `coop check`, `coop init`, `coop serve` and `coop close-year`.
 
     coop check BOOKS                    bean-check plus the co-op's rules
     coop serve BOOKS                    browse the books in Fava
     coop init DIR                       new books in a git repository that checks every commit
+    coop close-year BOOKS --year Y --out DIR   new books from fiscal year Y+1 (docs/scale.md)
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from coop_beancount.books.starter import MAIN_FILE, InitError, init_books
 from coop_beancount.cli.common import (
     BOOKS,
     UNNAMED,
+    WAIT,
     main,
+    writing,
 )
 from coop_beancount.reports.view import CoopBooks
 
@@ -347,3 +350,35 @@ def init(directory: Path, no_git: bool) -> None:
     click.echo(f"  coop check {directory / MAIN_FILE}")
     if not no_git:
         click.echo(f"  cd {directory} && git add . && git commit -m 'New books'")
+
+
+@main.command("close-year")
+@BOOKS
+@click.option("--year", type=int, required=True, help="The fiscal year to close.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="A new (or empty) folder for the new books.")
+@WAIT
+def close_year_command(books: Path, year: int, out: Path, wait: float) -> None:
+    """Split the books at the end of fiscal year YEAR: new books in OUT.
+
+    The new books start on the first day of the next fiscal year: the same
+    files less the history up to the cut, the opening balances (income and
+    expenses closed to Equity:Earnings:Closed:FY<YEAR>, every member's shares
+    and retained equity by fiscal year carried), and the plugin's 'start'.
+    Written only if they check clean and end with every balance of BOOKS;
+    BOOKS is left as it is (docs/scale.md).
+    """
+    from coop_beancount.books.closing import CloseError, close_year
+
+    with writing(books, wait):  # no write to BOOKS while they are read
+        try:
+            closed = close_year(books, year, out)
+        except CloseError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"New books from {closed.start} in {out}/ (checked clean, every balance as "
+               f"in {books}): {', '.join(closed.files)}.")
+    click.echo(f"The opening entry has {closed.opening_postings} posting(s); "
+               f"{closed.carried} entr{'y' if closed.carried == 1 else 'ies'} of the closed "
+               "year's decisions carried.")
+    click.echo(f"Next: coop check {closed.main}; copy import.yaml, members-private.csv and "
+               "the other files beside the books that you use.")
