@@ -181,8 +181,9 @@ def close_year(books: Path, year: int, out: Path) -> Closed:
         new_main = staging / os.path.relpath(main, folder)
         new = load_books(new_main)
         if new.errors:
-            raise CloseError(_errors_text("the new books would not check clean", new.errors)
-                             + "; nothing was written")
+            # Where each error would be once written, not in the staging folder.
+            text = _errors_text("the new books would not check clean", new.errors)
+            raise CloseError(text.replace(str(staging), str(given)) + "; nothing was written")
         differences = _differences(loaded.entries, new.entries, cut, chart, earnings,
                                    conversions)
         if differences:
