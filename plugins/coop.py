@@ -316,12 +316,12 @@ def _closed_decisions(records: CoopRecords, config: PluginConfig) -> list[CoopEr
     close-year` writes the entries such a decision made into the new books instead."""
     assert config.start is not None
     first = config.fiscal_year.year_of(config.start)
+    # A qualified check of such a year is that year's books' business too.
+    records.checks_cashed = [c for c in records.checks_cashed if c.year >= first]
     closed = [d for d in records.decisions if d.fiscal_year < first]
     if not closed:
         return []
     records.decisions = [d for d in records.decisions if d.fiscal_year >= first]
-    # A qualified check of such a year is that year's books' business too.
-    records.checks_cashed = [c for c in records.checks_cashed if c.year >= first]
     return [CoopError(decision.source, (
         f"this decision allocates fiscal year {decision.fiscal_year}, which ended before these "
         f"books start ({config.start}, the plugin's 'start'), so its margin and patronage are "

@@ -172,3 +172,50 @@ def test_interest_on_capital_begun_before_the_cut_is_refused(tmp_path):
     assert output.startswith("exit 1"), output
     assert "coop-interest begins before the cut" in output, output
     assert not (tmp_path / "new").exists()
+
+
+def test_a_file_of_includes_is_kept_for_the_files_it_leads_to(tmp_path):
+    books = tmp_path / "books"
+    (books / "y").mkdir(parents=True)
+    header, rest = SMALL.split('2024-03-01 * "Sale"')
+    sale_2024, after = rest.split('2025-03-01 * "Sale"')
+    (books / "main.beancount").write_text(header + 'include "years.beancount"\n')
+    (books / "years.beancount").write_text('include "y/2024.beancount"\n'
+                                           'include "y/2025.beancount"\n')
+    (books / "y" / "2024.beancount").write_text('2024-03-01 * "Sale"' + sale_2024)
+    (books / "y" / "2025.beancount").write_text('2025-03-01 * "Sale"' + after)
+    output = coop("close-year", str(books / "main.beancount"), "--year", "2024", "--out",
+                  str(tmp_path / "new"))
+    assert output.startswith("exit 0"), output
+    new = tmp_path / "new"
+    assert (new / "years.beancount").read_text() == 'include "y/2025.beancount"\n'
+    assert not (new / "y" / "2024.beancount").exists()
+    assert coop("balances", str(new / "main.beancount")) == coop(
+        "balances", str(books / "main.beancount"))
+
+
+def _without_hours(members_csv: str) -> list[str]:
+    """`coop members --format csv` without its last column: hours worked before the cut stay
+    in the closed books."""
+    return [line.rsplit(",", 1)[0] for line in members_csv.splitlines()]
+
+
+@pytest.mark.parametrize(("example", "year"), [
+    # Hours as the measure, a leaver at the year's end paid out over five years from 2026.
+    ("worker-coop", 2024),
+    # Quarterly dues, client invoices and the co-op's fee, a decision dated after the cut.
+    ("dev-coop", 2025),
+])
+def test_other_examples_split_with_the_same_figures(tmp_path, example, year):
+    old = tmp_path / example
+    shutil.copytree(EXAMPLES / example, old)
+    new = tmp_path / "new"
+    output = coop("close-year", str(old / "main.beancount"), "--year", str(year), "--out",
+                  str(new))
+    assert output.startswith("exit 0"), output
+    for command in (["equity"], ["balances"]):
+        assert coop(command[0], str(new / "main.beancount")) == coop(
+            command[0], str(old / "main.beancount"))
+    members = [coop("members", str(books / "main.beancount"), "--format", "csv")
+               for books in (old, new)]
+    assert _without_hours(members[1]) == _without_hours(members[0])

@@ -85,8 +85,8 @@ UNSUPPORTED = {
 }
 #: Entries that are history: dropped up to the cut, their effect in the opening balances.
 HISTORY = (data.Transaction, data.Balance, data.Pad, data.Note, data.Document)
-#: Decisions and qualified checks name the fiscal year they belong to (their first value).
-BY_YEAR = ("coop-allocation", "coop-check-cashed")
+#: Decisions and qualified checks name the fiscal year they belong to: the value's index.
+BY_YEAR = {"coop-allocation": 0, "coop-check-cashed": 1}
 
 
 class CloseError(Exception):
@@ -148,6 +148,7 @@ def close_year(books: Path, year: int, out: Path) -> Closed:
             dropped[filename].add(lineno)
         else:
             kept_files.add(filename)
+    kept_files |= _including(files, kept_files)
 
     chart = MemberChart.from_options(loaded.options)
     # Not the earnings account the decisions draw on: its balance (and any balance line
@@ -196,6 +197,32 @@ def close_year(books: Path, year: int, out: Path) -> Closed:
                   len(opening.postings))
 
 
+def _including(files: list[str], kept: set[str]) -> set[str]:
+    """The files whose include lines lead to a kept file (a file of nothing but includes,
+    `years.beancount`, is kept for them)."""
+    including: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for filename in files:
+            if filename in kept or filename in including:
+                continue
+            folder = Path(filename).parent
+            for line in Path(filename).read_bytes().splitlines():
+                match = _INCLUDE.match(line)
+                if match and any(f in kept or f in including
+                                 for f in _matches(folder, match.group(1))):
+                    including.add(filename)
+                    changed = True
+                    break
+    return including
+
+
+def _matches(folder: Path, pattern: bytes) -> list[str]:
+    return [os.path.normpath(f) for f in
+            glob.glob(os.path.join(folder, pattern.decode()), recursive=True)]
+
+
 def _plugin_config(loaded: Loaded) -> tuple[str, PluginConfig]:
     for name, text in loaded.options.get("plugin", ()):
         if name == PLUGIN_NAME:
@@ -207,7 +234,7 @@ def _plugin_config(loaded: Loaded) -> tuple[str, PluginConfig]:
 
 
 def _fiscal_year(entry: data.Custom) -> int | None:
-    value = entry.values[0].value if entry.values else None
+    value = _value(entry, BY_YEAR.get(entry.type, 0))
     return int(value) if isinstance(value, Decimal) and value == value.to_integral() else None
 
 
@@ -363,8 +390,7 @@ def _includes(content: bytes, folder: Path, kept: set[str]) -> bytes:
     for line in content.splitlines(keepends=True):
         match = _INCLUDE.match(line)
         if match:
-            pattern = os.path.join(folder, match.group(1).decode())
-            found = [os.path.normpath(f) for f in glob.glob(pattern, recursive=True)]
+            found = _matches(folder, match.group(1))
             if found and not any(f in kept for f in found):
                 continue
         lines.append(line)
@@ -383,8 +409,8 @@ def _rewritten(content: bytes, removed: set[int], commented: set[int]) -> bytes:
             continue
         if number in commented:
             mode = "commented"
-            out.append(b"; Decided for a closed fiscal year: the entries it made are in the "
-                       b"opening file.\n")
+            out.append(b"; For a closed fiscal year, kept in the closed books (the entries "
+                       b"its decision made are in the opening file):\n")
             out.append(b"; " + line)
             continue
         if mode and line[:1] in (b" ", b"\t") and line.strip():
@@ -413,8 +439,9 @@ def _main_text(content: bytes, config_text: str, start: datetime.date,
         if line.startswith(b"plugin") and PLUGIN_NAME.encode() in line:
             lines[index] = plugin
             lines.insert(index + 1, f'include "{opening_name}"\n'.encode())
-            break
-    return b"".join(lines)
+            return b"".join(lines)
+    raise CloseError(f'the main file has no line starting plugin "{PLUGIN_NAME}"; write the '
+                     "plugin line on one line of its own in the main file")
 
 
 def _escaped(text: str) -> str:
