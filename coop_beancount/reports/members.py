@@ -203,7 +203,8 @@ def equity_by_year(books: CoopBooks, key: str,
                    end: datetime.date | None = None) -> list[EquityYear]:
     """The member's retained patronage equity per fiscal year, through `end`."""
     years: dict[int, dict[str, Money]] = defaultdict(lambda: defaultdict(dict))
-    for posting in books.postings.get(key, ()):
+    # The member's postings to retained equity only: the others are skipped below anyway.
+    for posting in books.retained_postings.get(key, ()):
         if end is not None and posting.entry.date > end:
             break
         equity = books.chart.retained_equity(posting.account)

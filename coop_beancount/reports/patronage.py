@@ -779,7 +779,7 @@ def outstanding_equity(books: CoopBooks, as_of: datetime.date | None = None,
     """
     figures: dict[tuple[str, str], dict[str, Money]] = defaultdict(
         lambda: {QUALIFIED: {}, NON_QUALIFIED_KIND: {}, RETAIN: {}, INTEREST_KIND: {}})
-    for key in sorted(books.postings):
+    for key in sorted(books.account_totals):  # every member with a posting
         for account, money in books.retained_balances(key, as_of).items():
             equity = books.chart.retained_equity(account)
             if equity is None:
@@ -841,7 +841,7 @@ def next_redemption(books: CoopBooks, budget: Decimal, currency: str,
     the last year reached pro rata). Raises ReportError for a budget it cannot pay."""
     outstanding: dict[EquityKey, Decimal] = {}
     kinds: dict[str, str] = {}
-    for key in sorted(books.postings):
+    for key in sorted(books.account_totals):  # every member with a posting
         for account, money in books.retained_balances(key, as_of).items():
             equity = books.chart.retained_equity(account)
             number = -money.get(currency, Decimal(0))
