@@ -13,8 +13,10 @@ from click.testing import CliRunner
 from coop_beancount.books.loading import without_entries
 from coop_beancount.cli import main
 from coop_beancount.core.periods import months_period
+from coop_beancount.core.records import Member
+from coop_beancount.importers import till
 from coop_beancount.importers.config import ImportConfigError, parse_config
-from coop_beancount.importers.till import owner_number
+from coop_beancount.importers.till import TillTotals, owner_number, read_till
 
 MAIN = """\
     option "operating_currency" "USD"
@@ -333,3 +335,86 @@ def test_records_text_is_what_beancounts_printer_prints():
         return sorted((e.date, e.type, *(str(v.value) for v in e.values)) for e in entries)
 
     assert read(parsed) == read(entries)
+
+
+# ---- the CSV reader's types and the text rules ----------------------------------------------
+
+OWNERS = [Member(key="1001", name="Ann Lee", joined=datetime.date(2020, 1, 1), source={}),
+          Member(key="1002", name="Bo Diaz", joined=datetime.date(2020, 1, 1), source={}),
+          Member(key="1003", name="Cy Park", joined=datetime.date(2020, 1, 1), source={},
+                 left=datetime.date(2026, 1, 20))]
+
+
+def read_both(path: Path, config: str, monkeypatch) -> tuple[TillTotals, TillTotals]:
+    """The totals read with the CSV reader's types (if it takes the file), and with the
+    text rules of till_text.sql alone."""
+    importer = parse_config("import.yaml", yaml.safe_load(textwrap.dedent(config))).tills[0]
+    typed = read_till(importer, [path], OWNERS)
+    with monkeypatch.context() as patched:
+        patched.setattr(till, "_typed_relation", lambda *args: None)
+        text = read_till(importer, [path], OWNERS)
+    assert not text.typed
+    return typed, text
+
+
+def test_the_csv_readers_types_read_what_the_text_rules_read(tmp_path, monkeypatch):
+    # Odd but readable cells: spaces around amounts, owners and codes, more decimals than
+    # four, an exponent, a date without a time, a quoted empty owner and a missing one
+    # (no owner), a discount column, a line left before Cy left and one after.
+    path = tmp_path / "till.csv"
+    path.write_text(
+        "datetime,trans_type,trans_status,department,total,card_no,memDiscount\n"
+        "2026-01-05 10:00:00,I,,1,10.00,1001,0.50\n"
+        "2026-01-05 10:00:01, I ,,1, 12.50 , 1001 ,\n"
+        "2026-01-05 10:00:02,I,,1,1.23456,1002,\n"
+        "2026-01-06,I,R,1,-3.00,1002,0.25\n"
+        "2026-01-06 11:00:00,S,,0,-0.50,1002,\n"
+        "2026-01-07 12:00:00,I,,1,1e1,\"\",\n"
+        "2026-01-07 12:00:01,I,,1,4.00,,\n"
+        "2026-01-07 12:00:02,I, X ,1,99.00,1001,\n"
+        "2026-01-15 13:00:00,I,,1,1.00,1003,\n"
+        "2026-01-25 13:00:00,I,,1,9.00,1003,\n"
+        "2026-02-15 14:00:00,D,,60,12.34,1002,\n", encoding="utf-8")
+    config = CONFIG.rstrip(" ") + "        columns: {discount: memDiscount}\n"
+    typed, text = read_both(path, config, monkeypatch)
+    assert typed.typed
+    assert typed.groups == text.groups
+    assert typed.records == text.records
+    assert typed.periods == text.periods
+    assert typed.records[(2026 * 12, "1001")][1] == Decimal("22.0000")  # 10 - 0.50 + 12.50
+    # 1.2346 (rounded to four places) - 3.00 - 0.25 (a return) - 0.50 (a discount)
+    assert typed.records[(2026 * 12, "1002")][1] == Decimal("-2.5154")
+    assert typed.records[(2026 * 12, "1003")] == (datetime.date(2026, 1, 20), Decimal("1"))
+    # An empty owner number is no owner: 10 + 4.00; Cy after leaving is inactive
+    assert typed.listed("non-owner") == [("", 2, Decimal("14.0000"))]
+    assert typed.listed("inactive") == [("1003", 1, Decimal("9.0000"))]
+
+
+def test_european_amounts_and_dates_are_read_with_types_unless_thousands_are_written(
+        tmp_path, monkeypatch):
+    config = CONFIG.rstrip(" ") + ('        csv: {delimiter: ";", decimal: ",", thousands: ".", '
+                       'date_format: "%d.%m.%Y %H:%M"}\n')
+    path = tmp_path / "till.csv"
+    lines = ("datetime;trans_type;trans_status;department;total;card_no\n"
+             "05.01.2026 10:00;I;;1;10,50;1001\n"
+             "05.01.2026 10:01;I;;1;{big};1001\n")
+    path.write_text(lines.format(big="1234,00"), encoding="utf-8")
+    typed, text = read_both(path, config, monkeypatch)
+    assert typed.typed and typed.groups == text.groups
+    assert typed.records[(2026 * 12, "1001")][1] == Decimal("1244.5000")
+    # A thousands separator: the CSV reader refuses the file, the text rules read it.
+    path.write_text(lines.format(big="1.234,00"), encoding="utf-8")
+    typed, text = read_both(path, config, monkeypatch)
+    assert not typed.typed and typed.groups == text.groups
+    assert typed.records[(2026 * 12, "1001")][1] == Decimal("1244.5000")
+
+
+def test_an_unreadable_cell_on_a_line_that_does_not_count_is_no_error(books, monkeypatch):
+    # A voided line's amount cannot be read: the CSV reader refuses the file, the text
+    # rules read it, and the line is not counted, as before.
+    path = books / "till.csv"
+    path.write_text(TILL + "2026-02-16 10:00:00,0008,I,X,1,n/a,1001\n")
+    typed, text = read_both(path, CONFIG, monkeypatch)
+    assert not typed.typed
+    assert typed.records == text.records
+    assert typed.records[(2026 * 12 + 1, "1002")][1] == Decimal("12.34")

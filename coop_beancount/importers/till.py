@@ -53,6 +53,10 @@ from coop_beancount.importers.csvformat import CsvFormat, ImportFileError
 
 #: The statement, in a file of its own so that it can be read and audited as it is.
 SQL_FILE = Path(__file__).with_name("till.sql")
+#: How the text of a till file is read when DuckDB's CSV reader cannot type its columns.
+TEXT_SQL_FILE = Path(__file__).with_name("till_text.sql")
+#: The parameters only till_text.sql takes.
+TEXT_PARAMETERS = ("date_format", "decimal", "thousands")
 #: DuckDB's memory before it spills to disk: a year of till lines never needs more.
 MEMORY_LIMIT = "1GB"
 PERIODS = {"month": 1, "quarter": 3, "year": 12}
@@ -244,6 +248,8 @@ class TillTotals:
     groups: list[Group]
     #: Each owner's record: (period index, member key) -> (date, total).
     records: dict[tuple[int, str], tuple[datetime.date, Decimal]]
+    #: Whether DuckDB's CSV reader read the dates and amounts (else the text rules did).
+    typed: bool = False
     _by_period: dict[tuple[int, Any], Any] | None = field(default=None, repr=False,
                                                            compare=False)
 
@@ -289,26 +295,68 @@ def _first_line(error: Exception) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
-def _relation(importer: TillImporter, files: Sequence[Path], labels: dict[str, str]) -> str:
-    """The `till` view: the files' mapped columns as text, under the statement's names."""
-    def quoted(name: str) -> str:
-        return '"' + name.replace('"', '""') + '"'
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
+
+def _listed(files: Sequence[Path]) -> str:
+    return "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
+
+
+def _csv_options(importer: TillImporter) -> str:
+    fmt = importer.csv
+    delimiter = fmt.delimiter.replace("'", "''")
+    encoding = "utf-8" if fmt.encoding.startswith("utf-8") else fmt.encoding
+    return (f"header = true, all_varchar = true, delim = '{delimiter}', quote = '\"', "
+            f"skip = {fmt.skip_lines}, encoding = '{encoding}'")
+
+
+def _relation(importer: TillImporter, files: Sequence[Path], labels: dict[str, str]) -> str:
+    """The `till_text` view: the files' mapped columns as text, under the statement's names
+    (what `till_text.sql` parses, and the bad rows are listed from)."""
     columns = ", ".join(
-        f"CAST({quoted(labels[column])} AS VARCHAR) AS {SQL_NAMES[column]}"
+        f"CAST({_quoted(labels[column])} AS VARCHAR) AS {SQL_NAMES[column]}"
         if column in labels else f"CAST(NULL AS VARCHAR) AS {SQL_NAMES[column]}"
         for column in REQUIRED + OPTIONAL)
-    listed = "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
     if is_parquet(files[0]):
-        source = f"read_parquet({listed}, filename = true)"
+        source = f"read_parquet({_listed(files)}, filename = true)"
     else:
-        fmt = importer.csv
-        delimiter = fmt.delimiter.replace("'", "''")
-        encoding = "utf-8" if fmt.encoding.startswith("utf-8") else fmt.encoding
-        source = (f"read_csv({listed}, header = true, all_varchar = true, "
-                  f"delim = '{delimiter}', quote = '\"', skip = {fmt.skip_lines}, "
-                  f"encoding = '{encoding}', filename = true)")
+        source = f"read_csv({_listed(files)}, {_csv_options(importer)}, filename = true)"
     return f"SELECT {columns}, filename FROM {source}"
+
+
+#: Date formats that DuckDB's CSV reader reads without being told (its ISO dates): the text
+#: rules (the format, else an ISO date) read nothing else from them, and nothing differently.
+ISO_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
+#: The types of till.sql's columns that the CSV reader reads itself (the rest are text).
+TYPED = {"datetime": "TIMESTAMP", "amount": "DECIMAL(18, 4)", "discount": "DECIMAL(18, 4)"}
+
+
+def _typed_relation(importer: TillImporter, files: Sequence[Path],
+                    labels: dict[str, str]) -> str | None:
+    """The `till` view with the dates and amounts read by DuckDB's CSV reader itself, or
+    None when the format is one it cannot read that way (Parquet goes through the text).
+
+    The reader either reads every cell as the text rules of `till_text.sql` would (the same
+    casts: tests/test_import_till.py compares the two) or refuses the file, and then the
+    import reads the text. Refused are amounts with thousands separators, dates not in the
+    format, and any other cell it cannot read, however few."""
+    fmt = importer.csv
+    if (is_parquet(files[0]) or fmt.decimal not in (".", ",") or fmt.decimal == fmt.delimiter
+            or "%z" in fmt.date_format or "%Z" in fmt.date_format):
+        return None
+    types = ", ".join(f"'{labels[column].replace(chr(39), chr(39) * 2)}': '{kind}'"
+                      for column, kind in TYPED.items() if column in labels)
+    options = f"{_csv_options(importer)}, types = {{{types}}}"
+    if fmt.decimal != ".":
+        options += f", decimal_separator = '{fmt.decimal}'"
+    if fmt.date_format not in ISO_FORMATS:
+        options += ", timestampformat = '" + fmt.date_format.replace("'", "''") + "'"
+    columns = ", ".join(
+        f"{_quoted(labels[column])} AS {SQL_NAMES[column]}" if column in labels
+        else f"CAST(NULL AS {TYPED.get(column, 'VARCHAR')}) AS {SQL_NAMES[column]}"
+        for column in REQUIRED + OPTIONAL)
+    return f"SELECT {columns} FROM read_csv({_listed(files)}, {options})"
 
 
 def read_till(importer: TillImporter, files: Sequence[Path], members: Iterable[Member],
@@ -356,11 +404,20 @@ def read_till(importer: TillImporter, files: Sequence[Path], members: Iterable[M
              "left": list(columns[3])})
         parameters = _parameters(importer, first_month)
         try:
-            connection.execute(f"CREATE TEMP VIEW till AS {_relation(importer, files, labels)}")
+            connection.execute(
+                f"CREATE TEMP VIEW till_text AS {_relation(importer, files, labels)}")
         except duckdb.Error as error:
             raise _not_readable(files, error) from None
-        result = _run(connection, SQL_FILE.read_text(encoding="utf-8"), parameters, progress,
-                      files)
+        reported = _monotonic(progress)
+        result = _run_typed(connection, importer, files, labels, parameters, reported)
+        typed = result is not None
+        if result is None:
+            try:
+                result = _run(connection, _text_statement(), parameters, reported)
+            except duckdb.Error as error:
+                raise _not_readable(files, error) from None
+        if progress is not None:
+            progress(1.0)
         groups = _groups(result)
         bad = sum(row[5] for row in result if row[0] == "bad")
         if bad:
@@ -380,7 +437,7 @@ def read_till(importer: TillImporter, files: Sequence[Path], members: Iterable[M
     if not result:
         raise ImportFileError(files[0], None, "has no till lines that count as purchases "
                                               "(check kinds, statuses and departments)")
-    return _totals(importer, groups, result, first_month, members)
+    return _totals(importer, groups, result, first_month, members, typed)
 
 
 def _parameters(importer: TillImporter, first_month: int) -> dict[str, Any]:
@@ -396,17 +453,57 @@ def _parameters(importer: TillImporter, first_month: int) -> dict[str, Any]:
     }
 
 
-def _run(connection: Any, sql: str, parameters: dict[str, Any],
-         progress: Callable[[float], None] | None, files: Sequence[Path]) -> list[tuple]:
-    """The statement's rows; DuckDB's progress reported while it runs (in another thread)."""
+def _run_typed(connection: Any, importer: TillImporter, files: Sequence[Path],
+               labels: dict[str, str], parameters: dict[str, Any],
+               progress: Callable[[float], None] | None) -> list[tuple] | None:
+    """The statement over the typed read, or None when the CSV reader refuses the files
+    (or their format is not one it reads): then the text is read instead."""
     import duckdb
 
+    typed = _typed_relation(importer, files, labels)
+    if typed is None:
+        return None
+    try:
+        connection.execute(f"CREATE TEMP VIEW till AS {typed}")
+        return _run(connection, SQL_FILE.read_text(encoding="utf-8"),
+                    {k: v for k, v in parameters.items() if k not in TEXT_PARAMETERS},
+                    progress)
+    except duckdb.Error:
+        # A cell the reader cannot read (or a file it cannot read at all): the text read
+        # says which rows, or what is wrong with the file.
+        connection.execute("DROP VIEW IF EXISTS till")
+        return None
+
+
+def _text_statement() -> str:
+    """The statement over the text read: till.sql with `till` made by till_text.sql."""
+    return (f"WITH till AS (\n{TEXT_SQL_FILE.read_text(encoding='utf-8')}\n)\n"
+            f"SELECT * FROM (\n{SQL_FILE.read_text(encoding='utf-8')}\n)")
+
+
+def _monotonic(progress: Callable[[float], None] | None) -> Callable[[float], None] | None:
+    """Progress that never goes back (the text read after a refused typed one starts over)."""
+    if progress is None:
+        return None
+    done = [0.0]
+
+    def report(fraction: float) -> None:
+        if fraction > done[0]:
+            done[0] = fraction
+            progress(fraction)
+    return report
+
+
+def _run(connection: Any, sql: str, parameters: dict[str, Any],
+         progress: Callable[[float], None] | None) -> list[tuple]:
+    """The statement's rows; DuckDB's progress reported while it runs (in another thread).
+    Raises the statement's duckdb.Error."""
     outcome: dict[str, Any] = {}
 
     def work() -> None:
         try:
             outcome["rows"] = connection.execute(sql, parameters).fetchall()
-        except duckdb.Error as error:
+        except Exception as error:  # raised again below, in the caller's thread
             outcome["error"] = error
 
     thread = threading.Thread(target=work, daemon=True)
@@ -418,9 +515,7 @@ def _run(connection: Any, sql: str, parameters: dict[str, Any],
             if done >= 0:
                 progress(done / 100)
     if "error" in outcome:
-        raise _not_readable(files, outcome["error"])
-    if progress is not None:
-        progress(1.0)
+        raise outcome["error"]
     return outcome["rows"]
 
 
@@ -436,7 +531,7 @@ def _groups(result: list[tuple]) -> list[Group]:
 
 
 def _totals(importer: TillImporter, groups: list[Group], result: list[tuple],
-            first_month: int, members: Iterable[Member]) -> TillTotals:
+            first_month: int, members: Iterable[Member], typed: bool = False) -> TillTotals:
     months = PERIODS[importer.period]
     periods: dict[int, Period] = {}
     for row in result:
@@ -456,7 +551,8 @@ def _totals(importer: TillImporter, groups: list[Group], result: list[tuple],
             gone = left.get(group.key)
             date = gone if gone is not None and gone < end else end
             records[(group.period, group.key)] = (date, group.total)
-    return TillTotals(importer.measure, dict(sorted(periods.items())), groups, records)
+    return TillTotals(importer.measure, dict(sorted(periods.items())), groups, records,
+                      typed)
 
 
 # ---- bad input -----------------------------------------------------------------------------
@@ -497,7 +593,7 @@ def _bad_rows(connection: Any, importer: TillImporter, labels: dict[str, str],
         SELECT filename, row + $first_row, sold_at, amount,
                coalesce(try_strptime(trim(sold_at), $date_format),
                         try_cast(trim(sold_at) AS TIMESTAMP)) IS NULL AS bad_date
-        FROM (SELECT *, row_number() OVER (PARTITION BY filename) AS row FROM till)
+        FROM (SELECT *, row_number() OVER (PARTITION BY filename) AS row FROM till_text)
         WHERE (kind IS NULL OR list_contains($sale_kinds, trim(kind))
                OR list_contains($discount_kinds, trim(kind)))
           AND NOT list_contains($void_statuses, coalesce(trim(status), ''))

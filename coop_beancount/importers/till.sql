@@ -2,14 +2,18 @@
 --
 -- The one statement `coop import till` runs (coop_beancount/importers/till.py), kept here so
 -- that a treasurer or an auditor can read exactly what counts as an owner's patronage.
--- It reads the relation `till`: one row per till line, every column text, renamed to the
--- names below by import.yaml's `columns:` (a view over the CSV or Parquet files):
+-- It reads the relation `till`: one row per till line, renamed to the names below by
+-- import.yaml's `columns:`, with the date and the amounts already read (NULL where a cell is
+-- empty or cannot be read). `coop import till` reads a CSV file's dates and amounts with
+-- DuckDB's CSV reader itself (typed columns: fast), and when that reader refuses the file
+-- (a value it cannot read, amounts with thousands separators ...) or for Parquet, reads
+-- every column as text and parses it with `till_text.sql`, which says what is accepted:
 --
---   owner       the owner (member) number rung up with the sale; empty for none
---   sold_at     date and time of the line
+--   owner       the owner (member) number rung up with the sale, as written; empty for none
+--   sold_at     date and time of the line (TIMESTAMP)
 --   department  the line's department
---   amount      the line's amount (its total after any item discount)
---   discount    a discount taken off the line, if the export has such a column
+--   amount      the line's amount, its total after any item discount (DECIMAL(18, 4))
+--   discount    a discount taken off the line, if the export has such a column (DECIMAL)
 --   kind        what the line is (CORE-POS trans_type: I item, D department ring,
 --               S discount, T tender, A tax, ...), if the export says
 --   status      the line's status (CORE-POS trans_status: V void, R return, X cancelled)
@@ -17,8 +21,6 @@
 -- and the relation `owners` (owner, key, joined, left_on): the books' members, by owner
 -- number. Parameters ($name) come from import.yaml and the books:
 --
---   $date_format            strptime codes of sold_at; ISO dates are read in any case
---   $decimal, $thousands    how amounts are written (thousands '' when there are none)
 --   $sale_kinds             kinds that are purchases (all lines when there is no kind)
 --   $discount_kinds         kinds that are discounts: subtracted, whatever their sign
 --   $return_statuses        statuses of returns: subtracted, whatever their sign
@@ -29,69 +31,79 @@
 --                           fiscal year's first month
 --
 -- Rules, in order: a line that is not a purchase or discount kind, has a void status or is
--- in an excluded department is not counted. A counted line whose date or amount cannot be
--- read is 'bad' (the import then lists the rows and writes nothing). Its owner is then a
--- non-owner (no number, or one of $non_owners), 'unknown' (a number the books do not
--- know), 'inactive' (a member, but not on the day of the sale: before joining or after
--- leaving) or an 'owner'. Non-owner, unknown and inactive lines are the non-member
--- business. Owner numbers are compared as numbers when they are digits (0042 is 42); the
--- spellings seen are returned so that one number written two ways is caught.
+-- in an excluded department is not counted (kinds, statuses and departments are compared
+-- without surrounding spaces). A counted line without a date or an amount is 'bad' (the
+-- import then lists the rows and writes nothing). Its owner is then a non-owner (no
+-- number, or one of $non_owners), 'unknown' (a number the books do not know), 'inactive'
+-- (a member, but not on the day of the sale: before joining or after leaving) or an
+-- 'owner'. Non-owner, unknown and inactive lines are the non-member business. Owner
+-- numbers are compared as numbers when they are digits (0042 is 42); the spellings seen
+-- are returned so that one number written two ways is caught.
+--
+-- The lines are first added up per owner number as written and day (`days`): the only
+-- pass over every line, and a cheap one. Everything that depends on the owner (which
+-- member, joined or left on that day, how the number is spelled) is then worked out once
+-- per owner and day, not once per line: the same result, without string work per line.
 --
 -- One row per class, owner number and period: what the import writes, lists and checks.
 
-WITH lines AS (
+WITH days AS (
     SELECT
-        trim(owner) AS owner_text,
-        coalesce(CAST(try_cast(trim(owner) AS BIGINT) AS VARCHAR), trim(owner)) AS owner_id,
-        coalesce(try_strptime(trim(sold_at), $date_format),
-                 try_cast(trim(sold_at) AS TIMESTAMP)) AS ts,
-        try_cast(replace(replace(trim(amount), $thousands, ''), $decimal, '.')
-                 AS DECIMAL(18, 4)) AS number,
-        coalesce(try_cast(replace(replace(trim(discount), $thousands, ''), $decimal, '.')
-                          AS DECIMAL(18, 4)), 0) AS discount_number,
-        kind,
-        coalesce(trim(status), '') AS status
+        owner,
+        CAST(sold_at AS DATE) AS day,
+        sold_at IS NULL OR amount IS NULL AS bad,
+        sum(CASE
+                WHEN list_contains($discount_kinds, trim(kind))
+                     OR list_contains($return_statuses, coalesce(trim(status), ''))
+                    THEN -abs(amount)
+                ELSE amount
+            END - abs(coalesce(discount, 0))) AS total,
+        count(*) AS lines
     FROM till
     WHERE (kind IS NULL OR list_contains($sale_kinds, trim(kind))
            OR list_contains($discount_kinds, trim(kind)))
       AND NOT list_contains($void_statuses, coalesce(trim(status), ''))
       AND NOT list_contains($excluded_departments, coalesce(trim(department), ''))
+    GROUP BY owner, day, bad
+),
+numbered AS (
+    SELECT
+        trim(coalesce(owner, '')) AS owner_text,
+        coalesce(CAST(try_cast(trim(owner) AS BIGINT) AS VARCHAR),
+                 trim(coalesce(owner, ''))) AS owner_id,
+        day,
+        bad,
+        total,
+        lines
+    FROM days
 ),
 counted AS (
     SELECT
-        lines.owner_text,
-        lines.owner_id,
-        lines.ts,
+        numbered.*,
+        (year(numbered.day) * 12 + month(numbered.day) - $first_month) // $months AS period,
         CASE
-            WHEN list_contains($discount_kinds, trim(lines.kind))
-                 OR list_contains($return_statuses, lines.status)
-                THEN -abs(lines.number)
-            ELSE lines.number
-        END - abs(lines.discount_number) AS signed,
-        (year(lines.ts) * 12 + month(lines.ts) - $first_month) // $months AS period,
-        CASE
-            WHEN lines.ts IS NULL OR lines.number IS NULL THEN 'bad'
-            WHEN lines.owner_id = '' OR list_contains($non_owners, lines.owner_id)
+            WHEN numbered.bad THEN 'bad'
+            WHEN numbered.owner_id = '' OR list_contains($non_owners, numbered.owner_id)
                 THEN 'non-owner'
             WHEN owners.key IS NULL THEN 'unknown'
-            WHEN CAST(lines.ts AS DATE) < owners.joined
-                 OR CAST(lines.ts AS DATE) > owners.left_on THEN 'inactive'
+            WHEN numbered.day < owners.joined OR numbered.day > owners.left_on
+                THEN 'inactive'
             ELSE 'owner'
         END AS class,
         owners.key
-    FROM lines LEFT JOIN owners ON owners.owner = lines.owner_id
+    FROM numbered LEFT JOIN owners ON owners.owner = numbered.owner_id
 )
 SELECT
     class,
     owner_id,
     key,
     period,
-    sum(signed) AS total,
-    count(*) AS lines,
+    sum(total) AS total,
+    sum(lines) AS lines,
     min(owner_text) AS first_spelling,
     max(owner_text) AS last_spelling,
-    CAST(min(ts) AS DATE) AS first_day,
-    CAST(max(ts) AS DATE) AS last_day
+    min(day) AS first_day,
+    max(day) AS last_day
 FROM counted
 GROUP BY class, owner_id, key, period
 ORDER BY period, class, key, owner_id
