@@ -76,19 +76,22 @@ COPY (
 
 #: DuckDB alone: the same file, typed by its own sniffer, grouped by owner and month.
 BARE = """
-import sys, time, duckdb
+import resource, sys, time, duckdb
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 connection = duckdb.connect()
 connection.execute("SET enable_progress_bar = false")
-started = time.perf_counter()
+started, cpu_started = time.perf_counter(), cpu()
 rows = connection.execute(
     "SELECT card_no, date_trunc('month', datetime) AS month, sum(total) "
     "FROM read_csv(?) GROUP BY ALL", [sys.argv[1]]).fetchall()
-print(time.perf_counter() - started, len(rows))
+print(time.perf_counter() - started, len(rows), cpu() - cpu_started)
 """
 
 #: The import's aggregation: read_till with the CORE-POS preset and the books' owners.
 OURS = """
-import datetime, sys, time
+import datetime, resource, sys, time
 from pathlib import Path
 from coop_beancount.core.records import Member
 from coop_beancount.importers.config import parse_config
@@ -97,9 +100,13 @@ importer = parse_config("import.yaml", {"importers": [
 members = [Member(key=str(n), name=f"Owner {n}", joined=datetime.date(2000, 1, 1),
                   source={}) for n in range(1, int(sys.argv[2]) + 1)]
 from coop_beancount.importers.till import read_till
-started = time.perf_counter()
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+started, cpu_started = time.perf_counter(), cpu()
 totals = read_till(importer, [Path(sys.argv[1])], members)
-print(time.perf_counter() - started, len(totals.records))
+print(time.perf_counter() - started, len(totals.records), cpu() - cpu_started,
+      "typed" if totals.typed else "text")
 """
 
 
@@ -169,18 +176,26 @@ def run(args: Any, workdir: Path, argv: list[str]) -> dict[str, Any]:
     if args.lines:
         till = make_till(workdir, args.lines, args.owners, 2025)
         figures["csv_mb"] = round(till.stat().st_size / 1e6)
-        bare, ours, peaks = [], [], []
+        bare, ours, peaks, bare_cpu, ours_cpu = [], [], [], [], []
         for round_ in range(args.repeat):
             out, _, _ = run_one([PYTHON, "-c", BARE, str(till)])
             bare.append(float(out.split()[0]))
+            bare_cpu.append(float(out.split()[2]))
             out, _, peak = run_one([PYTHON, "-c", OURS, str(till), str(args.owners)])
             ours.append(float(out.split()[0]))
+            ours_cpu.append(float(out.split()[2]))
+            figures["read_as"] = out.split()[3]
             peaks.append(peak)
             figures["owner_periods"] = int(out.split()[1])
-            progress(f"round {round_ + 1}: bare GROUP BY {bare[-1]:.2f} s, read_till "
-                     f"{ours[-1]:.2f} s, peak {peak / 2**20:,.0f} MiB")
+            progress(f"round {round_ + 1}: bare GROUP BY {bare[-1]:.2f} s "
+                     f"({bare_cpu[-1]:.2f} s CPU), read_till {ours[-1]:.2f} s "
+                     f"({ours_cpu[-1]:.2f} s CPU, {figures['read_as']}), peak "
+                     f"{peak / 2**20:,.0f} MiB, load average {os.getloadavg()[0]:.1f}")
         figures.update(bare_s=statistics.median(bare), ours_s=statistics.median(ours),
                        ratio=statistics.median(ours) / statistics.median(bare),
+                       bare_cpu_s=statistics.median(bare_cpu),
+                       ours_cpu_s=statistics.median(ours_cpu),
+                       cpu_ratio=statistics.median(ours_cpu) / statistics.median(bare_cpu),
                        peak_mib=max(peaks) / 2**20)
         books = make_books(workdir, args.owners)
         progress("the whole import: coop import till ... --to purchases.beancount")
@@ -336,9 +351,12 @@ def report(figures: dict[str, Any]) -> str:
         out += [
             f"till: {figures['lines']:,} lines ({figures['csv_mb']:,} MB CSV), "
             f"{figures['owners']:,} owners, {figures['owner_periods']:,} owner-months",
-            f"  DuckDB's bare GROUP BY     {figures['bare_s']:8.2f} s",
+            f"  DuckDB's bare GROUP BY     {figures['bare_s']:8.2f} s   "
+            f"({figures['bare_cpu_s']:.2f} s CPU)",
             f"  read_till (till.sql)       {figures['ours_s']:8.2f} s   "
-            f"ratio {figures['ratio']:.2f} (target at most 3)",
+            f"({figures['ours_cpu_s']:.2f} s CPU, read {figures['read_as']})",
+            f"  ratio of the medians       {figures['ratio']:8.2f}     (target at most 3; "
+            f"CPU {figures['cpu_ratio']:.2f})",
             f"  read_till peak memory      {figures['peak_mib']:8,.0f} MiB (target at most "
             "1,536 MiB)",
             f"  whole import, written      {figures['import_s']:8.1f} s   "

@@ -418,3 +418,12 @@ def test_an_unreadable_cell_on_a_line_that_does_not_count_is_no_error(books, mon
     assert not typed.typed
     assert typed.records == text.records
     assert typed.records[(2026 * 12 + 1, "1002")][1] == Decimal("12.34")
+
+
+def test_an_empty_amount_read_with_types_is_named_by_file_and_row(books):
+    (books / "till.csv").write_text(TILL + "2026-02-16 10:00:00,0008,I,,1,,1001\n")
+    result = run(books, str(books / "till.csv"), "--to", str(books / "purchases.beancount"))
+    assert result.exit_code == 1
+    assert "1 till line(s) cannot be read" in result.output
+    assert "till.csv, row 16: 'total' is empty, not an amount" in result.output
+    assert (books / "purchases.beancount").read_text() == ""

@@ -403,16 +403,13 @@ def read_till(importer: TillImporter, files: Sequence[Path], members: Iterable[M
             {"owner": list(columns[0]), "key": list(columns[1]), "joined": list(columns[2]),
              "left": list(columns[3])})
         parameters = _parameters(importer, first_month)
-        try:
-            connection.execute(
-                f"CREATE TEMP VIEW till_text AS {_relation(importer, files, labels)}")
-        except duckdb.Error as error:
-            raise _not_readable(files, error) from None
         reported = _monotonic(progress)
         result = _run_typed(connection, importer, files, labels, parameters, reported)
         typed = result is not None
         if result is None:
             try:
+                connection.execute(
+                    f"CREATE TEMP VIEW till_text AS {_relation(importer, files, labels)}")
                 result = _run(connection, _text_statement(), parameters, reported)
             except duckdb.Error as error:
                 raise _not_readable(files, error) from None
@@ -421,6 +418,9 @@ def read_till(importer: TillImporter, files: Sequence[Path], members: Iterable[M
         groups = _groups(result)
         bad = sum(row[5] for row in result if row[0] == "bad")
         if bad:
+            if typed:  # the rows are listed from the text (a typed read left cells empty)
+                connection.execute(
+                    f"CREATE TEMP VIEW till_text AS {_relation(importer, files, labels)}")
             raise BadLines(files[0] if len(files) == 1 else files[0].parent, bad,
                            _bad_rows(connection, importer, labels, parameters))
     finally:
@@ -581,6 +581,10 @@ class OwnerSpellings(ImportFileError):
             + "; export them one way (as numbers, or all with leading zeros)"))
 
 
+def _cell(text: str | None) -> str:
+    return "empty" if text is None or not text.strip() else repr(text)
+
+
 def _bad_rows(connection: Any, importer: TillImporter, labels: dict[str, str],
               parameters: dict[str, Any]) -> list[str]:
     """The first bad lines, with their file and row (only run when there are some)."""
@@ -612,10 +616,10 @@ def _bad_rows(connection: Any, importer: TillImporter, labels: dict[str, str],
     shown = []
     for filename, row, sold_at, amount, bad_date in rows:
         if bad_date:
-            what = (f"{labels['datetime']!r} is {sold_at!r}, not a date and time in the "
+            what = (f"{labels['datetime']!r} is {_cell(sold_at)}, not a date and time in the "
                     f"format {fmt.date_format!r}")
         else:
-            what = (f"{labels['amount']!r} is {amount!r}, not an amount written with "
+            what = (f"{labels['amount']!r} is {_cell(amount)}, not an amount written with "
                     f"decimal {fmt.decimal!r}"
                     + (f" and thousands {fmt.thousands!r}" if fmt.thousands else ""))
         shown.append(f"{filename}, row {row}: {what}")
