@@ -52,9 +52,12 @@ def test_serve_shows_member_accounts_in_fava(tmp_path):
 
 def test_served_books_load_with_the_collector_kept_out(tmp_path, monkeypatch):
     """Fava's loads in `coop serve` freeze what they made; the pages show the same."""
+    import fava.beans.funcs
+    import fava.core.accounts
     from fava.application import create_app
     from fava.core import FavaLedger
 
+    from coop_beancount.cli import books as cli_books
     from coop_beancount.cli.books import ledger_slug, quick_fava_loads
 
     # Fava's own load_file for this test (an earlier test may have run `coop serve` in this
@@ -63,13 +66,18 @@ def test_served_books_load_with_the_collector_kept_out(tmp_path, monkeypatch):
     if getattr(load_file, "collector_kept_out", False):
         load_file = load_file.__wrapped__
     monkeypatch.setattr(FavaLedger, "load_file", load_file)
+    monkeypatch.setattr(fava.core.accounts, "hash_entry", fava.beans.funcs.hash_entry)
     books = tmp_path / "main.beancount"
     books.write_text(BOOKS)
     urls = [f"/{ledger_slug(books)}/api/{name}" for name in ("income_statement", "errors")]
 
     def pages():
         client = create_app([str(books)], load=True).test_client()
-        return [client.get(url).get_data() for url in urls]
+        # Each account's last entry and its hash (Fava's links to it), from the load.
+        last_entries = [(name, account.last_entry)
+                        for name, account in FavaLedger(str(books)).accounts.items()]
+        assert any(last for _, last in last_entries)
+        return [client.get(url).get_data() for url in urls], last_entries
 
     gc.unfreeze()
     plain = pages()
@@ -78,8 +86,42 @@ def test_served_books_load_with_the_collector_kept_out(tmp_path, monkeypatch):
     quick_fava_loads()  # once is enough: not wrapped twice
     assert not FavaLedger.load_file.__wrapped__.__dict__.get("collector_kept_out")
     assert pages() == plain
+    assert not cli_books._FAVA_HASHES  # no entry of a load held after it
     assert gc.get_freeze_count() > 1000
     assert gc.isenabled()
+
+
+def test_served_loads_hash_an_entry_once(tmp_path, monkeypatch):
+    """Fava's accounts index hashes the last entry of every account: in `coop serve` an
+    entry that is the last of several accounts is hashed once per load, to the same hash."""
+    import fava.beans.funcs
+    import fava.core.accounts
+    from fava.core import FavaLedger
+
+    from coop_beancount.cli.books import _hashed_once
+
+    books = tmp_path / "main.beancount"
+    books.write_text(
+        "2025-01-01 open Assets:Bank\n2025-01-01 open Expenses:Rent\n"
+        "2025-01-01 open Expenses:Power\n"
+        '2025-02-01 * "Rent and power"\n  Expenses:Rent  100.00 USD\n'
+        "  Expenses:Power  20.00 USD\n  Assets:Bank\n")
+    hashed = []
+
+    def counting(entry):
+        hashed.append(entry)
+        return fava.beans.funcs.hash_entry(entry)
+
+    monkeypatch.setattr(fava.core.accounts, "hash_entry", counting)
+    plain = {name: account.last_entry for name, account in FavaLedger(str(books)).accounts.items()}
+    assert len(hashed) == 3
+    hashed.clear()
+    hashes = {}
+    monkeypatch.setattr(fava.core.accounts, "hash_entry", _hashed_once(counting, hashes))
+    quick = {name: account.last_entry for name, account in FavaLedger(str(books)).accounts.items()}
+    assert quick == plain
+    assert len(hashed) == 1
+    assert len(hashes) == 1
 
 
 def test_a_save_in_served_fava_waits_for_the_books_write_lock(tmp_path, monkeypatch):
