@@ -28,7 +28,11 @@ the order rotated every round, after one untimed warm-up of each:
 * `plain`: ledgers made by `bean-example` (a small one, its default two years or so,
   and a large one from `--example-begin`) checked by `bean-check` as written and with
   the line `plugin "coop_beancount.plugins.coop"` added: what the plugin costs where
-  it has nothing to do. The plugin function alone is also timed in this process.
+  it has nothing to do. The small ledger's check takes a fraction of a second, which the
+  machine's load moves by more than the plugin costs, so it runs eight times as many
+  rounds, and each round's ratio (the two checks ran one after the other) is reported
+  with its median, quartiles and extremes beside the ratio of the medians. The plugin
+  function alone is also timed in this process, and importing it in a fresh interpreter.
 
     .venv/bin/python benchmarks/bench_load.py --members 1000 --transactions 100000 \\
         --repeat 3 --seed 1
@@ -122,15 +126,32 @@ def medians(runs: list[dict[str, float]]) -> dict[str, float]:
     return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
 
 
+def spread(values: list[float]) -> dict[str, float]:
+    """Median, quartiles and extremes."""
+    if len(values) < 2:
+        return {"median": values[0], "q1": values[0], "q3": values[0],
+                "min": values[0], "max": values[0]}
+    q1, _, q3 = statistics.quantiles(values, n=4)
+    return {"median": statistics.median(values), "q1": q1, "q3": q3,
+            "min": min(values), "max": max(values)}
+
+
 def ratios(runs: dict[str, list[dict[str, float]]], baseline: str) -> dict[str, Any]:
+    """Each side's medians over the baseline's; and each round's CPU time over the
+    baseline's in the same round (`paired_cpu`): the two ran one after the other, so a
+    change in the machine's load between rounds touches both, and the median of the
+    rounds' ratios (with its quartiles) is steadier than the ratio of the medians."""
     base = medians(runs[baseline])
     result = {}
     for name, side in runs.items():
         m = medians(side)
+        paired = [run["cpu_s"] / other["cpu_s"]
+                  for run, other in zip(side, runs[baseline], strict=True)]
         result[name] = {**m, "runs": side,
                         "wall_ratio": m["wall_s"] / base["wall_s"],
                         "cpu_ratio": m["cpu_s"] / base["cpu_s"],
-                        "rss_ratio": m["max_rss_mb"] / base["max_rss_mb"]}
+                        "rss_ratio": m["max_rss_mb"] / base["max_rss_mb"],
+                        "paired_cpu": spread(paired)}
     return result
 
 
@@ -357,7 +378,9 @@ def time_plain(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         commands = {"bean-check": ([str(BIN / "bean-check"), str(plain_path)], env),
                     "bean-check with the plugin": ([str(BIN / "bean-check"), str(coop_path)],
                                                    env)}
-        repeat = args.example_repeat * (3 if size == "small" else 1)
+        # A check of the small ledger is a fraction of a second, which the machine's load
+        # moves by more than the plugin's cost: many more rounds.
+        repeat = args.example_repeat * (8 if size == "small" else 1)
         runs = side_by_side(commands, repeat, args.warmup)
         result[size] = {"sides": ratios(runs, "bean-check"),
                         "in_process": plugin_alone(plain_path, 5)}
@@ -366,8 +389,9 @@ def time_plain(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             "import coop_beancount.plugins.coop; print(time.process_time() - t)")
     imports = [float(subprocess.run([sys.executable, "-c", code], check=True, env=env,
                                     capture_output=True, text=True).stdout) * 1000
-               for _ in range(5)]
+               for _ in range(15)]
     result["import_ms"] = statistics.median(imports)
+    result["import_ms_spread"] = spread(imports)
     result["load_average"].append(load_average())
     return result
 
@@ -425,15 +449,22 @@ def report(figures: dict[str, Any]) -> str:
     if "plain" in figures:
         part = figures["plain"]
         lines += ["", f"Books without co-op directives (load average {part['load_average']}); "
-                  f"importing the plugin's modules: {part['import_ms']:.1f} ms:"]
+                  f"importing the plugin's modules: {part['import_ms']:.1f} ms (median of 15, "
+                  f"{part['import_ms_spread']['min']:.1f} to "
+                  f"{part['import_ms_spread']['max']:.1f}):"]
         for size in ("small", "large"):
             sides, alone = part[size]["sides"], part[size]["in_process"]
             base, coop = sides["bean-check"], sides["bean-check with the plugin"]
+            paired = coop["paired_cpu"]
             lines.append(
-                f"  {size}: {alone['entries']:,} entries; bean-check {base['wall_s']:.3f} s, "
-                f"with the plugin {coop['wall_s']:.3f} s: wall ratio {coop['wall_ratio']:.3f}, "
-                f"CPU ratio {coop['cpu_ratio']:.3f}; the plugin function alone "
-                f"{alone['plugin_median_ms']:.1f} ms of a {alone['load_s']:.2f} s load "
+                f"  {size}: {alone['entries']:,} entries, {len(coop['runs'])} runs a side; "
+                f"bean-check {base['wall_s']:.3f} s wall, {base['cpu_s']:.3f} s CPU, with the "
+                f"plugin {coop['wall_s']:.3f} s, {coop['cpu_s']:.3f} s: wall ratio "
+                f"{coop['wall_ratio']:.3f}, CPU ratio {coop['cpu_ratio']:.3f}; CPU ratio of "
+                f"the rounds {paired['median']:.3f} (quartiles {paired['q1']:.3f} to "
+                f"{paired['q3']:.3f}, {paired['min']:.3f} to {paired['max']:.3f}); the plugin "
+                f"function alone {alone['plugin_median_ms']:.1f} ms of a "
+                f"{alone['load_s']:.2f} s load "
                 f"({alone['plugin_median_ms'] / 10 / alone['load_s']:.2f}%)")
     if "scale" in figures:
         lines += ["", "Scale (one run each):",
@@ -486,7 +517,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--example-end", default="2025-12-31",
                     help="last day of both bean-example ledgers (default 2025-12-31)")
     ap.add_argument("--example-repeat", type=int, default=5,
-                    help="bean-check runs per side on the large example (three times as many on "
+                    help="bean-check runs per side on the large example (eight times as many on "
                     "the small one; default 5)")
     ap.add_argument("--keep", type=Path, metavar="DIR",
                     help="write the books into DIR and keep them (default: a temporary directory)")

@@ -52,19 +52,20 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from beancount.core import convert, data
 from beancount.core.amount import Amount
 
-from coop_beancount.core.accounts import MemberChart
 from coop_beancount.core.errors import CoopError
 
 if TYPE_CHECKING:
     from coop_beancount.books.config import PluginConfig
     from coop_beancount.books.patronage import PatronageFigures
+    from coop_beancount.core.accounts import MemberChart
     from coop_beancount.core.records import CoopRecords, DuesCharge, Member
     from coop_beancount.core.splits import Part
 
-# The modules that read the co-op's directives and apply its rules, and the config's
-# (with the tax rules and fiscal calendars it names), are imported once the books turn out
-# to use them: books without co-op directives, member accounts or split costs (a personal
-# ledger that loads the plugin) do not pay for importing them, about as long as the
+# The modules that read the co-op's directives and apply its rules, the chart of accounts,
+# and the config's (with the tax rules and fiscal calendars it names), are imported once
+# the books turn out to use them: books without co-op directives, member accounts or split
+# costs (a personal ledger that loads the plugin) import only this module and
+# core/errors.py (tests/test_plugin_idle.py), not the rules that would cost more than the
 # plugin's whole pass over a small ledger.
 
 __plugins__ = ("coop",)
@@ -139,7 +140,7 @@ def coop(
 def _idle(entries: list[data.Directive], options_map: dict[str, Any]) -> bool:
     """Whether the books give the plugin nothing to do: no `coop-*` directive, no posting
     to a member's account, no `split:`. A type check per entry and a look-up per account."""
-    chart = MemberChart.from_options(options_map)
+    members = _member_roots(options_map)
     seen: set[str] = set()
     for entry in entries:
         kind = type(entry)
@@ -151,12 +152,20 @@ def _idle(entries: list[data.Directive], options_map: dict[str, Any]) -> bool:
                     return False
                 account = posting.account
                 if account not in seen:
-                    if chart.member_key(account) is not None:
+                    if account.startswith(members):
                         return False
                     seen.add(account)
         elif kind is data.Custom and entry.type.startswith("coop-"):
             return False
     return True
+
+
+def _member_roots(options_map: dict[str, Any]) -> tuple[str, ...]:
+    """The start of every member account's name (`Assets:Members:`, `Liabilities:Members:`,
+    `Equity:Members:` under the ledger's root names): an account that starts so is one
+    `MemberChart.member_key` names a member of, without importing the chart of accounts."""
+    return tuple(f"{options_map.get(f'name_{root.lower()}', root)}:Members:"
+                 for root in ("Assets", "Liabilities", "Equity"))
 
 
 def _derived_already(entries: list[data.Directive]) -> bool:
@@ -190,6 +199,8 @@ def _run(entries: list[data.Directive], options_map: dict[str, Any], config: Plu
 
 def _derive(entries: list[data.Directive], options_map: dict[str, Any], config: PluginConfig,
             ) -> tuple[list[data.Directive], list[CoopError]]:
+    from coop_beancount.core.accounts import MemberChart
+
     chart = MemberChart.from_options(options_map)
     entries = list(entries)
     directives = _coop_directives(entries)
