@@ -21,7 +21,8 @@ the order rotated every round, after one untimed warm-up of each:
   the change to that answer (from /proc) is reported beside the wall time. No new round
   starts after `--serve-deadline` seconds of rounds once one is timed (the first loads and
   that round are never cut short), so the part ends in bounded time at 100,000 transactions
-  too.
+  too. After the first load and each timed page, each server's Errors must be empty (a
+  plugin that raises leaves a quicker load without its entries: no timing of the books).
 * `scale` (not in the default): for each size in `--scale` (transactions), books
   generated as above with a member per 150 transactions, then `bean-check` and `coop
   members` once each: entries, wall and CPU seconds, peak memory (docs/scale.md).
@@ -47,6 +48,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import platform
 import shutil
@@ -244,6 +246,17 @@ class Server:
                 pass
             time.sleep(1)
 
+    def check_clean(self) -> None:
+        """Stop if the served books do not load clean: a load that fails part-way (a plugin
+        that raises is reported by the loader, which goes on without its entries) is no
+        timing of the load."""
+        status, body = get(self.url("api/errors"))
+        errors = json.loads(body).get("data") if status == 200 else None
+        if errors != []:
+            first = errors[0].get("message", "")[:2000] if errors else body[:2000]
+            raise BenchmarkError(f"{self.name} shows errors in the served books (status "
+                                 f"{status}): {first}")
+
     def first_page_after_change(self) -> tuple[float, float]:
         """Wall seconds of the first request that shows the change, and the CPU seconds the
         server spent from the change to that answer (the reload and the page)."""
@@ -258,7 +271,9 @@ class Server:
             status, body = get(self.url(f"account/{account}/"))
             seconds = time.perf_counter() - started
             if status == 200 and account in body:
-                return seconds, process_cpu(self.proc.pid) - cpu
+                used = process_cpu(self.proc.pid) - cpu
+                self.check_clean()
+                return seconds, used
             time.sleep(0.5)
         raise BenchmarkError(f"{self.name} never showed {account} (status {status})")
 
@@ -294,6 +309,7 @@ def time_serve(args: argparse.Namespace, books: Path, workdir: Path) -> dict[str
         for name, server in servers.items():
             progress(f"{name}: first load")
             first[name] = server.wait_ready()
+            server.check_clean()
         runs: dict[str, list[float]] = {name: [] for name in servers}
         cpu: dict[str, list[float]] = {name: [] for name in servers}
         names = list(servers)
