@@ -130,15 +130,7 @@ def parse_config(text: str | None, today: datetime.date | None = None) -> Plugin
             f"the coop plugin's config has unknown key(s) {', '.join(unknown)}; "
             f"known keys: {', '.join(KNOWN_KEYS)}"
         )
-    if "as_of" in value:
-        raw = value["as_of"]
-        try:
-            as_of = datetime.date.fromisoformat(str(raw))
-        except ValueError:
-            raise ConfigError(
-                f"the coop plugin's 'as_of' must be a date written YYYY-MM-DD, not "
-                f"{_short(raw)}"
-            ) from None
+    as_of = _date(value, "as_of") or as_of
     recovery = _account(value, "recovery_account", "Income:Members:SharedCosts")
     earnings = _account(value, "earnings_account", "Equity:Earnings:Previous")
     fiscal_year = DECEMBER
@@ -163,17 +155,23 @@ def parse_config(text: str | None, today: datetime.date | None = None) -> Plugin
                         start=start)
 
 
-def _start(value: dict, calendar: FiscalCalendar) -> datetime.date | None:
-    """The `start` date, which must open a fiscal year: the books split at a year's end."""
-    if "start" not in value:
+def _date(value: dict, key: str) -> datetime.date | None:
+    if key not in value:
         return None
-    raw = value["start"]
+    raw = value[key]
     try:
-        start = datetime.date.fromisoformat(str(raw))
+        return datetime.date.fromisoformat(str(raw))
     except ValueError:
         raise ConfigError(
-            f"the coop plugin's 'start' must be a date written YYYY-MM-DD, not "
+            f"the coop plugin's {key!r} must be a date written YYYY-MM-DD, not "
             f"{_short(raw)}") from None
+
+
+def _start(value: dict, calendar: FiscalCalendar) -> datetime.date | None:
+    """The `start` date, which must open a fiscal year: the books split at a year's end."""
+    start = _date(value, "start")
+    if start is None:
+        return None
     year = calendar.year_of(start)
     if calendar.start(year) != start:
         raise ConfigError(
