@@ -427,3 +427,15 @@ def test_an_empty_amount_read_with_types_is_named_by_file_and_row(books):
     assert "1 till line(s) cannot be read" in result.output
     assert "till.csv, row 16: 'total' is empty, not an amount" in result.output
     assert (books / "purchases.beancount").read_text() == ""
+
+
+def test_several_csv_files_are_read_with_types_as_one(books, tmp_path, monkeypatch):
+    lines = TILL.splitlines(keepends=True)
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text("".join(lines[:8]))
+    second.write_text(HEADER + "".join(lines[8:]))
+    importer = parse_config("import.yaml", yaml.safe_load(textwrap.dedent(CONFIG))).tills[0]
+    both = read_till(importer, [first, second], OWNERS)
+    whole = read_till(importer, [books / "till.csv"], OWNERS)
+    assert both.typed and whole.typed
+    assert both.records == whole.records and both.periods == whole.periods

@@ -424,11 +424,14 @@ def read_till(importer: TillImporter, files: Sequence[Path], members: Iterable[M
         groups = _groups(result)
         bad = sum(row[5] for row in result if row[0] == "bad")
         if bad:
-            if typed:  # the rows are listed from the text (a typed read left cells empty)
-                connection.execute(
-                    f"CREATE TEMP VIEW till_text AS {_relation(importer, files, labels)}")
-            raise BadLines(files[0] if len(files) == 1 else files[0].parent, bad,
-                           _bad_rows(connection, importer, labels, parameters))
+            try:
+                if typed:  # the rows are listed from the text (a typed read left cells empty)
+                    connection.execute(
+                        f"CREATE TEMP VIEW till_text AS {_relation(importer, files, labels)}")
+                rows = _bad_rows(connection, importer, labels, parameters)
+            except duckdb.Error as error:
+                raise _not_readable(files, error) from None
+            raise BadLines(files[0] if len(files) == 1 else files[0].parent, bad, rows)
     finally:
         connection.close()
         spill.cleanup()
