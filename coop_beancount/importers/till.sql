@@ -43,7 +43,7 @@
 -- The lines are first added up per owner number as written and day (`days`): the only
 -- pass over every line, and a cheap one. Everything that depends on the owner (which
 -- member, joined or left on that day, how the number is spelled) is then worked out once
--- per owner and day, not once per line: the same result, without string work per line.
+-- per owner and day, not once per line: the same result, for a fraction of the work.
 --
 -- One row per class, owner number and period: what the import writes, lists and checks.
 
