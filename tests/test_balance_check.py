@@ -13,8 +13,9 @@ from beancount.parser import options as beancount_options
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coop_beancount.books.balance_check import check_transaction_balances, quick_balance_check
+from coop_beancount.books.balance_check import check_transaction_balances
 from coop_beancount.books.collector import PLAIN
+from coop_beancount.books.quick_loads import quick_beancount
 
 CURRENCIES = ["USD", "EUR", "CAD"]
 
@@ -155,9 +156,9 @@ def _extra(entries, options_map):
 def test_installed_while_the_block_runs_and_not_with_a_plain_load(monkeypatch):
     before = validation.VALIDATIONS
     original = validation.validate_check_transaction_balances
-    with quick_balance_check():
+    with quick_beancount():
         inside = validation.VALIDATIONS
-        with quick_balance_check():
+        with quick_beancount():
             assert validation.VALIDATIONS is inside
         assert validation.VALIDATIONS is inside
         assert inside == [check_transaction_balances if c is original else c for c in before]
@@ -166,13 +167,13 @@ def test_installed_while_the_block_runs_and_not_with_a_plain_load(monkeypatch):
         validation.validate([], dict(beancount_options.OPTIONS_DEFAULTS), None, [_extra])
     assert validation.VALIDATIONS is before and _extra not in before
     monkeypatch.setenv(PLAIN, "1")
-    with quick_balance_check():
+    with quick_beancount():
         assert validation.VALIDATIONS is before
 
 
 def test_restored_when_the_load_fails():
     before = validation.VALIDATIONS
-    with pytest.raises(ValueError), quick_balance_check():
+    with pytest.raises(ValueError), quick_beancount():
         raise ValueError
     assert validation.VALIDATIONS is before
 

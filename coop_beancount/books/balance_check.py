@@ -1,7 +1,6 @@
 """Beancount's check that every transaction balances, with the same errors, in less time.
 
-    with quick_balance_check():
-        entries, errors, options = loader.load_file("main.beancount")
+    errors = check_transaction_balances(entries, options_map)
 
 Beancount's last validation, `validate_check_transaction_balances`, builds for every
 transaction the inventory of its postings' weights (`interpolate.compute_residual`:
@@ -33,17 +32,12 @@ whole load on large books (4.9 s of 20 s at 25,000 transactions), to find nothin
   and `is_small` for that transaction, so a message is Beancount's to the byte (and an
   exception on broken data is Beancount's too).
 
-`quick_balance_check()` puts it in the place of Beancount's function in
-`beancount.ops.validation.VALIDATIONS` for as long as its block runs (the `coop`
-commands' loads, the checks before an import writes, `coop serve`'s Fava loads), and
-`COOP_PLAIN_LOAD=1` leaves Beancount's own in place (books/collector.py).
+books/quick_loads.py puts it in the place of Beancount's function in
+`beancount.ops.validation.VALIDATIONS` while our loads run.
 """
 
 from __future__ import annotations
 
-import contextlib
-import threading
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -52,8 +46,6 @@ from beancount.core.amount import Amount
 from beancount.core.data import Transaction
 from beancount.core.number import ZERO
 from beancount.ops import validation
-
-from coop_beancount.books.collector import plain
 
 _RESIDUAL = interpolate.AUTOMATIC_RESIDUAL
 
@@ -101,36 +93,3 @@ def check_transaction_balances(entries: list[Any], options_map: dict[str, Any],
                 errors.append(validation.ValidationError(
                     entry.meta, f"Transaction does not balance: {residual}", entry))
     return errors
-
-
-_lock = threading.Lock()
-_depth = 0
-_saved: list[Any] = []
-
-
-@contextlib.contextmanager
-def quick_balance_check() -> Iterator[None]:
-    """Beancount's validations with `check_transaction_balances` in the place of its own
-    while the block runs (nested or from several threads: the first in puts it there, the
-    last out puts Beancount's list back); nothing changes with COOP_PLAIN_LOAD=1."""
-    global _depth
-    if plain():
-        yield
-        return
-    with _lock:
-        if _depth == 0:
-            _saved[:] = [validation.VALIDATIONS]
-            # A new list, not Beancount's changed in place: validate() adds its
-            # extra_validations to the list it is given with +=.
-            validation.VALIDATIONS = [
-                check_transaction_balances
-                if check is validation.validate_check_transaction_balances else check
-                for check in validation.VALIDATIONS]
-        _depth += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _depth -= 1
-            if _depth == 0:
-                validation.VALIDATIONS = _saved.pop()

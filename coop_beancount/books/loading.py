@@ -28,12 +28,12 @@ from beancount.parser import booking, parser
 from beancount.parser import options as beancount_options
 from beancount.utils import encryption
 
-from coop_beancount.books.balance_check import quick_balance_check
 from coop_beancount.books.collector import keep, kept_out
 from coop_beancount.books.files import appended, atomic_replacement, atomic_write, separator
 from coop_beancount.books.includes import book_files, byte_order_marks, located, unreadable
 from coop_beancount.books.lock import holds_lock
 from coop_beancount.books.printing import aligned
+from coop_beancount.books.quick_loads import quick_beancount
 from coop_beancount.core.errors import CoopError, location, too_many_digits
 
 PLUGIN_NAME = "coop_beancount.plugins.coop"
@@ -60,8 +60,8 @@ def load_books(path: str | os.PathLike[str],
     try:
         # Without the collector's full passes over the entries being made (about 40% of
         # Beancount's own load time on large books): see books/collector.py; and with
-        # Beancount's balance check's quick equivalent (books/balance_check.py).
-        with kept_out(), quick_balance_check():
+        # quick equivalents of Beancount's balance check and pad (books/quick_loads.py).
+        with kept_out(), quick_beancount():
             if replaced:
                 entries, errors, options = _load_replacing(path, replaced)
             else:

@@ -15,10 +15,10 @@ from typing import Any
 
 import click
 
-from coop_beancount.books.balance_check import quick_balance_check
 from coop_beancount.books.collector import keep_until_exit, kept_out
 from coop_beancount.books.loading import format_error, load_books
 from coop_beancount.books.lock import BooksBusy, books_locked
+from coop_beancount.books.quick_loads import quick_beancount
 from coop_beancount.books.register import tin_problems
 from coop_beancount.books.starter import MAIN_FILE, InitError, init_books
 from coop_beancount.cli.common import (
@@ -256,9 +256,9 @@ MIN_PASSWORD = 10
 
 def quick_fava_loads() -> None:
     """Every load of the books by Fava in this process (the first, and the reload after a
-    file changes) with the garbage collector kept out and Beancount's balance check in its
-    quick equivalent form, as the `coop` commands load them (books/collector.py,
-    books/balance_check.py), and each entry Fava's accounts index names hashed once per
+    file changes) with the garbage collector kept out and quick equivalents of Beancount's
+    balance check and pad, as the `coop` commands load them (books/collector.py,
+    books/quick_loads.py), and each entry Fava's accounts index names hashed once per
     load (`_hashed_once`): Fava's load of large books takes about a third less time."""
     import fava.core.accounts
     from fava.core import FavaLedger
@@ -271,7 +271,7 @@ def quick_fava_loads() -> None:
     @functools.wraps(load_file)
     def quick_load_file(self: Any) -> None:
         try:
-            with kept_out(), quick_balance_check():
+            with kept_out(), quick_beancount():
                 load_file(self)
         finally:
             _FAVA_HASHES.clear()  # the entries of this load are not held after it
