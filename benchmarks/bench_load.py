@@ -323,8 +323,10 @@ def time_serve(args: argparse.Namespace, books: Path, workdir: Path) -> dict[str
             order = names if round_ % 2 == 0 else names[::-1]
             for name in order:
                 seconds, used = servers[name].first_page_after_change()
-                progress(f"{'warm-up' if round_ < args.warmup else f'round {round_}'}: "
-                         f"{name} first page after a change {seconds:.2f} s, {used:.2f} s CPU")
+                label = ("warm-up" if round_ < args.warmup
+                         else f"round {round_ - args.warmup + 1}")
+                progress(f"{label}: {name} first page after a change {seconds:.2f} s, "
+                         f"{used:.2f} s CPU")
                 if round_ >= args.warmup:
                     runs[name].append(seconds)
                     cpu[name].append(used)
