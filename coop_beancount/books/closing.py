@@ -49,7 +49,6 @@ import glob
 import os
 import re
 import shutil
-import tempfile
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -61,6 +60,7 @@ from beancount.core import convert, data, inventory
 from beancount.core.amount import Amount
 
 from coop_beancount.books.config import ConfigError, PluginConfig, parse_config
+from coop_beancount.books.files import land_folder, staging_folder
 from coop_beancount.books.loading import (
     PLUGIN_NAME,
     Loaded,
@@ -450,8 +450,7 @@ def _escaped(text: str) -> str:
 
 def _stage(out: Path, texts: dict[str, bytes]) -> Path:
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        staging = staging_folder(out)
     except OSError as error:
         raise CloseError(f"cannot make {out}: {error.strerror or error}") from None
     try:
@@ -467,17 +466,9 @@ def _stage(out: Path, texts: dict[str, bytes]) -> Path:
 
 
 def _land(staging: Path, out: Path) -> None:
-    """The checked books into `out`, whole: a rename of the staging folder (or, into an
-    empty folder given, of each item in it)."""
+    """The checked books into `out`, whole, once they are on disk."""
     os.sync()
-    if out.exists():
-        for item in sorted(staging.iterdir()):
-            os.replace(item, out / item.name)
-    else:
-        umask = os.umask(0)
-        os.umask(umask)
-        staging.chmod(0o777 & ~umask)
-        os.replace(staging, out)
+    land_folder(staging, out)
 
 
 def _totals(entries: Iterable[Any], cut: datetime.date | None, chart: MemberChart,

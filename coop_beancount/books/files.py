@@ -130,6 +130,28 @@ def atomic_replacement(path: Path, mode: int | None = None) -> Iterator[Pending]
     _sync_folder(path.parent)
 
 
+def staging_folder(target: Path) -> Path:
+    """A private, hidden folder beside `target` (`.name.<random>`) to build a new folder's
+    content in, so that `land_folder` can put it in place whole. OSError when the parent
+    cannot be made or written."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+
+
+def land_folder(staging: Path, target: Path, last: str | None = None) -> None:
+    """What was built in `staging` put in `target`: one rename of the folder when `target`
+    does not exist; into an empty folder given, item by item (`last` moved last), so that a
+    shell inside it stays inside, and the staging folder removed."""
+    if target.exists():
+        for item in sorted(staging.iterdir(), key=lambda item: item.name == last):
+            os.replace(item, target / item.name)
+        staging.rmdir()
+    else:
+        # mkdtemp makes a private folder; books are shared like any other folder.
+        staging.chmod(0o777 & ~_umask())
+        os.replace(staging, target)
+
+
 def _writable(path: Path, mode: int | None) -> tuple[os.stat_result | None, int]:
     """(the file's status, the mode its new content gets); PermissionError when read-only."""
     try:

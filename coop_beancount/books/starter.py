@@ -18,11 +18,11 @@ import shutil
 import stat
 import subprocess
 import sys
-import tempfile
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from coop_beancount.books.files import land_folder, staging_folder
 from coop_beancount.books.register import create_register
 
 MAIN_FILE = "main.beancount"
@@ -142,8 +142,7 @@ def init_books(target: Path, git: bool = True) -> Path:
     if git and shutil.which("git") is None:
         raise InitError("git is not installed; install it, or pass --no-git")
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        staging = staging_folder(target)
     except OSError as error:
         raise InitError(f"cannot make {target}: {_reason(error)}") from None
     try:
@@ -153,18 +152,8 @@ def init_books(target: Path, git: bool = True) -> Path:
         create_register(staging)
         if git:
             _make_repository(staging)
-        if target.exists():
-            # An empty folder given (often the current one): it stays where it is, so a
-            # shell inside it stays inside; the books move into it, .git last.
-            for item in sorted(staging.iterdir(), key=lambda item: item.name == ".git"):
-                os.replace(item, target / item.name)
-            staging.rmdir()
-        else:
-            # mkdtemp makes a private folder; books are shared like any other folder.
-            umask = os.umask(0)
-            os.umask(umask)
-            staging.chmod(0o777 & ~umask)
-            os.replace(staging, target)
+        # Into an empty folder given (often the current one), .git last.
+        land_folder(staging, target, last=".git")
     except BaseException as error:
         shutil.rmtree(staging, ignore_errors=True)
         if isinstance(error, OSError):
