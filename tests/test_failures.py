@@ -161,7 +161,7 @@ def test_init_into_a_read_only_parent(tmp_path, monkeypatch):
     def read_only(*args, **kwargs):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(tmp_path))
 
-    monkeypatch.setattr("coop_beancount.books.starter.tempfile.mkdtemp", read_only)
+    monkeypatch.setattr("coop_beancount.books.files.tempfile.mkdtemp", read_only)
     refused(coop("init", tmp_path / "books", "--no-git"),
             f"cannot make {tmp_path / 'books'}: Permission denied")
     assert list(tmp_path.iterdir()) == []
