@@ -52,20 +52,15 @@ def plain() -> bool:
 @contextlib.contextmanager
 def kept_out() -> Iterator[None]:
     """The collector off during the block; what is alive after it frozen, never walked."""
-    if plain():
-        yield
-        return
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        # Frozen before it is turned on again: otherwise the first collections after the
-        # pause would walk everything the block made (the pause's debt, seconds on large
-        # books) to free nothing.
-        gc.freeze()
-        if enabled:
-            gc.enable()
+    with paused():
+        try:
+            yield
+        finally:
+            # Frozen before `paused` turns it on again: otherwise the first collections
+            # after the pause would walk everything the block made (the pause's debt,
+            # seconds on large books) to free nothing.
+            if not plain():
+                gc.freeze()
 
 
 #: What the running `coop` command loaded, held until the process ends (`keep`).
